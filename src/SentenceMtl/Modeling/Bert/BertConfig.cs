@@ -1,0 +1,135 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SentenceMtl.Modeling.Bert;
+
+/// <summary>
+/// The hyper-parameters of a BERT backbone, read directly from a Hugging Face <c>config.json</c>.
+/// Every default is Hugging Face's <c>BertConfig</c> default (bert-base-uncased).
+/// </summary>
+internal sealed record BertConfig
+{
+    /// <summary>Size of the WordPiece vocabulary.</summary>
+    [JsonPropertyName("vocab_size")] public int VocabSize { get; init; } = 30522;
+
+    /// <summary>Width of every hidden state (H).</summary>
+    [JsonPropertyName("hidden_size")] public int HiddenSize { get; init; } = 768;
+
+    /// <summary>Number of transformer layers.</summary>
+    [JsonPropertyName("num_hidden_layers")] public int NumHiddenLayers { get; init; } = 12;
+
+    /// <summary>Number of attention heads; must divide <see cref="HiddenSize"/>.</summary>
+    [JsonPropertyName("num_attention_heads")] public int NumAttentionHeads { get; init; } = 12;
+
+    /// <summary>Width of the feed-forward layer.</summary>
+    [JsonPropertyName("intermediate_size")] public int IntermediateSize { get; init; } = 3072;
+
+    /// <summary>Feed-forward activation: <c>gelu</c> (exact, erf), <c>gelu_new</c>/<c>gelu_pytorch_tanh</c> (tanh approximation), <c>relu</c>, <c>silu</c>.</summary>
+    [JsonPropertyName("hidden_act")] public string HiddenAct { get; init; } = "gelu";
+
+    /// <summary>Dropout on embeddings and sub-layer outputs (training only).</summary>
+    [JsonPropertyName("hidden_dropout_prob")] public double HiddenDropoutProb { get; init; } = 0.1;
+
+    /// <summary>Dropout on attention probabilities (training only).</summary>
+    [JsonPropertyName("attention_probs_dropout_prob")] public double AttentionProbsDropoutProb { get; init; } = 0.1;
+
+    /// <summary>Number of learned absolute positions: the longest input the model accepts.</summary>
+    [JsonPropertyName("max_position_embeddings")] public int MaxPositionEmbeddings { get; init; } = 512;
+
+    /// <summary>Number of token types (segments).</summary>
+    [JsonPropertyName("type_vocab_size")] public int TypeVocabSize { get; init; } = 2;
+
+    /// <summary>Standard deviation of the normal initialisation of fresh weights.</summary>
+    [JsonPropertyName("initializer_range")] public double InitializerRange { get; init; } = 0.02;
+
+    /// <summary>Epsilon of every LayerNorm.</summary>
+    [JsonPropertyName("layer_norm_eps")] public double LayerNormEps { get; init; } = 1e-12;
+
+    /// <summary>Id of the padding token.</summary>
+    [JsonPropertyName("pad_token_id")] public int PadTokenId { get; init; }
+
+    /// <summary>Only <c>absolute</c> is supported.</summary>
+    [JsonPropertyName("position_embedding_type")] public string PositionEmbeddingType { get; init; } = "absolute";
+
+    /// <summary>Head size: <see cref="HiddenSize"/> / <see cref="NumAttentionHeads"/>.</summary>
+    [JsonIgnore] public int HeadSize => HiddenSize / NumAttentionHeads;
+
+    private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true };
+
+    /// <summary>Reads and validates a Hugging Face <c>config.json</c>.</summary>
+    /// <param name="path">Path of the file.</param>
+    /// <exception cref="ModelFormatException">The file is missing, not JSON, or describes an invalid model.</exception>
+    public static BertConfig FromFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path))
+        {
+            throw new ModelFormatException(path, "file not found.");
+        }
+
+        return FromJson(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Parses and validates the text of a <c>config.json</c>; <paramref name="source"/> names it in errors.</summary>
+    public static BertConfig FromJson(string json, string source = "config.json")
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        BertConfig? config;
+        try
+        {
+            config = JsonSerializer.Deserialize<BertConfig>(json);
+        }
+        catch (JsonException ex)
+        {
+            throw new ModelFormatException(source, $"invalid JSON ({ex.Message}).", ex);
+        }
+
+        if (config is null)
+        {
+            throw new ModelFormatException(source, "expected a JSON object.");
+        }
+
+        config.Validate(source);
+        return config;
+    }
+
+    /// <summary>Writes the configuration in Hugging Face's format (with <c>model_type</c> and <c>architectures</c>).</summary>
+    public string ToJson()
+    {
+        var node = JsonSerializer.SerializeToNode(this)!.AsObject();
+        node["model_type"] = "bert";
+        node["architectures"] = new System.Text.Json.Nodes.JsonArray("BertModel");
+        return node.ToJsonString(WriteOptions);
+    }
+
+    /// <summary>Throws <see cref="ModelFormatException"/> naming <paramref name="source"/> when a value is out of range.</summary>
+    public void Validate(string source = "config.json")
+    {
+        void Require(bool condition, string message)
+        {
+            if (!condition)
+            {
+                throw new ModelFormatException(source, message);
+            }
+        }
+
+        Require(VocabSize > 0, $"vocab_size must be positive (got {VocabSize}).");
+        Require(HiddenSize > 0, $"hidden_size must be positive (got {HiddenSize}).");
+        Require(NumHiddenLayers > 0, $"num_hidden_layers must be positive (got {NumHiddenLayers}).");
+        Require(NumAttentionHeads > 0, $"num_attention_heads must be positive (got {NumAttentionHeads}).");
+        Require(HiddenSize % NumAttentionHeads == 0,
+            $"hidden_size ({HiddenSize}) must be divisible by num_attention_heads ({NumAttentionHeads}).");
+        Require(IntermediateSize > 0, $"intermediate_size must be positive (got {IntermediateSize}).");
+        Require(MaxPositionEmbeddings > 0, $"max_position_embeddings must be positive (got {MaxPositionEmbeddings}).");
+        Require(TypeVocabSize > 0, $"type_vocab_size must be positive (got {TypeVocabSize}).");
+        Require(LayerNormEps > 0, $"layer_norm_eps must be positive (got {LayerNormEps}).");
+        Require(HiddenDropoutProb is >= 0 and < 1, $"hidden_dropout_prob must be in [0, 1) (got {HiddenDropoutProb}).");
+        Require(AttentionProbsDropoutProb is >= 0 and < 1,
+            $"attention_probs_dropout_prob must be in [0, 1) (got {AttentionProbsDropoutProb}).");
+        Require(PadTokenId >= 0 && PadTokenId < VocabSize, $"pad_token_id ({PadTokenId}) must be a token id below vocab_size ({VocabSize}).");
+        Require(PositionEmbeddingType == "absolute",
+            $"position_embedding_type '{PositionEmbeddingType}' is not supported (only 'absolute').");
+        Require(BertActivation.IsKnown(HiddenAct),
+            $"hidden_act '{HiddenAct}' is not supported (use one of {string.Join(", ", BertActivation.Names)}).");
+    }
+}

@@ -1,0 +1,67 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SentenceMtl.Modeling.Bert;
+
+/// <summary>
+/// The BERT encoder with Hugging Face's module tree, so its state-dict keys are exactly those of
+/// <c>transformers.BertModel</c> (<c>embeddings.word_embeddings.weight</c> … <c>pooler.dense.bias</c>).
+/// </summary>
+internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
+{
+    private readonly BertEmbeddings embeddings;
+    private readonly BertEncoder encoder;
+    private readonly BertPooler? pooler;
+
+    /// <param name="config">A validated configuration.</param>
+    /// <param name="addPoolingLayer">Whether to create <c>pooler.dense</c> (Hugging Face's add_pooling_layer).</param>
+    public BertModel(BertConfig config, bool addPoolingLayer = true) : base(nameof(BertModel))
+    {
+        config.Validate();
+        Config = config;
+        embeddings = new BertEmbeddings(config);
+        encoder = new BertEncoder(config);
+        pooler = addPoolingLayer ? new BertPooler(config) : null;
+        RegisterComponents();
+    }
+
+    /// <summary>The configuration the model was built from.</summary>
+    public BertConfig Config { get; }
+
+    /// <summary>Whether the model has the pooler (<c>pooler.dense.*</c> keys).</summary>
+    public bool HasPooler => pooler is not null;
+
+    /// <summary>The embeddings block.</summary>
+    public BertEmbeddings Embeddings => embeddings;
+
+    /// <summary>The transformer layers, lowest first.</summary>
+    public IReadOnlyList<BertLayer> Layers => encoder.Layers;
+
+    /// <summary>Last hidden states for a padded batch (token types all 0).</summary>
+    /// <param name="input_ids">(B, T) int64 token ids.</param>
+    /// <param name="attention_mask">(B, T) 1 for real tokens, 0 for padding (any integer or bool dtype).</param>
+    /// <returns>(B, T, H) last hidden states.</returns>
+    public override Tensor forward(Tensor input_ids, Tensor attention_mask)
+    {
+        using var token_type_ids = zeros_like(input_ids);                                       // (B, T)
+        return forward(input_ids, attention_mask, token_type_ids);
+    }
+
+    /// <summary>Last hidden states with explicit token types.</summary>
+    /// <param name="input_ids">(B, T) int64.</param>
+    /// <param name="attention_mask">(B, T).</param>
+    /// <param name="token_type_ids">(B, T) int64.</param>
+    /// <returns>(B, T, H).</returns>
+    public Tensor forward(Tensor input_ids, Tensor attention_mask, Tensor token_type_ids)
+    {
+        using var mask = attention_mask.to_type(ScalarType.Bool).unsqueeze(1).unsqueeze(1);  // (B, 1, 1, T)
+        using var x = embeddings.forward(input_ids, token_type_ids);                            // (B, T, H)
+        return encoder.forward(x, mask);                                                        // (B, T, H)
+    }
+
+    /// <summary>BERT's pooled output, tanh(W · h[CLS] + b).</summary>
+    /// <param name="last_hidden_state">(B, T, H).</param>
+    /// <returns>(B, H).</returns>
+    public Tensor pooled_output(Tensor last_hidden_state) =>
+        (pooler ?? throw new InvalidOperationException("This model was built without a pooling layer.")).forward(last_hidden_state);
+}

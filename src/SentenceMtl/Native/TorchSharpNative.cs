@@ -1,0 +1,157 @@
+using System.Runtime.InteropServices;
+using SentenceMtl.Native;
+
+namespace SentenceMtl;
+
+/// <summary>
+/// Makes TorchSharp's native library loadable on Linux systems whose libstdc++ predates GCC 13
+/// (Debian 12, Ubuntu 22.04: <c>GLIBCXX_3.4.30</c>).
+/// </summary>
+/// <remarks>
+/// <para>
+/// TorchSharp 0.107's <c>libLibTorchSharp.so</c> requires <c>GLIBCXX_3.4.32</c> for exactly one symbol,
+/// <c>_ZSt21ios_base_library_initv</c>: a marker GCC 13 links into every object that includes
+/// <c>&lt;iostream&gt;</c>; nothing calls it through a relocation. Every other requirement is at most
+/// <c>GLIBCXX_3.4.30</c>. When the running system's libstdc++ lacks that version, this class marks that one
+/// requirement weak (<c>VER_FLG_WEAK</c> in <c>.gnu.version_r</c>), so the dynamic loader accepts the library.
+/// </para>
+/// <para>
+/// The patch is surgical: it is applied only when the system lacks the version, only if that version
+/// covers nothing but the marker symbol, only to the application's own copy of the library (its output or
+/// publish folder) — never to the NuGet package cache or the system — and atomically (temporary file + rename),
+/// so concurrent processes are safe. SentenceMtl calls <see cref="EnsureLoadable"/> before its first use of
+/// TorchSharp; an application that calls TorchSharp directly first should call it at start-up.
+/// </para>
+/// </remarks>
+public static class TorchSharpNative
+{
+    /// <summary>The libstdc++ version that TorchSharp's native library asks for.</summary>
+    public const string RequiredVersion = "GLIBCXX_3.4.32";
+
+    /// <summary>The only symbol that carries <see cref="RequiredVersion"/> in the native library.</summary>
+    public const string MarkerSymbol = "_ZSt21ios_base_library_initv";
+
+    private const string LibraryFileName = "libLibTorchSharp.so";
+    private static readonly Lazy<string> Outcome = new(Apply, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>
+    /// Ensures that TorchSharp's native library can be loaded, patching the application's copy once if needed.
+    /// Idempotent and thread-safe; a no-op on Windows, macOS and systems with a new enough libstdc++.
+    /// </summary>
+    /// <returns>A one-line description of what was found or done (for logs).</returns>
+    /// <exception cref="InvalidOperationException">The library needs patching but cannot be patched safely.</exception>
+    public static string EnsureLoadable() => Outcome.Value;
+
+    private static string Apply()
+    {
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
+        {
+            return "not Linux x64: nothing to do.";
+        }
+
+        string? libstdcxx = FindLoadedLibStdCxx();
+        if (libstdcxx is null)
+        {
+            return "libstdc++ is not loaded in this process: nothing to check.";
+        }
+
+        if (ElfImage.Read(libstdcxx).DefinedVersions().Contains(RequiredVersion))
+        {
+            return $"{libstdcxx} provides {RequiredVersion}: nothing to do.";
+        }
+
+        string? library = FindAppLibrary();
+        if (library is null)
+        {
+            return $"{LibraryFileName} not found in the native search directories: nothing to do.";
+        }
+
+        return PatchFile(library);
+    }
+
+    /// <summary>Patches <paramref name="library"/> in place if it has a strong requirement on the version.</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    internal static string PatchFile(string library)
+    {
+        var image = ElfImage.Read(library);
+        var requirement = image.RequiredVersions().SingleOrDefault(r => r.Version == RequiredVersion);
+        if (requirement is null || (requirement.Flags & ElfImage.VerFlagWeak) != 0)
+        {
+            return $"{library} has no strong {RequiredVersion} requirement: nothing to do.";
+        }
+
+        var symbols = image.SymbolsWithVersion(requirement.Index);
+        if (symbols.Count != 1 || symbols[0] != MarkerSymbol)
+        {
+            throw new InvalidOperationException(
+                $"{library} requires {RequiredVersion} for [{string.Join(", ", symbols)}], not only {MarkerSymbol}; " +
+                "marking it weak would not be safe. Install a libstdc++ from GCC 13 or newer.");
+        }
+
+        if (IsInsideNuGetCache(library))
+        {
+            throw new InvalidOperationException(
+                $"{library} needs {RequiredVersion}, which this system's libstdc++ lacks, and it is loaded from the NuGet " +
+                "package cache, which SentenceMtl never modifies. Run the application from its build or publish folder " +
+                "(the default for 'dotnet run', 'dotnet test' and published apps).");
+        }
+
+        image.SetRequirementFlags(requirement, (ushort)(requirement.Flags | ElfImage.VerFlagWeak));
+        string temp = $"{library}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                stream.Write(image.Bytes);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.SetUnixFileMode(temp, File.GetUnixFileMode(library));
+            File.Move(temp, library, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            File.Delete(temp);
+            throw new InvalidOperationException(
+                $"{library} needs {RequiredVersion}, which this system's libstdc++ lacks, and could not be patched " +
+                $"({ex.Message}). Make the application folder writable once, or install a libstdc++ from GCC 13 or newer.", ex);
+        }
+
+        return $"{library}: marked {RequiredVersion} weak (only {MarkerSymbol} uses it).";
+    }
+
+    private static string? FindLoadedLibStdCxx()
+    {
+        const string maps = "/proc/self/maps";
+        if (!File.Exists(maps))
+        {
+            return null;
+        }
+
+        return File.ReadLines(maps)
+            .Select(line => line.IndexOf('/', StringComparison.Ordinal) is var i and >= 0 ? line[i..] : null)
+            .FirstOrDefault(p => p is not null && Path.GetFileName(p).StartsWith("libstdc++.so", StringComparison.Ordinal));
+    }
+
+    private static string? FindAppLibrary()
+    {
+        var directories = (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") as string ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Append(AppContext.BaseDirectory)
+            .Append(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native"));
+        return directories.Select(d => Path.Combine(d, LibraryFileName)).FirstOrDefault(File.Exists);
+    }
+
+    private static bool IsInsideNuGetCache(string file)
+    {
+        for (var dir = Path.GetDirectoryName(Path.GetFullPath(file)); dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            if (File.Exists(Path.Combine(dir, ".nupkg.metadata")))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
