@@ -1,0 +1,206 @@
+using System.Collections;
+using System.Text.Json;
+using SentenceMtl.Modeling.Bert;
+using SentenceMtl.Serialization;
+using SentenceMtl.Tokenization;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace SentenceMtl.Checkpoints;
+
+/// <summary>
+/// Reads a Hugging Face model folder (<c>config.json</c>, <c>vocab.txt</c>, <c>model.safetensors</c> or
+/// <c>pytorch_model.bin</c>) and the sentence-transformers files beside it (<c>modules.json</c>,
+/// <c>sentence_bert_config.json</c>, <c>1_Pooling/config.json</c>) so it embeds exactly as in Python.
+/// </summary>
+internal static class HuggingFaceFolder
+{
+    /// <summary>Weight files tried in order.</summary>
+    public static readonly IReadOnlyList<string> WeightFiles = ["model.safetensors", "pytorch_model.bin"];
+
+    /// <summary>Describes the model in <paramref name="folder"/>.</summary>
+    /// <exception cref="ModelFormatException">A required file is missing or damaged.</exception>
+    public static ModelSource Read(string folder, string id)
+    {
+        var modules = ReadModules(folder);
+        string transformerDir = Path.Combine(folder, modules.TransformerPath);
+        string configPath = Path.Combine(transformerDir, "config.json");
+        var config = BertConfig.FromFile(configPath);
+        RequireBert(configPath);
+
+        string vocabPath = Path.Combine(transformerDir, "vocab.txt");
+        if (!File.Exists(vocabPath))
+        {
+            throw new ModelFormatException(vocabPath, "file not found (a BERT WordPiece vocabulary is required).");
+        }
+
+        string weightsPath = WeightFiles.Select(f => Path.Combine(transformerDir, f)).FirstOrDefault(File.Exists)
+            ?? throw new ModelFormatException(transformerDir,
+                $"no weights found (looked for {string.Join(", ", WeightFiles)}).");
+
+        string tokenizerPath = Path.Combine(transformerDir, "tokenizer_config.json");
+        var tokenizer = ReadJson(tokenizerPath);
+        string sbertPath = new[] { transformerDir, folder }.Select(d => Path.Combine(d, "sentence_bert_config.json"))
+            .FirstOrDefault(File.Exists) ?? Path.Combine(folder, "sentence_bert_config.json");
+        var sbert = ReadJson(sbertPath);
+        int? modelMaxLength = Int(tokenizer, "model_max_length", tokenizerPath) is { } m and > 0 and < 1_000_000 ? m : null;
+        int maxLength = Int(sbert, "max_seq_length", sbertPath) ?? modelMaxLength ?? config.MaxPositionEmbeddings;
+
+        return new ModelSource
+        {
+            Id = id,
+            Config = config,
+            OpenVocabulary = () => File.OpenRead(vocabPath),
+            VocabularyName = vocabPath,
+            LoadWeights = () => LoadWeights(weightsPath),
+            WeightsName = weightsPath,
+            TokenizerOptions = new BertTokenizerOptions
+            {
+                LowerCase = Bool(tokenizer, "do_lower_case", tokenizerPath) ?? true,
+                StripAccents = Bool(tokenizer, "strip_accents", tokenizerPath),
+                TokenizeChineseChars = Bool(tokenizer, "tokenize_chinese_chars", tokenizerPath) ?? true,
+            },
+            LowerCaseInput = Bool(sbert, "do_lower_case", sbertPath) ?? false,
+            Pooling = modules.PoolingPath is null ? PoolingStrategy.Mean : ReadPooling(Path.Combine(folder, modules.PoolingPath, "config.json")),
+            Normalize = modules.Normalize,
+            MaxSequenceLength = Math.Min(maxLength, config.MaxPositionEmbeddings),
+        };
+    }
+
+    /// <summary>Reads a weight file into CPU tensors keyed by checkpoint name.</summary>
+    public static Dictionary<string, Tensor> LoadWeights(string path)
+    {
+        if (path.EndsWith(".safetensors", StringComparison.Ordinal))
+        {
+            return SafetensorsReader.Read(path).ToDictionary(t => t.Name, TensorConversion.ToTorch, StringComparer.Ordinal);
+        }
+
+        Hashtable table;
+        try
+        {
+            table = PyTorchUnpickler.UnpickleStateDict(path);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw new ModelFormatException(path, $"not a readable PyTorch state dict ({ex.Message}).", ex);
+        }
+
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in table)
+        {
+            if (entry.Key is not string key || entry.Value is not Tensor value)
+            {
+                throw new ModelFormatException(path, $"entry '{entry.Key}' is not a named tensor.");
+            }
+
+            result[key] = value;
+        }
+
+        return result;
+    }
+
+    private sealed record Modules(string TransformerPath, string? PoolingPath, bool Normalize);
+
+    private static Modules ReadModules(string folder)
+    {
+        string path = Path.Combine(folder, "modules.json");
+        if (!File.Exists(path))
+        {
+            string? pooling = Directory.Exists(Path.Combine(folder, "1_Pooling")) ? "1_Pooling" : null;
+            return new Modules("", pooling, false);
+        }
+
+        string transformer = "";
+        string? poolingPath = null;
+        bool normalize = false;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            foreach (var module in doc.RootElement.EnumerateArray())
+            {
+                string type = module.GetProperty("type").GetString() ?? "";
+                string modulePath = module.TryGetProperty("path", out var p) ? p.GetString() ?? "" : "";
+                switch (type.Split('.')[^1])
+                {
+                    case "Transformer": transformer = modulePath; break;
+                    case "Pooling": poolingPath = modulePath; break;
+                    case "Normalize": normalize = true; break;
+                    default:
+                        throw new ModelFormatException(path, $"module type '{type}' is not supported (Transformer, Pooling, Normalize are).");
+                }
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException)
+        {
+            throw new ModelFormatException(path, $"not a valid sentence-transformers modules list ({ex.Message}).", ex);
+        }
+
+        return new Modules(transformer, poolingPath, normalize);
+    }
+
+    private static PoolingStrategy ReadPooling(string path)
+    {
+        var json = ReadJson(path) ?? throw new ModelFormatException(path, "file not found (named by modules.json).");
+        var modes = new List<PoolingStrategy>();
+        if (Bool(json, "pooling_mode_cls_token", path) == true) modes.Add(PoolingStrategy.Cls);
+        if (Bool(json, "pooling_mode_mean_tokens", path) == true) modes.Add(PoolingStrategy.Mean);
+        if (Bool(json, "pooling_mode_max_tokens", path) == true) modes.Add(PoolingStrategy.Max);
+        if (Bool(json, "pooling_mode_mean_sqrt_len_tokens", path) == true) modes.Add(PoolingStrategy.MeanSqrtLen);
+        foreach (var unsupported in new[] { "pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken" })
+        {
+            if (Bool(json, unsupported, path) == true)
+            {
+                throw new ModelFormatException(path, $"{unsupported} is not supported.");
+            }
+        }
+
+        return modes.Count == 1
+            ? modes[0]
+            : throw new ModelFormatException(path, $"exactly one pooling mode must be enabled (found {modes.Count}).");
+    }
+
+    private static void RequireBert(string configPath)
+    {
+        var json = ReadJson(configPath);
+        if (json?.TryGetProperty("model_type", out var type) == true && type.GetString() is { } name && name != "bert")
+        {
+            throw new ModelFormatException(configPath, $"model_type '{name}' is not supported (only 'bert').");
+        }
+    }
+
+    private static JsonElement? ReadJson(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            return doc.RootElement.ValueKind == JsonValueKind.Object
+                ? doc.RootElement.Clone()
+                : throw new ModelFormatException(path, "expected a JSON object.");
+        }
+        catch (JsonException ex)
+        {
+            throw new ModelFormatException(path, $"invalid JSON ({ex.Message}).", ex);
+        }
+    }
+
+    private static bool? Bool(JsonElement? json, string name, string path) =>
+        json?.TryGetProperty(name, out var v) == true
+            ? v.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                JsonValueKind.Null => null,
+                _ => throw new ModelFormatException(path, $"'{name}' must be true, false or null."),
+            }
+            : null;
+
+    private static int? Int(JsonElement? json, string name, string path) =>
+        json?.TryGetProperty(name, out var v) == true && v.ValueKind != JsonValueKind.Null
+            ? v.TryGetDouble(out double d) ? (int)Math.Min(d, int.MaxValue) : throw new ModelFormatException(path, $"'{name}' must be a number.")
+            : null;
+}

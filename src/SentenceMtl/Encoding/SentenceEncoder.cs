@@ -1,0 +1,312 @@
+using SentenceMtl.Checkpoints;
+using SentenceMtl.Modeling.Bert;
+using SentenceMtl.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SentenceMtl;
+
+/// <summary>
+/// Turns sentences into fixed-length embeddings: a BERT backbone (Hugging Face weight names), then pooling and
+/// optional L2 normalization — the sentence-transformers pipeline, in TorchSharp.
+/// </summary>
+/// <remarks>
+/// <see cref="Encode(IReadOnlyList{string}, CancellationToken)"/> is safe to call from several threads at once.
+/// Dispose the encoder to free its native memory.
+/// </remarks>
+public sealed class SentenceEncoder : IDisposable
+{
+    private readonly BertModel model;
+    private readonly BertWordPieceTokenizer tokenizer;
+    private readonly bool lowerCaseInput;
+
+    private SentenceEncoder(string modelId, BertModel model, BertWordPieceTokenizer tokenizer, bool lowerCaseInput,
+        PoolingStrategy pooling, bool normalize, int maxSequenceLength, int batchSize, Device device)
+    {
+        ModelId = modelId;
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.lowerCaseInput = lowerCaseInput;
+        Pooling = pooling;
+        Normalize = normalize;
+        MaxSequenceLength = maxSequenceLength;
+        BatchSize = batchSize;
+        Device = device;
+    }
+
+    /// <summary>The name or path the model was loaded from.</summary>
+    public string ModelId { get; }
+
+    /// <summary>Length of every embedding (the backbone's hidden size).</summary>
+    public int Dimension => model.Config.HiddenSize;
+
+    /// <summary>The pooling in use.</summary>
+    public PoolingStrategy Pooling { get; }
+
+    /// <summary>Whether embeddings are L2-normalized.</summary>
+    public bool Normalize { get; }
+
+    /// <summary>Longest input in tokens (with <c>[CLS]</c> and <c>[SEP]</c>); longer texts are truncated.</summary>
+    public int MaxSequenceLength { get; }
+
+    /// <summary>Sentences per forward pass.</summary>
+    public int BatchSize { get; }
+
+    /// <summary>The torch device the model runs on.</summary>
+    public Device Device { get; }
+
+    internal BertModel Backbone => model;
+
+    internal BertWordPieceTokenizer Tokenizer => tokenizer;
+
+    internal bool LowerCaseInput => lowerCaseInput;
+
+    /// <summary>
+    /// Loads a model: a Hugging Face / sentence-transformers folder, a hub id whose snapshot is in the local
+    /// Hugging Face cache, or an embedded model (<c>"all-MiniLM-L6-v2"</c>, <c>"snowflake-arctic-embed-xs"</c>,
+    /// with the SentenceMtl.Models package).
+    /// </summary>
+    /// <param name="modelNameOrPath">A folder path, a hub id (<c>org/name</c>) or an embedded model name.</param>
+    /// <param name="options">Overrides of the model's defaults; <c>null</c> keeps them all.</param>
+    /// <exception cref="ModelFormatException">The model cannot be found or its files are damaged.</exception>
+    public static SentenceEncoder FromPretrained(string modelNameOrPath, SentenceEncoderOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelNameOrPath);
+        options ??= new SentenceEncoderOptions();
+        options.Validate();
+        TorchSharpNative.EnsureLoadable();
+
+        var source = ModelResolver.Resolve(modelNameOrPath);
+        int maxLength = options.MaxSequenceLength ?? source.MaxSequenceLength;
+        if (maxLength > source.Config.MaxPositionEmbeddings)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), maxLength,
+                $"MaxSequenceLength exceeds the model's max_position_embeddings ({source.Config.MaxPositionEmbeddings}).");
+        }
+
+        var tokenizerOptions = options.DoLowerCase is { } lower
+            ? source.TokenizerOptions with { LowerCase = lower }
+            : source.TokenizerOptions;
+        BertWordPieceTokenizer tokenizer;
+        using (var vocab = source.OpenVocabulary())
+        {
+            tokenizer = BertWordPieceTokenizer.Create(vocab, tokenizerOptions, source.VocabularyName);
+        }
+
+        if (tokenizer.VocabularySize > source.Config.VocabSize)
+        {
+            throw new ModelFormatException(source.VocabularyName,
+                $"the vocabulary has {tokenizer.VocabularySize} tokens but the model's vocab_size is {source.Config.VocabSize}.");
+        }
+
+        var device = options.Device is { } name ? torch.device(name) : cuda.is_available() ? CUDA : CPU;
+        var model = LoadBackbone(source);
+        model.eval();
+        model.to(device);
+        return new SentenceEncoder(source.Id, model, tokenizer, source.LowerCaseInput,
+            options.Pooling ?? source.Pooling, options.Normalize ?? source.Normalize, maxLength, options.BatchSize, device);
+    }
+
+    /// <summary>Embeds one sentence.</summary>
+    /// <param name="sentence">The text (any length; truncated to <see cref="MaxSequenceLength"/> tokens).</param>
+    /// <returns>A new array of <see cref="Dimension"/> floats.</returns>
+    public float[] Encode(string sentence)
+    {
+        ArgumentNullException.ThrowIfNull(sentence);
+        return Encode([sentence])[0];
+    }
+
+    /// <summary>Embeds sentences in length-sorted, dynamically padded batches; results are in input order.</summary>
+    /// <param name="sentences">The texts; none may be null. An empty list gives an empty result.</param>
+    /// <param name="cancellationToken">Checked between batches.</param>
+    /// <returns>One new array of <see cref="Dimension"/> floats per sentence.</returns>
+    public float[][] Encode(IReadOnlyList<string> sentences, CancellationToken cancellationToken = default)
+    {
+        var result = new float[CheckSentences(sentences)][];
+        EncodeBatches(sentences, (indices, pooled) =>
+        {
+            using var cpu = pooled.to(CPU).contiguous();                                          // (b, H)
+            var values = cpu.data<float>();
+            int h = Dimension;
+            for (int i = 0; i < indices.Length; i++)
+            {
+                var row = new float[h];
+                values.CopyTo(row, i * h, 0, h);
+                result[indices[i]] = row;
+            }
+        }, cancellationToken);
+        return result;
+    }
+
+    /// <summary>Embeds sentences into one tensor, in input order.</summary>
+    /// <param name="sentences">The texts; none may be null.</param>
+    /// <param name="cancellationToken">Checked between batches.</param>
+    /// <returns>A new (N, <see cref="Dimension"/>) float32 tensor on <see cref="Device"/>; the caller owns (disposes) it.</returns>
+    public Tensor EncodeToTensor(IReadOnlyList<string> sentences, CancellationToken cancellationToken = default)
+    {
+        int n = CheckSentences(sentences);
+        var output = zeros(new long[] { n, Dimension }, dtype: float32, device: Device);
+        try
+        {
+            EncodeBatches(sentences, (indices, pooled) =>
+            {
+                using var index = tensor(indices.Select(i => (long)i).ToArray(), device: Device);
+                output.index_copy_(0, index, pooled);
+            }, cancellationToken);
+            return output;
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The token ids the model sees for <paramref name="text"/>: <c>[CLS] … [SEP]</c>, truncated.</summary>
+    public int[] Tokenize(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return tokenizer.Encode(lowerCaseInput ? text.ToLowerInvariant() : text, MaxSequenceLength);
+    }
+
+    /// <summary>Cosine similarity of two sentences' embeddings, in [-1, 1].</summary>
+    public float Similarity(string first, string second)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        var vectors = Encode([first, second]);
+        return CosineSimilarity(vectors[0], vectors[1]);
+    }
+
+    /// <summary>Cosine similarity of two vectors of equal length, in [-1, 1] (0 when either is all zeros).</summary>
+    public static float CosineSimilarity(ReadOnlySpan<float> first, ReadOnlySpan<float> second)
+    {
+        if (first.Length != second.Length)
+        {
+            throw new ArgumentException($"Vectors differ in length ({first.Length} and {second.Length}).", nameof(second));
+        }
+
+        double dot = 0, a = 0, b = 0;
+        for (int i = 0; i < first.Length; i++)
+        {
+            dot += (double)first[i] * second[i];
+            a += (double)first[i] * first[i];
+            b += (double)second[i] * second[i];
+        }
+
+        double norms = Math.Sqrt(a) * Math.Sqrt(b);
+        return norms == 0 ? 0 : (float)Math.Clamp(dot / norms, -1, 1);
+    }
+
+    /// <summary>A similarity score in [0, 1]: (cosine + 1) / 2.</summary>
+    public static float SimilarityScore(ReadOnlySpan<float> first, ReadOnlySpan<float> second) =>
+        (CosineSimilarity(first, second) + 1f) / 2f;
+
+    /// <summary>Frees the model's native memory.</summary>
+    public void Dispose() => model.Dispose();
+
+    /// <summary>Token ids of each sentence (with the model's lower-casing, truncation and special tokens).</summary>
+    internal int[][] TokenizeAll(IReadOnlyList<string> sentences)
+    {
+        var ids = new int[sentences.Count][];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            ids[i] = Tokenize(sentences[i]);
+        }
+
+        return ids;
+    }
+
+    /// <summary>Pads token id rows into (B, T) int64 ids and mask tensors on <see cref="Device"/>, T = longest row.</summary>
+    internal (Tensor InputIds, Tensor AttentionMask) Collate(IReadOnlyList<int[]> rows)
+    {
+        int b = rows.Count, t = rows.Max(r => r.Length);
+        var ids = new long[b * t];
+        var mask = new long[b * t];
+        if (tokenizer.PadTokenId != 0)
+        {
+            Array.Fill(ids, tokenizer.PadTokenId);
+        }
+
+        for (int i = 0; i < b; i++)
+        {
+            var row = rows[i];
+            for (int j = 0; j < row.Length; j++)
+            {
+                ids[(i * t) + j] = row[j];
+                mask[(i * t) + j] = 1;
+            }
+        }
+
+        return (tensor(ids, new long[] { b, t }, device: Device), tensor(mask, new long[] { b, t }, device: Device));
+    }
+
+    /// <summary>Backbone → pooling → optional normalization for one padded batch, in the caller's autograd mode.</summary>
+    /// <returns>(B, H) sentence embeddings.</returns>
+    internal Tensor Embed(Tensor inputIds, Tensor attentionMask)
+    {
+        using var tokens = model.forward(inputIds, attentionMask);                                // (B, T, H)
+        var pooled = SentenceMtl.Pooling.Pool(tokens, attentionMask, Pooling);                    // (B, H)
+        if (!Normalize)
+        {
+            return pooled;
+        }
+
+        using (pooled)
+        {
+            return SentenceMtl.Pooling.Normalize(pooled);                                         // (B, H)
+        }
+    }
+
+    private void EncodeBatches(IReadOnlyList<string> sentences, Action<int[], Tensor> consume, CancellationToken cancellationToken)
+    {
+        var ids = TokenizeAll(sentences);
+        var order = Enumerable.Range(0, ids.Length).OrderByDescending(i => ids[i].Length).ToArray();
+        using var inference = inference_mode();
+        for (int start = 0; start < order.Length; start += BatchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var indices = order.AsSpan(start, Math.Min(BatchSize, order.Length - start)).ToArray();
+            using var scope = NewDisposeScope();
+            var (inputIds, mask) = Collate(indices.Select(i => ids[i]).ToArray());
+            consume(indices, Embed(inputIds, mask));
+        }
+    }
+
+    private static int CheckSentences(IReadOnlyList<string> sentences)
+    {
+        ArgumentNullException.ThrowIfNull(sentences);
+        for (int i = 0; i < sentences.Count; i++)
+        {
+            if (sentences[i] is null)
+            {
+                throw new ArgumentNullException(nameof(sentences), $"Sentence {i} is null.");
+            }
+        }
+
+        return sentences.Count;
+    }
+
+    private static BertModel LoadBackbone(ModelSource source)
+    {
+        var raw = source.LoadWeights();
+        BertModel? model = null;
+        try
+        {
+            var weights = StateDictLoader.Normalize(raw, "bert.");
+            model = new BertModel(source.Config, addPoolingLayer: weights.Keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal)));
+            StateDictLoader.Load(model, weights, source.WeightsName);
+            var loaded = model;
+            model = null;
+            return loaded;
+        }
+        finally
+        {
+            model?.Dispose();
+            foreach (var t in raw.Values)
+            {
+                t.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+namespace SentenceMtl;
+
+/// <summary>
+/// Options of a <see cref="SentenceEncoder"/>. A <c>null</c> value keeps the model's own default (from its
+/// sentence-transformers configuration, or the embedded model's published settings).
+/// </summary>
+public sealed record SentenceEncoderOptions
+{
+    /// <summary>Pooling; <c>null</c> = the model's default (mean for a plain BERT checkpoint).</summary>
+    public PoolingStrategy? Pooling { get; init; }
+
+    /// <summary>L2-normalize embeddings; <c>null</c> = the model's default (false for a plain BERT checkpoint).</summary>
+    public bool? Normalize { get; init; }
+
+    /// <summary>Longest input in tokens, including <c>[CLS]</c> and <c>[SEP]</c>; longer texts are truncated.
+    /// <c>null</c> = the model's default; never more than the model's <c>max_position_embeddings</c>.</summary>
+    public int? MaxSequenceLength { get; init; }
+
+    /// <summary>Sentences per forward pass (default 32).</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Lower-case input text before tokenization; <c>null</c> = the model's tokenizer setting.</summary>
+    public bool? DoLowerCase { get; init; }
+
+    /// <summary>Torch device (<c>"cpu"</c>, <c>"cuda"</c>, <c>"cuda:1"</c>); <c>null</c> = CUDA when TorchSharp reports it, else CPU.</summary>
+    public string? Device { get; init; }
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
+        if (MaxSequenceLength is { } max)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(max, 2, nameof(MaxSequenceLength));
+        }
+    }
+}
