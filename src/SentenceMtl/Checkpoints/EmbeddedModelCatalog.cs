@@ -52,6 +52,13 @@ internal static class EmbeddedModelCatalog
         };
     }
 
+    /// <summary>The raw ONNX file of embedded model <paramref name="name"/> (for parity tests and benchmarks).</summary>
+    public static byte[] ReadOnnx(string name)
+    {
+        var entry = Entries.Value.TryGetValue(name, out var e) ? e : throw new ArgumentException($"No embedded model '{name}'.", nameof(name));
+        return ReadCarrierResource(entry, entry.Descriptor.OnnxResource);
+    }
+
     /// <summary>The folder where imported weights are cached (<c>$SENTENCEMTL_CACHE</c>, else the user cache).</summary>
     public static string CacheDirectory =>
         Environment.GetEnvironmentVariable("SENTENCEMTL_CACHE") is { Length: > 0 } dir

@@ -6,9 +6,9 @@ internal static class ModelResolver
     /// <exception cref="ModelFormatException">Nothing matches; the message lists what was looked for and the embedded names.</exception>
     public static ModelSource Resolve(string modelNameOrPath)
     {
-        if (Directory.Exists(modelNameOrPath))
+        if (AtomicDirectory.Resolve(modelNameOrPath) is { } folder)
         {
-            return HuggingFaceFolder.Read(modelNameOrPath, modelNameOrPath);
+            return HuggingFaceFolder.Read(folder, modelNameOrPath);
         }
 
         string? snapshot = HuggingFaceCache.IsRepoId(modelNameOrPath) ? HuggingFaceCache.FindSnapshot(modelNameOrPath) : null;

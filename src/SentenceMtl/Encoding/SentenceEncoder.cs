@@ -126,13 +126,11 @@ public sealed class SentenceEncoder : IDisposable
         EncodeBatches(sentences, (indices, pooled) =>
         {
             using var cpu = pooled.to(CPU).contiguous();                                          // (b, H)
-            var values = cpu.data<float>();
+            var values = Span(cpu);
             int h = Dimension;
             for (int i = 0; i < indices.Length; i++)
             {
-                var row = new float[h];
-                values.CopyTo(row, i * h, 0, h);
-                result[indices[i]] = row;
+                result[indices[i]] = values.Slice(i * h, h).ToArray();
             }
         }, cancellationToken);
         return result;
@@ -166,7 +164,7 @@ public sealed class SentenceEncoder : IDisposable
     public int[] Tokenize(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return tokenizer.Encode(lowerCaseInput ? text.ToLowerInvariant() : text, MaxSequenceLength);
+        return tokenizer.Encode(lowerCaseInput ? PythonCasing.ToLower(text) : text, MaxSequenceLength);
     }
 
     /// <summary>Cosine similarity of two sentences' embeddings, in [-1, 1].</summary>
@@ -201,6 +199,18 @@ public sealed class SentenceEncoder : IDisposable
     /// <summary>A similarity score in [0, 1]: (cosine + 1) / 2.</summary>
     public static float SimilarityScore(ReadOnlySpan<float> first, ReadOnlySpan<float> second) =>
         (CosineSimilarity(first, second) + 1f) / 2f;
+
+    /// <summary>
+    /// Saves the encoder as a Hugging Face / sentence-transformers folder (config.json, vocab.txt, model.safetensors,
+    /// pooling and normalization configs) that <see cref="FromPretrained"/> and Python's SentenceTransformer load.
+    /// The folder is replaced atomically: an interrupted save leaves the previous one loadable.
+    /// </summary>
+    /// <param name="directory">The folder to create or replace.</param>
+    public void Save(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        AtomicDirectory.Replace(directory, folder => EncoderFolderWriter.Write(this, folder));
+    }
 
     /// <summary>Frees the model's native memory.</summary>
     public void Dispose() => model.Dispose();
@@ -272,6 +282,9 @@ public sealed class SentenceEncoder : IDisposable
             consume(indices, Embed(inputIds, mask));
         }
     }
+
+    /// <summary>The elements of a contiguous CPU float32 tensor, without copying (valid while the tensor lives).</summary>
+    private static ReadOnlySpan<float> Span(Tensor t) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(t.bytes);
 
     private static int CheckSentences(IReadOnlyList<string> sentences)
     {

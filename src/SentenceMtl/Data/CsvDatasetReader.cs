@@ -1,0 +1,130 @@
+using CsvHelper;
+
+namespace SentenceMtl;
+
+/// <summary>
+/// Reads a CSV (or TSV) file with CsvHelper: RFC 4180 quoting, so a quoted field may hold separators, doubled quotes
+/// and line breaks. The first record is the header: distinct column names, among them the text column and every label column.
+/// Every record must have as many fields as the header. Malformed quoting (a stray quote in an unquoted field, text
+/// after a closing quote, a quote never closed) is an error, never repaired. Completely empty lines are skipped;
+/// values are kept exactly (no trimming); an empty label cell means "unlabelled for that task".
+/// </summary>
+internal static class CsvDatasetReader
+{
+    /// <summary>Reads every example of <paramref name="path"/>, which must exist.</summary>
+    /// <exception cref="DatasetFormatException">The header lacks a column or repeats one, a record is malformed or has
+    /// the wrong number of fields, a label is unknown, or the file holds no example.</exception>
+    public static MultiTaskExample[] Read(string path, DatasetSchema schema, char delimiter)
+    {
+        var options = CsvReaderOptions.Default with
+        {
+            Separator = delimiter,
+            Mode = CsvMode.Rfc4180,
+            HasHeader = true,
+            AllowLineBreaksInQuotes = true,
+            SkipEmptyLines = true,
+            TrimWhitespace = false,
+            TrackLineNumbers = true,
+            DetectSeparatorHint = false,
+            MalformedData = CsvMalformedDataHandling.Throw,
+            FieldCountMismatch = CsvFieldCountHandling.Allow, // checked below, with a message that lists the header
+        };
+
+        try
+        {
+            using var csv = CsvReader.FromFile(path, options);
+            csv.ReadHeader();
+            var header = csv.Headers;
+            if (header.Count == 0)
+            {
+                throw new DatasetFormatException(path, 0, "no examples");
+            }
+
+            int headerLine = LineOf(csv.LineNumber);
+            var duplicate = header.GroupBy(name => name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+            if (duplicate is not null)
+            {
+                throw new DatasetFormatException(path, headerLine, $"the header repeats column \"{duplicate.Key}\" ({Describe(header)})");
+            }
+
+            int textColumn = FindColumn(path, headerLine, header, schema.TextField, "text");
+            var labelColumns = new int[schema.Tasks.Count];
+            for (int i = 0; i < labelColumns.Length; i++)
+            {
+                labelColumns[i] = FindColumn(path, headerLine, header, schema.LabelFields[i], $"\"{schema.Tasks[i].Name}\" label");
+            }
+
+            var examples = new List<MultiTaskExample>();
+            while (csv.Read())
+            {
+                int line = LineOf(csv.LineNumber);
+                if (csv.FieldCount != header.Count)
+                {
+                    throw new DatasetFormatException(
+                        path, line, $"expected {header.Count} fields ({Describe(header)}), found {csv.FieldCount}");
+                }
+
+                examples.Add(new MultiTaskExample(csv.GetString(textColumn), ReadLabels(path, line, csv, schema, labelColumns)));
+            }
+
+            if (examples.Count == 0)
+            {
+                throw new DatasetFormatException(path, 0, "no examples");
+            }
+
+            return [.. examples];
+        }
+        catch (CsvFormatException e)
+        {
+            throw new DatasetFormatException(path, LineOf(e.LineNumber), $"malformed CSV: {e.Message}", e);
+        }
+    }
+
+    private static IReadOnlyDictionary<string, string> ReadLabels(
+        string path, int line, CsvReader csv, DatasetSchema schema, int[] labelColumns)
+    {
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < labelColumns.Length; i++)
+        {
+            var task = schema.Tasks[i];
+            string label = csv.GetString(labelColumns[i]);
+            if (label.Length == 0)
+            {
+                if (schema.RequireAllLabels)
+                {
+                    throw new DatasetFormatException(path, line, $"missing {schema.LabelDescription(i)} (empty cell)");
+                }
+
+                continue;
+            }
+
+            if (task.IndexOf(label) < 0)
+            {
+                throw new DatasetFormatException(path, line, DatasetSchema.UnknownLabel(task, label));
+            }
+
+            labels.Add(task.Name, label);
+        }
+
+        return labels.AsReadOnly();
+    }
+
+    // The column named `name`; `role` says what it is for, in messages.
+    private static int FindColumn(string path, int headerLine, IReadOnlyList<string> header, string name, string role)
+    {
+        for (int i = 0; i < header.Count; i++)
+        {
+            if (string.Equals(header[i], name, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        throw new DatasetFormatException(path, headerLine, $"no {role} column \"{name}\" in the header ({Describe(header)})");
+    }
+
+    private static string Describe(IReadOnlyList<string> header) => "header: " + string.Join(", ", header.Select(h => $"\"{h}\""));
+
+    // CsvHelper counts lines in longs; a dataset with more than int.MaxValue lines is not a use case.
+    private static int LineOf(long lineNumber) => (int)Math.Min(lineNumber, int.MaxValue);
+}

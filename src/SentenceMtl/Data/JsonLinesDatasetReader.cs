@@ -1,0 +1,126 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace SentenceMtl;
+
+/// <summary>
+/// Reads a JSON Lines file: one JSON object per line, the text and each task's label name as string values.
+/// Blank lines are skipped (they hold no example); keys that are neither the text nor a label field are ignored.
+/// </summary>
+internal static partial class JsonLinesDatasetReader
+{
+    // Duplicate keys would make "which label?" ambiguous, so they are malformed here.
+    private static readonly JsonDocumentOptions JsonOptions = new() { AllowDuplicateProperties = false };
+
+    /// <summary>Reads every example of <paramref name="path"/>, which must exist.</summary>
+    /// <exception cref="DatasetFormatException">A line is not a JSON object of the expected shape, a label is unknown,
+    /// or the file holds no example.</exception>
+    public static MultiTaskExample[] Read(string path, DatasetSchema schema)
+    {
+        var examples = new List<MultiTaskExample>();
+        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        int lineNumber = 0;
+        while (reader.ReadLine() is { } line)
+        {
+            lineNumber++;
+            if (!string.IsNullOrWhiteSpace(line))
+            {
+                examples.Add(ReadLine(path, lineNumber, line, schema));
+            }
+        }
+
+        if (examples.Count == 0)
+        {
+            throw new DatasetFormatException(path, 0, "no examples");
+        }
+
+        return [.. examples];
+    }
+
+    private static MultiTaskExample ReadLine(string path, int lineNumber, string line, DatasetSchema schema)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(line, JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new DatasetFormatException(path, lineNumber, $"malformed JSON{BytePosition(e)}: {WithoutPosition(e.Message)}{ArrayHint(line)}", e);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new DatasetFormatException(path, lineNumber, $"expected a JSON object, found {KindName(root.ValueKind)}{ArrayHint(line)}");
+            }
+
+            if (!root.TryGetProperty(schema.TextField, out var textElement))
+            {
+                throw new DatasetFormatException(path, lineNumber, $"missing text field \"{schema.TextField}\"");
+            }
+
+            if (textElement.ValueKind != JsonValueKind.String)
+            {
+                throw new DatasetFormatException(
+                    path, lineNumber, $"text field \"{schema.TextField}\" must be a string, found {KindName(textElement.ValueKind)}");
+            }
+
+            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+            for (int i = 0; i < schema.Tasks.Count; i++)
+            {
+                var task = schema.Tasks[i];
+                if (!root.TryGetProperty(schema.LabelFields[i], out var labelElement) || labelElement.ValueKind == JsonValueKind.Null)
+                {
+                    if (schema.RequireAllLabels)
+                    {
+                        throw new DatasetFormatException(path, lineNumber, $"missing {schema.LabelDescription(i)}");
+                    }
+
+                    continue;
+                }
+
+                if (labelElement.ValueKind != JsonValueKind.String)
+                {
+                    throw new DatasetFormatException(
+                        path, lineNumber, $"{schema.LabelDescription(i)} must be a label name (a string), found {KindName(labelElement.ValueKind)}");
+                }
+
+                string label = labelElement.GetString()!;
+                if (task.IndexOf(label) < 0)
+                {
+                    throw new DatasetFormatException(path, lineNumber, DatasetSchema.UnknownLabel(task, label));
+                }
+
+                labels.Add(task.Name, label);
+            }
+
+            return new MultiTaskExample(textElement.GetString()!, labels.AsReadOnly());
+        }
+    }
+
+    private static string KindName(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        _ => "a " + kind.ToString().ToLowerInvariant(),
+    };
+
+    // A pretty-printed JSON array saved as .json fails on its first line; say what the reader expects instead.
+    private static string ArrayHint(string line) =>
+        line.TrimStart().StartsWith('[') ? " (JSON Lines needs one object per line, not a JSON array)" : "";
+
+    private static string BytePosition(JsonException e) => e.BytePositionInLine is { } position ? $" at byte {position + 1}" : "";
+
+    // System.Text.Json ends its messages with a position inside the parsed text ("LineNumber: 0 | ..."), which
+    // reads as a wrong line number next to ours.
+    private static string WithoutPosition(string message) => JsonPositionSuffix().Replace(message, "").TrimEnd();
+
+    [GeneratedRegex(@"\s*LineNumber: \d+ \| BytePositionInLine: \d+\.?$")]
+    private static partial Regex JsonPositionSuffix();
+}

@@ -1,0 +1,185 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using SentenceMtl.Checkpoints;
+using SentenceMtl.Modeling.Heads;
+using SentenceMtl.Serialization;
+using static TorchSharp.torch;
+
+namespace SentenceMtl;
+
+// Saving and loading: a sentence-transformers folder for the backbone, heads.safetensors for the heads and
+// multitask_config.json for the architecture.
+public sealed partial class MultiTaskModel
+{
+    /// <summary>The file that describes tasks and heads inside a saved model folder.</summary>
+    public const string ConfigFileName = "multitask_config.json";
+
+    /// <summary>The heads' weights inside a saved model folder (keys <c>{task}.mlp.{i}.weight</c>).</summary>
+    public const string HeadsFileName = "heads.safetensors";
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    /// <summary>
+    /// Saves the model into <paramref name="directory"/>: a valid Hugging Face / sentence-transformers folder for
+    /// the backbone, plus <see cref="HeadsFileName"/> and <see cref="ConfigFileName"/>. The folder is replaced
+    /// atomically: a crash mid-save leaves the previous save loadable.
+    /// </summary>
+    public void Save(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        AtomicDirectory.Replace(directory, folder =>
+        {
+            EncoderFolderWriter.Write(encoder, folder);
+            SafetensorsWriter.Write(Path.Combine(folder, HeadsFileName),
+                Tasks.SelectMany(t => heads[t.Name].state_dict().Select(kv => TensorConversion.ToData($"{t.Name}.{kv.Key}", kv.Value))).ToList());
+            var config = new SavedConfig
+            {
+                FormatVersion = 1,
+                Tasks = [.. Tasks.Select(t => new SavedTask { Name = t.Name, Labels = [.. t.Labels], HiddenSizes = [.. Options.HiddenSizesFor(t.Name)] })],
+                Activation = Options.Activation,
+                Dropout = Options.Dropout,
+                FreezeBackbone = IsBackboneFrozen,
+                Pooling = encoder.Pooling,
+                Normalize = encoder.Normalize,
+                MaxSequenceLength = encoder.MaxSequenceLength,
+            };
+            AtomicDirectory.WriteFile(Path.Combine(folder, ConfigFileName), JsonSerializer.Serialize(config, JsonOptions));
+        });
+    }
+
+    /// <summary>Loads a model saved by <see cref="Save"/>; predictions are identical to the saved model's.</summary>
+    /// <param name="directory">The saved folder (if a save was interrupted, its complete previous version is used).</param>
+    /// <param name="encoderOptions">Optional overrides (batch size, device); pooling and length default to the saved ones.</param>
+    /// <exception cref="ModelFormatException">A file is missing or damaged; the message names it.</exception>
+    public static MultiTaskModel Load(string directory, SentenceEncoderOptions? encoderOptions = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        string folder = AtomicDirectory.Resolve(directory)
+            ?? throw new ModelFormatException(directory, "no saved model folder here.");
+        string configPath = Path.Combine(folder, ConfigFileName);
+        var saved = ReadConfig(configPath);
+        var options = new MultiTaskModelOptions
+        {
+            Tasks = [.. saved.Tasks.Select(t => new TaskDefinition(t.Name, t.Labels))],
+            TaskHeadHiddenSizes = saved.Tasks.ToDictionary(t => t.Name, t => (IReadOnlyList<int>)t.HiddenSizes),
+            HeadHiddenSizes = [],
+            Activation = saved.Activation,
+            Dropout = saved.Dropout,
+            FreezeBackbone = saved.FreezeBackbone,
+        };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ModelFormatException(configPath, ex.Message, ex);
+        }
+
+        var encoder = SentenceEncoder.FromPretrained(folder, (encoderOptions ?? new SentenceEncoderOptions()) with
+        {
+            Pooling = encoderOptions?.Pooling ?? saved.Pooling,
+            Normalize = encoderOptions?.Normalize ?? saved.Normalize,
+            MaxSequenceLength = encoderOptions?.MaxSequenceLength ?? saved.MaxSequenceLength,
+        });
+        var heads = new Dictionary<string, ClassificationHead>(StringComparer.Ordinal);
+        try
+        {
+            string headsPath = Path.Combine(folder, HeadsFileName);
+            if (!File.Exists(headsPath))
+            {
+                throw new ModelFormatException(headsPath, "file not found.");
+            }
+
+            var tensors = SafetensorsReader.Read(headsPath).ToDictionary(t => t.Name, TensorConversion.ToTorch, StringComparer.Ordinal);
+            try
+            {
+                var unexpected = tensors.Keys.Where(k => options.Tasks.All(t => !k.StartsWith(t.Name + ".", StringComparison.Ordinal))).ToList();
+                if (unexpected.Count > 0)
+                {
+                    throw new ModelFormatException(headsPath, $"unexpected keys (no such task): {string.Join(", ", unexpected)}.");
+                }
+
+                foreach (var task in options.Tasks)
+                {
+                    heads[task.Name] = NewHead(encoder, options, task);
+                    var own = tensors.Where(kv => kv.Key.StartsWith(task.Name + ".", StringComparison.Ordinal))
+                        .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+                    StateDictLoader.Load(heads[task.Name], StateDictLoader.Normalize(own, task.Name + "."), headsPath);
+                }
+            }
+            finally
+            {
+                foreach (var t in tensors.Values)
+                {
+                    t.Dispose();
+                }
+            }
+
+            return new MultiTaskModel(encoder, options, heads);
+        }
+        catch
+        {
+            foreach (var head in heads.Values)
+            {
+                head.Dispose();
+            }
+
+            encoder.Dispose();
+            throw;
+        }
+    }
+
+    private static SavedConfig ReadConfig(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new ModelFormatException(path, "file not found (is this a folder saved by MultiTaskModel.Save?).");
+        }
+
+        SavedConfig? config;
+        try
+        {
+            config = JsonSerializer.Deserialize<SavedConfig>(File.ReadAllText(path), JsonOptions);
+        }
+        catch (JsonException ex)
+        {
+            throw new ModelFormatException(path, $"invalid JSON ({ex.Message}).", ex);
+        }
+
+        if (config is null || config.Tasks is null || config.Tasks.Any(t => t?.Name is null || t.Labels is null || t.HiddenSizes is null))
+        {
+            throw new ModelFormatException(path, "tasks must be a list of {name, labels, hidden_sizes}.");
+        }
+
+        if (config.FormatVersion != 1)
+        {
+            throw new ModelFormatException(path, $"format_version {config.FormatVersion} is not supported (expected 1).");
+        }
+
+        return config;
+    }
+
+    private sealed record SavedTask
+    {
+        [JsonPropertyName("name")] public string Name { get; init; } = "";
+        [JsonPropertyName("labels")] public List<string> Labels { get; init; } = [];
+        [JsonPropertyName("hidden_sizes")] public List<int> HiddenSizes { get; init; } = [];
+    }
+
+    private sealed record SavedConfig
+    {
+        [JsonPropertyName("format_version")] public int FormatVersion { get; init; }
+        [JsonPropertyName("tasks")] public List<SavedTask> Tasks { get; init; } = [];
+        [JsonPropertyName("activation")] public HeadActivation Activation { get; init; }
+        [JsonPropertyName("dropout")] public double Dropout { get; init; }
+        [JsonPropertyName("freeze_backbone")] public bool FreezeBackbone { get; init; }
+        [JsonPropertyName("pooling")] public PoolingStrategy Pooling { get; init; }
+        [JsonPropertyName("normalize")] public bool Normalize { get; init; }
+        [JsonPropertyName("max_seq_length")] public int MaxSequenceLength { get; init; }
+    }
+}

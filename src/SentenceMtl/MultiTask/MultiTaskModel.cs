@@ -1,0 +1,367 @@
+using SentenceMtl.Modeling.Heads;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SentenceMtl;
+
+/// <summary>
+/// One <see cref="SentenceEncoder"/> backbone shared by several classification heads: a batch is encoded once and
+/// the same sentence embedding feeds every head. Supports freezing the backbone, any head, everything, or the
+/// lowest N encoder layers, and saves as a Hugging Face / sentence-transformers folder plus the heads.
+/// </summary>
+public sealed partial class MultiTaskModel : IDisposable
+{
+    private readonly SentenceEncoder encoder;
+    private readonly Dictionary<string, ClassificationHead> heads;
+
+    private MultiTaskModel(SentenceEncoder encoder, MultiTaskModelOptions options, Dictionary<string, ClassificationHead> heads)
+    {
+        this.encoder = encoder;
+        this.heads = heads;
+        Options = options;
+        if (options.FreezeBackbone)
+        {
+            FreezeBackbone();
+        }
+
+        SetTrainingMode(false);
+    }
+
+    /// <summary>The shared backbone (with its pooling and normalization).</summary>
+    public SentenceEncoder Encoder => encoder;
+
+    /// <summary>The architecture this model was built with.</summary>
+    public MultiTaskModelOptions Options { get; }
+
+    /// <summary>The tasks, in head order.</summary>
+    public IReadOnlyList<TaskDefinition> Tasks => Options.Tasks;
+
+    /// <summary>Creates a model with fresh heads on a pretrained backbone.</summary>
+    /// <param name="modelNameOrPath">Anything <see cref="SentenceEncoder.FromPretrained"/> accepts (default all-MiniLM-L6-v2).</param>
+    /// <param name="options">Tasks and heads (default: topic and sentiment, frozen backbone).</param>
+    /// <param name="encoderOptions">Pooling, normalization, max length and batch size of the backbone.</param>
+    public static MultiTaskModel Create(string modelNameOrPath = "all-MiniLM-L6-v2", MultiTaskModelOptions? options = null,
+        SentenceEncoderOptions? encoderOptions = null)
+    {
+        options ??= new MultiTaskModelOptions();
+        options.Validate();
+        return Create(SentenceEncoder.FromPretrained(modelNameOrPath, encoderOptions), options);
+    }
+
+    /// <summary>Creates a model with fresh heads on <paramref name="encoder"/>, which the model then owns (and disposes).</summary>
+    public static MultiTaskModel Create(SentenceEncoder encoder, MultiTaskModelOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        options ??= new MultiTaskModelOptions();
+        options.Validate();
+        var heads = new Dictionary<string, ClassificationHead>(StringComparer.Ordinal);
+        using (var rng = new GeneratorScope(options.Seed))
+        {
+            foreach (var task in options.Tasks)
+            {
+                heads[task.Name] = NewHead(encoder, options, task);
+            }
+        }
+
+        return new MultiTaskModel(encoder, options, heads);
+    }
+
+    private static ClassificationHead NewHead(SentenceEncoder encoder, MultiTaskModelOptions options, TaskDefinition task)
+    {
+        var head = new ClassificationHead(encoder.Dimension, options.HiddenSizesFor(task.Name), task.Labels.Count, options.Activation, options.Dropout);
+        head.to(encoder.Device);
+        return head;
+    }
+
+    // ---------------------------------------------------------------- freezing
+
+    /// <summary>Whether every backbone parameter is frozen.</summary>
+    public bool IsBackboneFrozen => encoder.Backbone.parameters().All(p => !p.requires_grad);
+
+    /// <summary>Freezes the whole backbone: its parameters stop receiving gradients and it runs in eval mode.</summary>
+    public void FreezeBackbone() => SetRequiresGrad(encoder.Backbone.parameters(), false);
+
+    /// <summary>Makes every backbone parameter trainable again.</summary>
+    public void UnfreezeBackbone() => SetRequiresGrad(encoder.Backbone.parameters(), true);
+
+    /// <summary>
+    /// Freezes the embeddings and the lowest <paramref name="count"/> encoder layers and unfreezes the layers above
+    /// (gradual unfreezing: call with decreasing counts). 0 unfreezes the layers but keeps the embeddings frozen.
+    /// </summary>
+    public void FreezeLowerLayers(int count)
+    {
+        var layers = encoder.Backbone.Layers;
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, layers.Count);
+        UnfreezeBackbone();
+        SetRequiresGrad(encoder.Backbone.Embeddings.parameters(), false);
+        for (int i = 0; i < count; i++)
+        {
+            SetRequiresGrad(layers[i].parameters(), false);
+        }
+
+        if (encoder.Backbone.HasPooler)
+        {
+            SetRequiresGrad(encoder.Backbone.named_parameters().Where(p => p.name.StartsWith("pooler.", StringComparison.Ordinal)).Select(p => p.parameter), false);
+        }
+    }
+
+    /// <summary>Freezes the head of <paramref name="task"/>.</summary>
+    public void FreezeHead(string task) => SetRequiresGrad(Head(task).parameters(), false);
+
+    /// <summary>Unfreezes the head of <paramref name="task"/>.</summary>
+    public void UnfreezeHead(string task) => SetRequiresGrad(Head(task).parameters(), true);
+
+    /// <summary>Whether the head of <paramref name="task"/> is frozen.</summary>
+    public bool IsHeadFrozen(string task) => Head(task).parameters().All(p => !p.requires_grad);
+
+    /// <summary>Freezes the backbone and every head.</summary>
+    public void FreezeAll()
+    {
+        FreezeBackbone();
+        foreach (var task in Tasks)
+        {
+            FreezeHead(task.Name);
+        }
+    }
+
+    /// <summary>Unfreezes the backbone and every head.</summary>
+    public void UnfreezeAll()
+    {
+        UnfreezeBackbone();
+        foreach (var task in Tasks)
+        {
+            UnfreezeHead(task.Name);
+        }
+    }
+
+    /// <summary>Number of trainable (not frozen) parameter elements.</summary>
+    public long TrainableParameterCount => TrainableParameters().Sum(p => p.numel());
+
+    internal IEnumerable<(string Name, Parameter Parameter)> NamedTrainableParameters() =>
+        encoder.Backbone.named_parameters().Select(p => ("backbone." + p.name, p.parameter))
+            .Concat(Tasks.SelectMany(t => heads[t.Name].named_parameters().Select(p => ($"heads.{t.Name}.{p.name}", p.parameter))))
+            .Where(p => p.Item2.requires_grad);
+
+    internal IEnumerable<Parameter> TrainableParameters() => NamedTrainableParameters().Select(p => p.Parameter);
+
+    internal IEnumerable<Parameter> AllParameters() =>
+        encoder.Backbone.parameters().Concat(Tasks.SelectMany(t => heads[t.Name].parameters()));
+
+    internal ClassificationHead Head(string task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        return heads.TryGetValue(task, out var head)
+            ? head
+            : throw new ArgumentException($"No task named '{task}' (tasks: {string.Join(", ", Tasks.Select(t => t.Name))}).", nameof(task));
+    }
+
+    /// <summary>
+    /// Training mode for the heads; the backbone trains only where it is not frozen (frozen layers, and a wholly
+    /// frozen backbone, stay in eval mode so their outputs are deterministic).
+    /// </summary>
+    internal void SetTrainingMode(bool training)
+    {
+        foreach (var head in heads.Values)
+        {
+            head.train(training);
+        }
+
+        var backbone = encoder.Backbone;
+        backbone.train(training && !IsBackboneFrozen);
+        if (training && !IsBackboneFrozen)
+        {
+            if (backbone.Embeddings.parameters().All(p => !p.requires_grad))
+            {
+                backbone.Embeddings.eval();
+            }
+
+            foreach (var layer in backbone.Layers.Where(l => l.parameters().All(p => !p.requires_grad)))
+            {
+                layer.eval();
+            }
+        }
+    }
+
+    private static void SetRequiresGrad(IEnumerable<Parameter> parameters, bool value)
+    {
+        foreach (var p in parameters)
+        {
+            p.requires_grad = value;
+        }
+    }
+
+    // ---------------------------------------------------------------- forward and prediction
+
+    /// <summary>Every head's logits for a batch of sentence embeddings.</summary>
+    /// <param name="embeddings">(B, H).</param>
+    /// <returns>Task name → (B, C_task) logits.</returns>
+    internal Dictionary<string, Tensor> ForwardHeads(Tensor embeddings) =>
+        Tasks.ToDictionary(t => t.Name, t => heads[t.Name].forward(embeddings), StringComparer.Ordinal);
+
+    /// <summary>Encodes a padded batch once and feeds every head.</summary>
+    /// <returns>Task name → (B, C_task) logits.</returns>
+    internal Dictionary<string, Tensor> Forward(Tensor inputIds, Tensor attentionMask)
+    {
+        using var embeddings = encoder.Embed(inputIds, attentionMask);                           // (B, H)
+        return ForwardHeads(embeddings);
+    }
+
+    /// <summary>Predicts every task for one sentence.</summary>
+    public SentencePrediction Predict(string sentence)
+    {
+        ArgumentNullException.ThrowIfNull(sentence);
+        return Predict([sentence])[0];
+    }
+
+    /// <summary>Predicts every task for each sentence: batched, eval mode, no gradients.</summary>
+    /// <param name="sentences">The texts; none may be null.</param>
+    /// <param name="cancellationToken">Checked between batches.</param>
+    public IReadOnlyList<SentencePrediction> Predict(IReadOnlyList<string> sentences, CancellationToken cancellationToken = default)
+    {
+        var probabilities = PredictProbabilities(sentences, cancellationToken);
+        var result = new SentencePrediction[sentences.Count];
+        for (int i = 0; i < result.Length; i++)
+        {
+            result[i] = new SentencePrediction(sentences[i], Tasks.Select(task =>
+            {
+                var p = probabilities[task.Name][i];
+                int best = ArgMax(p);
+                return new TaskPrediction(task.Name, task.Labels[best], best, p);
+            }).ToArray());
+        }
+
+        return result;
+    }
+
+    /// <summary>Softmax probabilities per task and sentence.</summary>
+    internal Dictionary<string, float[][]> PredictProbabilities(IReadOnlyList<string> sentences, CancellationToken cancellationToken = default)
+    {
+        using var scope = NewDisposeScope();
+        var embeddings = encoder.EncodeToTensor(sentences, cancellationToken);                   // (N, H)
+        return PredictFromEmbeddings(embeddings);
+    }
+
+    /// <summary>Softmax probabilities per task for precomputed sentence embeddings (N, H).</summary>
+    internal Dictionary<string, float[][]> PredictFromEmbeddings(Tensor embeddings)
+    {
+        using var scope = NewDisposeScope();
+        using var inference = inference_mode();
+        var wasTraining = heads.Values.Select(h => h.training).ToArray();
+        foreach (var head in heads.Values)
+        {
+            head.eval();
+        }
+
+        try
+        {
+            var result = new Dictionary<string, float[][]>(StringComparer.Ordinal);
+            int n = (int)embeddings.shape[0];
+            foreach (var task in Tasks)
+            {
+                int c = task.Labels.Count;
+                var flat = n == 0 ? [] : heads[task.Name].forward(embeddings).softmax(-1).to(CPU).data<float>().ToArray();
+                result[task.Name] = Enumerable.Range(0, n).Select(i => flat.AsSpan(i * c, c).ToArray()).ToArray();
+            }
+
+            return result;
+        }
+        finally
+        {
+            foreach (var (head, training) in heads.Values.Zip(wasTraining))
+            {
+                head.train(training);
+            }
+        }
+    }
+
+    internal static int ArgMax(IReadOnlyList<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Count; i++)
+        {
+            if (values[i] > values[best])
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+
+    // ---------------------------------------------------------------- evaluation
+
+    /// <summary>One scikit-learn-style report per task, over the examples labelled for that task.</summary>
+    /// <param name="dataset">Labelled sentences with this model's tasks.</param>
+    /// <param name="cancellationToken">Checked between batches.</param>
+    public IReadOnlyDictionary<string, ClassificationReport> Evaluate(MultiTaskDataset dataset, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        CheckTasks(dataset);
+        return Report(dataset, PredictProbabilities(dataset.Texts, cancellationToken));
+    }
+
+    internal Dictionary<string, ClassificationReport> Report(MultiTaskDataset dataset, Dictionary<string, float[][]> probabilities)
+    {
+        var reports = new Dictionary<string, ClassificationReport>(StringComparer.Ordinal);
+        foreach (var task in Tasks)
+        {
+            var gold = dataset.LabelIndices(task.Name);
+            var labelled = Enumerable.Range(0, gold.Length).Where(i => gold[i] >= 0).ToArray();
+            if (labelled.Length == 0)
+            {
+                continue;
+            }
+
+            reports[task.Name] = ClassificationReport.Create(
+                labelled.Select(i => gold[i]).ToArray(),
+                labelled.Select(i => ArgMax(probabilities[task.Name][i])).ToArray(),
+                labels: Enumerable.Range(0, task.Labels.Count).ToArray(),
+                targetNames: task.Labels);
+        }
+
+        return reports;
+    }
+
+    internal void CheckTasks(MultiTaskDataset dataset)
+    {
+        if (!dataset.Tasks.SequenceEqual(Tasks))
+        {
+            throw new ArgumentException(
+                $"The dataset's tasks ({Describe(dataset.Tasks)}) differ from the model's ({Describe(Tasks)}).", nameof(dataset));
+        }
+
+        static string Describe(IEnumerable<TaskDefinition> tasks) =>
+            string.Join("; ", tasks.Select(t => $"{t.Name}: {string.Join("/", t.Labels)}"));
+    }
+
+    /// <summary>Frees the backbone's and the heads' native memory.</summary>
+    public void Dispose()
+    {
+        foreach (var head in heads.Values)
+        {
+            head.Dispose();
+        }
+
+        encoder.Dispose();
+    }
+
+    /// <summary>Seeds torch's global generator for a block and restores the previous state afterwards.</summary>
+    internal sealed class GeneratorScope : IDisposable
+    {
+        private readonly Tensor state;
+
+        public GeneratorScope(long seed)
+        {
+            state = torch.random.get_rng_state();
+            torch.random.manual_seed(seed);
+        }
+
+        public void Dispose()
+        {
+            torch.random.set_rng_state(state);
+            state.Dispose();
+        }
+    }
+}

@@ -1,0 +1,69 @@
+namespace SentenceMtl;
+
+/// <summary>The architecture of a <see cref="MultiTaskModel"/>: its tasks and their heads.</summary>
+public sealed record MultiTaskModelOptions
+{
+    /// <summary>The tasks, each with its own head (default: <see cref="TaskDefinition.Topic"/> and <see cref="TaskDefinition.Sentiment"/>).</summary>
+    public IReadOnlyList<TaskDefinition> Tasks { get; init; } = [TaskDefinition.Topic, TaskDefinition.Sentiment];
+
+    /// <summary>Hidden layer widths of every head (default one layer of 256; empty = linear heads).</summary>
+    public IReadOnlyList<int> HeadHiddenSizes { get; init; } = [256];
+
+    /// <summary>Per-task overrides of <see cref="HeadHiddenSizes"/>, keyed by task name.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<int>>? TaskHeadHiddenSizes { get; init; }
+
+    /// <summary>Activation after each hidden layer (default GELU).</summary>
+    public HeadActivation Activation { get; init; } = HeadActivation.Gelu;
+
+    /// <summary>Dropout after each activation, in [0, 1) (default 0.1).</summary>
+    public double Dropout { get; init; } = 0.1;
+
+    /// <summary>Start with the backbone frozen (default true: only the heads train).</summary>
+    public bool FreezeBackbone { get; init; } = true;
+
+    /// <summary>Seed of the heads' initial weights (default 42).</summary>
+    public long Seed { get; init; } = 42;
+
+    /// <summary>The hidden sizes of <paramref name="task"/>'s head.</summary>
+    public IReadOnlyList<int> HiddenSizesFor(string task) =>
+        TaskHeadHiddenSizes is not null && TaskHeadHiddenSizes.TryGetValue(task, out var sizes) ? sizes : HeadHiddenSizes;
+
+    internal void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Tasks, nameof(Tasks));
+        ArgumentNullException.ThrowIfNull(HeadHiddenSizes, nameof(HeadHiddenSizes));
+        if (Tasks.Count == 0)
+        {
+            throw new ArgumentException("At least one task is required.", nameof(Tasks));
+        }
+
+        if (Tasks.Any(t => t is null))
+        {
+            throw new ArgumentException("A task is null.", nameof(Tasks));
+        }
+
+        var duplicate = Tasks.GroupBy(t => t.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new ArgumentException($"Task name '{duplicate.Key}' is used twice.", nameof(Tasks));
+        }
+
+        if (TaskHeadHiddenSizes?.Keys.FirstOrDefault(k => Tasks.All(t => t.Name != k)) is { } unknown)
+        {
+            throw new ArgumentException($"TaskHeadHiddenSizes names unknown task '{unknown}'.", nameof(TaskHeadHiddenSizes));
+        }
+
+        foreach (var task in Tasks)
+        {
+            if (HiddenSizesFor(task.Name).Any(h => h <= 0))
+            {
+                throw new ArgumentOutOfRangeException(nameof(HeadHiddenSizes), $"Head sizes of '{task.Name}' must be positive.");
+            }
+        }
+
+        if (Dropout is < 0 or >= 1 || double.IsNaN(Dropout))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
+        }
+    }
+}

@@ -1,0 +1,18 @@
+namespace SentenceMtl;
+
+/// <summary>What one epoch did.</summary>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="Loss">Mean total loss over the epoch's steps.</param>
+/// <param name="TaskLosses">Mean cross-entropy per task over the epoch's steps.</param>
+/// <param name="ValidationMacroF1">Macro-F1 per task on the validation set, if one was given.</param>
+/// <param name="Duration">Wall-clock time of the epoch (including validation).</param>
+public sealed record EpochSummary(
+    int Epoch,
+    double Loss,
+    IReadOnlyDictionary<string, double> TaskLosses,
+    IReadOnlyDictionary<string, double>? ValidationMacroF1,
+    TimeSpan Duration)
+{
+    /// <summary>The mean of <see cref="ValidationMacroF1"/> over tasks (the early-stopping criterion), or null.</summary>
+    public double? MeanValidationMacroF1 => ValidationMacroF1 is { Count: > 0 } f1 ? f1.Values.Average() : null;
+}

@@ -1,0 +1,16 @@
+namespace SentenceMtl;
+
+/// <summary>Reported after every optimisation step, and once per epoch with validation metrics.</summary>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="Step">1-based step within the run.</param>
+/// <param name="TotalSteps">Steps in the whole run.</param>
+/// <param name="Loss">The step's total (weighted) loss.</param>
+/// <param name="TaskLosses">The step's cross-entropy per task (tasks without labels in the batch are absent).</param>
+/// <param name="ValidationMacroF1">At the end of an epoch with a validation set: macro-F1 per task; otherwise null.</param>
+public sealed record TrainingProgress(
+    int Epoch,
+    int Step,
+    int TotalSteps,
+    double Loss,
+    IReadOnlyDictionary<string, double> TaskLosses,
+    IReadOnlyDictionary<string, double>? ValidationMacroF1 = null);
