@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using CsvHelper;
 
 namespace SentenceMtl;
@@ -9,7 +10,7 @@ namespace SentenceMtl;
 /// after a closing quote, a quote never closed) is an error, never repaired. Completely empty lines are skipped;
 /// values are kept exactly (no trimming); an empty label cell means "unlabelled for that task".
 /// </summary>
-internal static class CsvDatasetReader
+internal static partial class CsvDatasetReader
 {
     /// <summary>Reads every example of <paramref name="path"/>, which must exist.</summary>
     /// <exception cref="DatasetFormatException">The header lacks a column or repeats one, a record is malformed or has
@@ -47,11 +48,11 @@ internal static class CsvDatasetReader
                 throw new DatasetFormatException(path, headerLine, $"the header repeats column \"{duplicate.Key}\" ({Describe(header)})");
             }
 
-            int textColumn = FindColumn(path, headerLine, header, schema.TextField, "text");
+            int textColumn = FindColumn(path, headerLine, header, schema.TextField, "the text");
             var labelColumns = new int[schema.Tasks.Count];
             for (int i = 0; i < labelColumns.Length; i++)
             {
-                labelColumns[i] = FindColumn(path, headerLine, header, schema.LabelFields[i], $"\"{schema.Tasks[i].Name}\" label");
+                labelColumns[i] = FindColumn(path, headerLine, header, schema.LabelFields[i], $"the {schema.Tasks[i].Name} labels");
             }
 
             var examples = new List<MultiTaskExample>();
@@ -76,7 +77,8 @@ internal static class CsvDatasetReader
         }
         catch (CsvFormatException e)
         {
-            throw new DatasetFormatException(path, LineOf(e.LineNumber), $"malformed CSV: {e.Message}", e);
+            throw new DatasetFormatException(
+                path, LineOf(e.LineNumber), $"malformed CSV: {WithoutPosition(e.Message)}; a field that contains quotes must be quoted, with each inner quote doubled", e);
         }
     }
 
@@ -120,10 +122,16 @@ internal static class CsvDatasetReader
             }
         }
 
-        throw new DatasetFormatException(path, headerLine, $"no {role} column \"{name}\" in the header ({Describe(header)})");
+        throw new DatasetFormatException(path, headerLine, $"no column \"{name}\" for {role} in the header ({Describe(header)})");
     }
 
     private static string Describe(IReadOnlyList<string> header) => "header: " + string.Join(", ", header.Select(h => $"\"{h}\""));
+
+    // CsvHelper starts its messages with the record and line, which our message already leads with.
+    private static string WithoutPosition(string message) => CsvPositionPrefix().Replace(message, "").TrimEnd('.');
+
+    [GeneratedRegex(@"^Malformed CSV in record \d+ \(line \d+\): ")]
+    private static partial Regex CsvPositionPrefix();
 
     // CsvHelper counts lines in longs; a dataset with more than int.MaxValue lines is not a use case.
     private static int LineOf(long lineNumber) => (int)Math.Min(lineNumber, int.MaxValue);

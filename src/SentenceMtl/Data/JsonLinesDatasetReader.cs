@@ -118,9 +118,9 @@ internal static partial class JsonLinesDatasetReader
     private static string BytePosition(JsonException e) => e.BytePositionInLine is { } position ? $" at byte {position + 1}" : "";
 
     // System.Text.Json ends its messages with a position inside the parsed text ("LineNumber: 0 | ..."), which
-    // reads as a wrong line number next to ours.
-    private static string WithoutPosition(string message) => JsonPositionSuffix().Replace(message, "").TrimEnd();
+    // reads as a wrong line number next to ours, and sometimes with advice to change options the caller cannot set.
+    private static string WithoutPosition(string message) => JsonMessageTail().Replace(message, "").TrimEnd().TrimEnd('.');
 
-    [GeneratedRegex(@"\s*LineNumber: \d+ \| BytePositionInLine: \d+\.?$")]
-    private static partial Regex JsonPositionSuffix();
+    [GeneratedRegex(@"(\s*Change the reader options\.)?\s*LineNumber: \d+ \| BytePositionInLine: \d+\.?$")]
+    private static partial Regex JsonMessageTail();
 }

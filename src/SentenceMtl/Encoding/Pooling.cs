@@ -9,6 +9,8 @@ namespace SentenceMtl;
 /// </summary>
 public static class Pooling
 {
+    static Pooling() => TorchSharpNative.EnsureLoadable();
+
     /// <summary>The value padding positions take before max pooling (as sentence-transformers).</summary>
     public const double MaxPoolingPadValue = -1e9;
 

@@ -140,14 +140,13 @@ public sealed partial class MultiTaskModel : IDisposable
     public long TrainableParameterCount => TrainableParameters().Sum(p => p.numel());
 
     internal IEnumerable<(string Name, Parameter Parameter)> NamedTrainableParameters() =>
-        encoder.Backbone.named_parameters().Select(p => ("backbone." + p.name, p.parameter))
-            .Concat(Tasks.SelectMany(t => heads[t.Name].named_parameters().Select(p => ($"heads.{t.Name}.{p.name}", p.parameter))))
-            .Where(p => p.Item2.requires_grad);
+        AllParametersByName().Where(p => p.Parameter.requires_grad);
 
     internal IEnumerable<Parameter> TrainableParameters() => NamedTrainableParameters().Select(p => p.Parameter);
 
-    internal IEnumerable<Parameter> AllParameters() =>
-        encoder.Backbone.parameters().Concat(Tasks.SelectMany(t => heads[t.Name].parameters()));
+    internal IEnumerable<(string Name, Parameter Parameter)> AllParametersByName() =>
+        encoder.Backbone.named_parameters().Select(p => ("backbone." + p.name, p.parameter))
+            .Concat(Tasks.SelectMany(t => heads[t.Name].named_parameters().Select(p => ($"heads.{t.Name}.{p.name}", p.parameter))));
 
     internal ClassificationHead Head(string task)
     {

@@ -1,0 +1,425 @@
+using System.Diagnostics;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SentenceMtl;
+
+/// <summary>
+/// Trains a <see cref="MultiTaskModel"/> on the weighted sum of its tasks' cross-entropy losses with AdamW,
+/// warm-up + linear decay, gradient clipping and seeded shuffling; optionally with learned uncertainty weights and
+/// early stopping on a validation set. A short linear loop: one dispose scope per step.
+/// </summary>
+public sealed class MultiTaskTrainer
+{
+    private readonly MultiTaskModel model;
+
+    /// <summary>Creates a trainer for <paramref name="model"/>.</summary>
+    public MultiTaskTrainer(MultiTaskModel model, TrainerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= new TrainerOptions();
+        options.Validate();
+        var unknown = options.TaskWeights?.Keys.FirstOrDefault(k => model.Tasks.All(t => t.Name != k));
+        if (unknown is not null)
+        {
+            throw new ArgumentException($"TaskWeights names unknown task '{unknown}'.", nameof(options));
+        }
+
+        this.model = model;
+        Options = options;
+    }
+
+    /// <summary>The hyper-parameters.</summary>
+    public TrainerOptions Options { get; }
+
+    /// <summary>Trains the model in place.</summary>
+    /// <param name="train">Training examples (with the model's tasks).</param>
+    /// <param name="validation">Optional validation examples for per-epoch macro-F1, best-weights selection and early stopping.</param>
+    /// <param name="progress">Receives a report after every step and at the end of every epoch.</param>
+    /// <param name="cancellationToken">Honoured between steps; the model then keeps the weights of the last finished step.</param>
+    /// <exception cref="InvalidOperationException">Nothing is trainable, or the loss became NaN or infinite.</exception>
+    public TrainingResult Train(MultiTaskDataset train, MultiTaskDataset? validation = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        model.CheckTasks(train);
+        if (validation is not null)
+        {
+            model.CheckTasks(validation);
+        }
+
+        if (train.Count == 0)
+        {
+            throw new ArgumentException("The training set is empty.", nameof(train));
+        }
+
+        if (model.Tasks.All(t => train.LabeledCount(t.Name) == 0))
+        {
+            throw new ArgumentException("The training set has no labels for any task.", nameof(train));
+        }
+
+        var o = Options;
+        var tasks = model.Tasks;
+        int layerCount = model.Encoder.Backbone.Layers.Count;
+        var phases = Enumerable.Range(0, o.Epochs).Select(e => PhaseFor(e, layerCount)).ToArray();
+        bool frozenThroughout = phases.All(p => p.BackboneFrozen);
+        bool useCache = o.CacheFrozenEmbeddings && frozenThroughout;
+
+        var labels = tasks.ToDictionary(t => t.Name, t => train.LabelIndices(t.Name), StringComparer.Ordinal);
+        var tokenIds = useCache ? null : model.Encoder.TokenizeAll(train.Texts);
+        int stepsPerEpoch = (train.Count + o.BatchSize - 1) / o.BatchSize;
+        int totalSteps = stepsPerEpoch * o.Epochs;
+        int warmupSteps = (int)Math.Floor(o.WarmupRatio * totalSteps);
+
+        var logVariances = o.UncertaintyWeighting
+            ? tasks.ToDictionary(t => t.Name, t => new Parameter(zeros(1, device: model.Encoder.Device)), StringComparer.Ordinal)
+            : null;
+        var optimizers = new Dictionary<string, (AdamW Optimizer, List<(AdamW.ParamGroup Group, double BaseLr)> Groups, List<Parameter> Parameters)>();
+        var rng = new Random(unchecked((int)o.Seed));
+        torch.manual_seed(o.Seed);
+
+        var history = new List<EpochSummary>();
+        double bestScore = double.NegativeInfinity;
+        int bestEpoch = 0, epochsWithoutImprovement = 0;
+        bool stoppedEarly = false;
+        Dictionary<string, Tensor>? bestWeights = null;
+        Tensor? cache = null, validationCache = null;
+        var userHeadFrozen = tasks.ToDictionary(t => t.Name, t => model.IsHeadFrozen(t.Name), StringComparer.Ordinal);
+        var userRequiresGrad = model.AllParametersByName().Select(p => (p.Parameter, p.Parameter.requires_grad)).ToList();
+        int step = 0;
+        try
+        {
+            for (int epoch = 0; epoch < o.Epochs; epoch++)
+            {
+                var watch = Stopwatch.StartNew();
+                var phase = phases[epoch];
+                ApplyPhase(phase, userHeadFrozen);
+                var trainable = model.NamedTrainableParameters().ToList();
+                if (trainable.Count == 0)
+                {
+                    throw new InvalidOperationException(
+                        $"Nothing to train in epoch {epoch + 1}: the backbone and every head are frozen. Unfreeze a head (UnfreezeHead) or the backbone.");
+                }
+
+                var current = OptimizerFor(phase, trainable, logVariances, optimizers);
+                model.SetTrainingMode(true);
+                if (useCache && cache is null)
+                {
+                    cache = model.Encoder.EncodeToTensor(train.Texts, cancellationToken);    // (N, H), computed once
+                }
+
+                var order = Enumerable.Range(0, train.Count).ToArray();
+                rng.Shuffle(order);
+                double lossSum = 0;
+                var taskLossSum = tasks.ToDictionary(t => t.Name, _ => 0.0, StringComparer.Ordinal);
+                var taskLossCount = tasks.ToDictionary(t => t.Name, _ => 0, StringComparer.Ordinal);
+                foreach (var batch in order.Chunk(o.BatchSize))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    using var scope = NewDisposeScope();
+                    double factor = Schedule(step, warmupSteps, totalSteps);
+                    foreach (var (group, baseLr) in current.Groups)
+                    {
+                        group.Options.LearningRate = baseLr * factor;
+                    }
+
+                    var logits = cache is not null
+                        ? model.ForwardHeads(cache.index_select(0, tensor(batch.Select(i => (long)i).ToArray(), device: cache.device)))
+                        : ForwardUncached(batch, tokenIds!, phase.BackboneFrozen);
+                    var (total, perTask) = Loss(logits, batch, labels, logVariances);
+                    if (total is null)
+                    {
+                        step++;
+                        continue; // no labels for any task in this batch (possible with partially labelled data)
+                    }
+
+                    double lossValue = total.item<float>();
+                    if (!double.IsFinite(lossValue))
+                    {
+                        throw new InvalidOperationException(
+                            $"The loss became {lossValue} at epoch {epoch + 1}, step {step + 1}. Lower the learning rates or check the data.");
+                    }
+
+                    current.Optimizer.zero_grad();
+                    total.backward();
+                    if (o.MaxGradientNorm > 0)
+                    {
+                        nn.utils.clip_grad_norm_(current.Parameters, o.MaxGradientNorm);
+                    }
+
+                    current.Optimizer.step();
+                    step++;
+                    lossSum += lossValue;
+                    foreach (var (name, value) in perTask)
+                    {
+                        taskLossSum[name] += value;
+                        taskLossCount[name]++;
+                    }
+
+                    progress?.Report(new TrainingProgress(epoch + 1, step, totalSteps, lossValue, perTask));
+                }
+
+                model.SetTrainingMode(false);
+                IReadOnlyDictionary<string, double>? f1 = null;
+                if (validation is not null)
+                {
+                    if (frozenThroughout && o.CacheFrozenEmbeddings)
+                    {
+                        validationCache ??= model.Encoder.EncodeToTensor(validation.Texts, cancellationToken);
+                    }
+
+                    var probabilities = validationCache is not null
+                        ? model.PredictFromEmbeddings(validationCache)
+                        : model.PredictProbabilities(validation.Texts, cancellationToken);
+                    f1 = model.Report(validation, probabilities).ToDictionary(kv => kv.Key, kv => kv.Value.MacroAverage.F1Score);
+                }
+
+                var summary = new EpochSummary(epoch + 1, lossSum / stepsPerEpoch,
+                    taskLossSum.Where(kv => taskLossCount[kv.Key] > 0).ToDictionary(kv => kv.Key, kv => kv.Value / taskLossCount[kv.Key]),
+                    f1, watch.Elapsed);
+                history.Add(summary);
+                progress?.Report(new TrainingProgress(epoch + 1, step, totalSteps, summary.Loss, summary.TaskLosses, f1));
+
+                if (summary.MeanValidationMacroF1 is { } score)
+                {
+                    if (score > bestScore)
+                    {
+                        bestScore = score;
+                        bestEpoch = epoch + 1;
+                        epochsWithoutImprovement = 0;
+                        DisposeAll(bestWeights);
+                        bestWeights = Snapshot();
+                    }
+                    else if (o.EarlyStoppingPatience > 0 && ++epochsWithoutImprovement >= o.EarlyStoppingPatience)
+                    {
+                        stoppedEarly = true;
+                        break;
+                    }
+                }
+                else
+                {
+                    bestEpoch = epoch + 1;
+                }
+            }
+
+            if (bestWeights is not null)
+            {
+                Restore(bestWeights);
+            }
+        }
+        finally
+        {
+            model.SetTrainingMode(false);
+            foreach (var (parameter, requiresGrad) in userRequiresGrad)
+            {
+                parameter.requires_grad = requiresGrad; // strategies change freezing only for the run
+            }
+
+            cache?.Dispose();
+            validationCache?.Dispose();
+            DisposeAll(bestWeights);
+            foreach (var (optimizer, _, _) in optimizers.Values)
+            {
+                optimizer.Dispose();
+            }
+        }
+
+        var weights = tasks.ToDictionary(t => t.Name,
+            t => logVariances is not null ? Math.Exp(-logVariances[t.Name].item<float>()) : TaskWeight(t.Name), StringComparer.Ordinal);
+        logVariances?.Values.ToList().ForEach(p => p.Dispose());
+        return new TrainingResult(history, bestEpoch, stoppedEarly, weights);
+    }
+
+    /// <summary>
+    /// The weighted loss of one batch: Σ_t w_t · CE_t over the examples labelled for t (tasks without labels in the
+    /// batch contribute nothing), or with uncertainty weighting Σ_t exp(-s_t) · CE_t + s_t / 2.
+    /// </summary>
+    internal (Tensor? Total, Dictionary<string, double> PerTask) Loss(Dictionary<string, Tensor> logits, int[] batch,
+        Dictionary<string, int[]> labels, Dictionary<string, Parameter>? logVariances)
+    {
+        Tensor? total = null;
+        var perTask = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var task in model.Tasks)
+        {
+            var gold = batch.Select(i => labels[task.Name][i]).ToArray();
+            var rows = Enumerable.Range(0, gold.Length).Where(r => gold[r] >= 0).Select(r => (long)r).ToArray();
+            if (rows.Length == 0)
+            {
+                continue;
+            }
+
+            var taskLogits = logits[task.Name];                                                 // (B, C)
+            var target = tensor(rows.Select(r => (long)gold[r]).ToArray(), device: taskLogits.device);
+            var selected = rows.Length == gold.Length ? taskLogits : taskLogits.index_select(0, tensor(rows, device: taskLogits.device));
+            var ce = nn.functional.cross_entropy(selected, target);                             // mean over labelled rows
+            perTask[task.Name] = ce.item<float>();
+            var weighted = logVariances is not null
+                ? (ce * (-logVariances[task.Name]).exp()).sum() + (logVariances[task.Name].sum() * 0.5)
+                : ce * TaskWeight(task.Name);
+            total = total is null ? weighted : total + weighted;
+        }
+
+        return (total, perTask);
+    }
+
+    private double TaskWeight(string task) =>
+        Options.TaskWeights is not null && Options.TaskWeights.TryGetValue(task, out double w) ? w : 1.0;
+
+    private Dictionary<string, Tensor> ForwardUncached(int[] batch, int[][] tokenIds, bool backboneFrozen)
+    {
+        var (ids, mask) = model.Encoder.Collate(batch.Select(i => tokenIds[i]).ToArray());
+        if (!backboneFrozen)
+        {
+            return model.Forward(ids, mask);
+        }
+
+        Tensor embeddings;
+        using (no_grad())
+        {
+            embeddings = model.Encoder.Embed(ids, mask);                                        // (B, H), no graph through the backbone
+        }
+
+        return model.ForwardHeads(embeddings);
+    }
+
+    /// <summary>Linear warm-up from 0 to 1 over <paramref name="warmup"/> steps, then linear decay to 0 at <paramref name="total"/>.</summary>
+    internal static double Schedule(int step, int warmup, int total) =>
+        step < warmup ? (step + 1.0) / (warmup + 1.0) : Math.Max(0.0, (total - step) / (double)Math.Max(1, total - warmup));
+
+    // ---------------------------------------------------------------- strategies
+
+    /// <param name="BackboneFrozen">The whole backbone is frozen this epoch.</param>
+    /// <param name="FrozenLowerLayers">With an unfrozen backbone: the lowest layers that stay frozen (null: none, embeddings train too).</param>
+    /// <param name="OnlyHead">Alternating heads: the one head that trains this epoch.</param>
+    private sealed record Phase(bool BackboneFrozen, int? FrozenLowerLayers, string? OnlyHead)
+    {
+        public string Key => $"{BackboneFrozen}/{FrozenLowerLayers}/{OnlyHead}";
+    }
+
+    private Phase PhaseFor(int epoch, int layerCount) => Options.Strategy switch
+    {
+        TrainingStrategy.HeadsOnly => new Phase(true, null, null),
+        TrainingStrategy.FullFineTuning => new Phase(false, null, null),
+        TrainingStrategy.AlternatingHeads => new Phase(model.IsBackboneFrozen, null, model.Tasks[epoch % model.Tasks.Count].Name),
+        TrainingStrategy.GradualUnfreezing => epoch == 0
+            ? new Phase(true, null, null)
+            : new Phase(false, Math.Max(0, layerCount - epoch), null),
+        _ => throw new ArgumentOutOfRangeException(nameof(Options), Options.Strategy, "Unknown strategy."),
+    };
+
+    private void ApplyPhase(Phase phase, Dictionary<string, bool> userHeadFrozen)
+    {
+        if (phase.BackboneFrozen)
+        {
+            model.FreezeBackbone();
+        }
+        else if (phase.FrozenLowerLayers is { } frozen)
+        {
+            model.FreezeLowerLayers(frozen);
+        }
+        else
+        {
+            model.UnfreezeBackbone();
+        }
+
+        foreach (var task in model.Tasks)
+        {
+            bool train = phase.OnlyHead is null ? !userHeadFrozen[task.Name] : phase.OnlyHead == task.Name;
+            if (train)
+            {
+                model.UnfreezeHead(task.Name);
+            }
+            else
+            {
+                model.FreezeHead(task.Name);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One AdamW per distinct set of trainable parameters (kept across epochs, so alternating heads keep their
+    /// moments). Groups: heads at the head rate, backbone layers at the backbone rate (scaled down per layer below the
+    /// top for gradual unfreezing); weight decay only on matrices (no biases, no LayerNorm weights).
+    /// </summary>
+    private (AdamW Optimizer, List<(AdamW.ParamGroup Group, double BaseLr)> Groups, List<Parameter> Parameters) OptimizerFor(
+        Phase phase, List<(string Name, Parameter Parameter)> trainable, Dictionary<string, Parameter>? logVariances,
+        Dictionary<string, (AdamW, List<(AdamW.ParamGroup, double)>, List<Parameter>)> cache)
+    {
+        string key = phase.Key + "|" + string.Join(",", trainable.Select(p => p.Name));
+        if (cache.TryGetValue(key, out var existing))
+        {
+            return existing;
+        }
+
+        var o = Options;
+        int layers = model.Encoder.Backbone.Layers.Count;
+        var byRate = new Dictionary<(double Lr, bool Decay), List<Parameter>>();
+        foreach (var (name, parameter) in trainable)
+        {
+            double lr = name.StartsWith("heads.", StringComparison.Ordinal) ? o.HeadLearningRate : BackboneRate(name, layers);
+            bool decay = parameter.dim() >= 2;
+            if (!byRate.TryGetValue((lr, decay), out var list))
+            {
+                byRate[(lr, decay)] = list = [];
+            }
+
+            list.Add(parameter);
+        }
+
+        if (logVariances is not null)
+        {
+            byRate[(o.HeadLearningRate, false)] = [.. byRate.GetValueOrDefault((o.HeadLearningRate, false)) ?? [], .. logVariances.Values];
+        }
+
+        var groups = byRate.Select(kv => (Group: new AdamW.ParamGroup(kv.Value, new AdamW.Options
+        {
+            LearningRate = kv.Key.Lr,
+            weight_decay = kv.Key.Decay ? o.WeightDecay : 0.0,
+        }), BaseLr: kv.Key.Lr)).ToList();
+        var optimizer = optim.AdamW(groups.Select(g => g.Group), lr: o.HeadLearningRate, weight_decay: o.WeightDecay);
+        var entry = (optimizer, groups, byRate.Values.SelectMany(p => p).ToList());
+        cache[key] = entry;
+        return entry;
+    }
+
+    private double BackboneRate(string name, int layers)
+    {
+        if (Options.Strategy != TrainingStrategy.GradualUnfreezing)
+        {
+            return Options.BackboneLearningRate;
+        }
+
+        // backbone.encoder.layer.{i}.… : layer i learns decay^(top − i) slower; embeddings/pooler as the bottom/top.
+        const string prefix = "backbone.encoder.layer.";
+        int depthBelowTop = name.StartsWith(prefix, StringComparison.Ordinal)
+            ? layers - 1 - int.Parse(name.AsSpan(prefix.Length, name.IndexOf('.', prefix.Length) - prefix.Length), System.Globalization.CultureInfo.InvariantCulture)
+            : name.StartsWith("backbone.embeddings.", StringComparison.Ordinal) ? layers : 0;
+        return Options.BackboneLearningRate * Math.Pow(Options.LayerLearningRateDecay, depthBelowTop);
+    }
+
+    // ---------------------------------------------------------------- best weights
+
+    private Dictionary<string, Tensor> Snapshot()
+    {
+        using var noGrad = no_grad();
+        return model.AllParametersByName().ToDictionary(p => p.Name, p => p.Parameter.detach().clone(), StringComparer.Ordinal);
+    }
+
+    private void Restore(Dictionary<string, Tensor> weights)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, parameter) in model.AllParametersByName())
+        {
+            parameter.copy_(weights[name]);
+        }
+    }
+
+    private static void DisposeAll(Dictionary<string, Tensor>? tensors)
+    {
+        foreach (var t in tensors?.Values ?? Enumerable.Empty<Tensor>())
+        {
+            t.Dispose();
+        }
+    }
+}
