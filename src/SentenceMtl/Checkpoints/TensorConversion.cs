@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using SentenceMtl.Serialization;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SentenceMtl.Checkpoints;

@@ -3,7 +3,6 @@ using System.Text.Json.Serialization;
 using SentenceMtl.Checkpoints;
 using SentenceMtl.Modeling.Heads;
 using SentenceMtl.Serialization;
-using static TorchSharp.torch;
 
 namespace SentenceMtl;
 
