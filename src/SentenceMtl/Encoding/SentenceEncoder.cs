@@ -14,11 +14,12 @@ namespace SentenceMtl;
 /// <see cref="Encode(IReadOnlyList{string}, CancellationToken)"/> is safe to call from several threads at once.
 /// Dispose the encoder to free its native memory.
 /// </remarks>
-public sealed class SentenceEncoder : IDisposable
+public sealed partial class SentenceEncoder : IDisposable
 {
     private readonly BertModel model;
     private readonly BertWordPieceTokenizer tokenizer;
     private readonly bool lowerCaseInput;
+    private int disposed;
 
     private SentenceEncoder(string modelId, BertModel model, BertWordPieceTokenizer tokenizer, bool lowerCaseInput,
         PoolingStrategy pooling, bool normalize, int maxSequenceLength, int batchSize, Device device)
@@ -212,8 +213,14 @@ public sealed class SentenceEncoder : IDisposable
         AtomicDirectory.Replace(directory, folder => EncoderFolderWriter.Write(this, folder));
     }
 
-    /// <summary>Frees the model's native memory.</summary>
-    public void Dispose() => model.Dispose();
+    /// <summary>Frees the model's native memory (idempotent).</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) == 0)
+        {
+            model.Dispose();
+        }
+    }
 
     /// <summary>Token ids of each sentence (with the model's lower-casing, truncation and special tokens).</summary>
     internal int[][] TokenizeAll(IReadOnlyList<string> sentences)

@@ -1,7 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using SentenceMtl.Checkpoints;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SentenceMtl.Tests.Encoding;

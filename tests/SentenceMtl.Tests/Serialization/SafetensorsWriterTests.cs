@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
 using SentenceMtl.Serialization;
 
 namespace SentenceMtl.Tests.Serialization;
