@@ -1,5 +1,6 @@
 namespace SentenceMtl.Tests.MultiTask;
 
+[Collection(GlobalRngCollection.Name)]
 public sealed class MultiTaskModelPersistenceTests : IDisposable
 {
     private readonly TempFolder folder = TinyModel.Create();

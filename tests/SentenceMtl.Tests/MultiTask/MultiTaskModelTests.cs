@@ -2,6 +2,7 @@ using static TorchSharp.torch;
 
 namespace SentenceMtl.Tests.MultiTask;
 
+[Collection(GlobalRngCollection.Name)]
 public sealed class MultiTaskModelTests : IDisposable
 {
     private readonly TempFolder folder = TinyModel.Create();

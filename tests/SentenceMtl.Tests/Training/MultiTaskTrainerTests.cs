@@ -4,6 +4,7 @@ namespace SentenceMtl.Tests.Training;
 
 using SentenceMtl.Tests.MultiTask;
 
+[Collection(GlobalRngCollection.Name)]
 public sealed class MultiTaskTrainerTests : IDisposable
 {
     private readonly TempFolder folder = TinyModel.Create();

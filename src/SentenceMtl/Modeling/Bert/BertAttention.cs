@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace SentenceMtl.Modeling.Bert;
 
 /// <summary>Self-attention followed by its output block (fields <c>self</c> and <c>output</c> as in Hugging Face).</summary>
-internal sealed class BertAttention : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class BertAttention : nn.Module<Tensor, AttentionContext, Tensor>
 {
     private readonly BertSelfAttention self;
     private readonly BertSelfOutput output;
@@ -15,11 +15,11 @@ internal sealed class BertAttention : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <param name="x">(B, T, H).</param>
-    /// <param name="attention_mask">(B, 1, 1, T) boolean.</param>
-    public override Tensor forward(Tensor x, Tensor attention_mask)
+    /// <param name="x">(B, T, H), or (N, H) when packed.</param>
+    /// <param name="context">The shared attention mask and token layout.</param>
+    public override Tensor forward(Tensor x, AttentionContext context)
     {
-        using var context = self.forward(x, attention_mask);                                   // (B, T, H)
-        return output.forward(context, x);                                                      // (B, T, H)
+        using var attended = self.forward(x, context);                                  // (B, T, H)
+        return output.forward(attended, x);                                                     // (B, T, H)
     }
 }

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace SentenceMtl.Modeling.Bert;
 
 /// <summary>The stack of <see cref="BertLayer"/>s (field <c>layer</c>: keys <c>encoder.layer.{i}.…</c>).</summary>
-internal sealed class BertEncoder : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class BertEncoder : nn.Module<Tensor, AttentionContext, Tensor>
 {
     private readonly ModuleList<BertLayer> layer;
 
@@ -18,13 +18,13 @@ internal sealed class BertEncoder : nn.Module<Tensor, Tensor, Tensor>
     public IReadOnlyList<BertLayer> Layers => [.. layer];
 
     /// <param name="x">(B, T, H) embeddings.</param>
-    /// <param name="attention_mask">(B, 1, 1, T) boolean, built once and shared by every layer.</param>
-    public override Tensor forward(Tensor x, Tensor attention_mask)
+    /// <param name="context">The attention mask (built once, shared by every layer) and token layout.</param>
+    public override Tensor forward(Tensor x, AttentionContext context)
     {
         var h = x.alias();
         foreach (var block in layer)
         {
-            var next = block.forward(h, attention_mask);                                       // (B, T, H)
+            var next = block.forward(h, context);                                       // (B, T, H)
             h.Dispose();
             h = next;
         }

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace SentenceMtl.Modeling.Bert;
 
 /// <summary>One transformer layer: attention block, then feed-forward block.</summary>
-internal sealed class BertLayer : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class BertLayer : nn.Module<Tensor, AttentionContext, Tensor>
 {
     private readonly BertAttention attention;
     private readonly BertIntermediate intermediate;
@@ -17,11 +17,11 @@ internal sealed class BertLayer : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <param name="x">(B, T, H).</param>
-    /// <param name="attention_mask">(B, 1, 1, T) boolean.</param>
-    public override Tensor forward(Tensor x, Tensor attention_mask)
+    /// <param name="x">(B, T, H), or (N, H) when packed.</param>
+    /// <param name="context">The shared attention mask and token layout.</param>
+    public override Tensor forward(Tensor x, AttentionContext context)
     {
-        using var a = attention.forward(x, attention_mask);                                    // (B, T, H)
+        using var a = attention.forward(x, context);                                    // (B, T, H)
         using var i = intermediate.forward(a);                                                  // (B, T, I)
         return output.forward(i, a);                                                            // (B, T, H)
     }

@@ -46,16 +46,30 @@ internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
         return forward(input_ids, attention_mask, token_type_ids);
     }
 
+    /// <summary>
+    /// Pack (drop padding from everything but attention) when real tokens are fewer than this fraction of B·T.
+    /// 0 never packs, 1 packs whenever there is padding. Both paths compute the same values.
+    /// </summary>
+    public double PackingThreshold { get; set; } = 0.9;
+
     /// <summary>Last hidden states with explicit token types.</summary>
     /// <param name="input_ids">(B, T) int64.</param>
     /// <param name="attention_mask">(B, T).</param>
     /// <param name="token_type_ids">(B, T) int64.</param>
-    /// <returns>(B, T, H).</returns>
+    /// <returns>(B, T, H), zeros at padded positions when the batch was packed.</returns>
     public Tensor forward(Tensor input_ids, Tensor attention_mask, Tensor token_type_ids)
     {
-        using var mask = attention_mask.to_type(ScalarType.Bool).unsqueeze(1).unsqueeze(1);  // (B, 1, 1, T)
-        using var x = embeddings.forward(input_ids, token_type_ids);                            // (B, T, H)
-        return encoder.forward(x, mask);                                                        // (B, T, H)
+        using var scope = NewDisposeScope();
+        long B = input_ids.shape[0], T = input_ids.shape[1];
+        var keep = attention_mask.to_type(ScalarType.Bool);                                     // (B, T)
+        var mask = zeros(new[] { B, 1, 1, T }, dtype: float32, device: input_ids.device)
+            .masked_fill(keep.logical_not().view(B, 1, 1, T), float.MinValue);                 // (B, 1, 1, T) additive
+        long real = keep.sum().item<long>();
+        var indices = real < PackingThreshold * B * T ? keep.reshape(-1).nonzero().squeeze(1) : null; // (N)
+        var context = new AttentionContext(mask, indices, B, T);
+        var x = context.Pack(embeddings.forward(input_ids, token_type_ids));                   // (B, T, H) or (N, H)
+        var h = encoder.forward(x, context);                                                    // layout of x
+        return context.Unpack(h).MoveToOuterDisposeScope();                                     // (B, T, H)
     }
 
     /// <summary>BERT's pooled output, tanh(W · h[CLS] + b).</summary>

@@ -3,8 +3,11 @@ using static TorchSharp.torch;
 
 namespace SentenceMtl.Modeling.Bert;
 
-/// <summary>Multi-head scaled dot-product self-attention (queries, keys and values from the same states).</summary>
-internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor, Tensor>
+/// <summary>
+/// Multi-head scaled dot-product self-attention. The three projections keep Hugging Face's names
+/// (<c>query</c>, <c>key</c>, <c>value</c>) but run as one fused (H → 3H) matrix product.
+/// </summary>
+internal sealed class BertSelfAttention : nn.Module<Tensor, AttentionContext, Tensor>
 {
     private readonly Linear query;
     private readonly Linear key;
@@ -22,18 +25,20 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <param name="x">(B, T, H) hidden states.</param>
-    /// <param name="attention_mask">(B, 1, 1, T) boolean, true where a key may be attended to.</param>
-    /// <returns>(B, T, H) context vectors.</returns>
-    public override Tensor forward(Tensor x, Tensor attention_mask)
+    /// <param name="x">(B, T, H) hidden states, or (N, H) when packed.</param>
+    /// <param name="context">The shared mask and token layout.</param>
+    /// <returns>Context vectors in the same layout as <paramref name="x"/>.</returns>
+    public override Tensor forward(Tensor x, AttentionContext context)
     {
         using var scope = NewDisposeScope();
-        long B = x.shape[0], T = x.shape[1], H = x.shape[2];
-        var q = query.forward(x).view(B, T, nh, H / nh).transpose(1, 2);                       // (B, nh, T, hs)
-        var k = key.forward(x).view(B, T, nh, H / nh).transpose(1, 2);                         // (B, nh, T, hs)
-        var v = value.forward(x).view(B, T, nh, H / nh).transpose(1, 2);                       // (B, nh, T, hs)
+        long B = context.Batch, T = context.Length, H = x.shape[^1], hs = H / nh;
+        var w = cat([query.weight!, key.weight!, value.weight!]);                               // (3H, H)
+        var b = cat([query.bias!, key.bias!, value.bias!]);                                     // (3H)
+        var qkv = context.Unpack(nn.functional.linear(x, w, b));                                // (B, T, 3H)
+        var heads = qkv.view(B, T, 3, nh, hs).permute(2, 0, 3, 1, 4);                          // (3, B, nh, T, hs)
         var y = nn.functional.scaled_dot_product_attention(
-            q, k, v, attention_mask, p: training ? attention_dropout : 0.0);                  // (B, nh, T, hs)
-        return y.transpose(1, 2).reshape(B, T, H).MoveToOuterDisposeScope();                   // (B, T, H)
+            heads[0], heads[1], heads[2], context.Mask, p: training ? attention_dropout : 0.0);  // (B, nh, T, hs)
+        var merged = y.transpose(1, 2).reshape(B, T, H);                                        // (B, T, H)
+        return context.Pack(merged).MoveToOuterDisposeScope();                                  // layout of x
     }
 }

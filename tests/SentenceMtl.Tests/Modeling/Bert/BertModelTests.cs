@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace SentenceMtl.Tests.Modeling.Bert;
 
+[Collection(GlobalRngCollection.Name)]
 public class BertModelTests
 {
     static BertModelTests() => TorchSharpNative.EnsureLoadable();
@@ -83,6 +84,44 @@ public class BertModelTests
         using var mask = tensor(new long[] { 1, 1, 1, 1, 0, 0, 0 }, new long[] { 1, 7 });
         using var inBatch = model.forward(padded, mask);
         Assert.True(alone.allclose(inBatch.narrow(1, 0, 4), rtol: 0, atol: 1e-5));
+    }
+
+    [Fact]
+    public void Packed_and_padded_forward_paths_agree_on_real_tokens()
+    {
+        using var model = new BertModel(Tiny);
+        model.eval();
+        using var ids = tensor(new long[] { 2, 5, 7, 8, 9, 3, 2, 6, 3, 0, 0, 0, 2, 3, 0, 0, 0, 0 }, new long[] { 3, 6 });
+        using var mask = tensor(new long[] { 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0 }, new long[] { 3, 6 });
+        model.PackingThreshold = 0;
+        using var padded = model.forward(ids, mask);
+        model.PackingThreshold = 1;
+        using var packed = model.forward(ids, mask);
+        using var real = mask.to_type(ScalarType.Bool).unsqueeze(-1);
+        Assert.True(padded.masked_fill(real.logical_not(), 0).allclose(packed, rtol: 0, atol: 1e-5));
+        Assert.Equal(0f, packed[1, 4].abs().sum().item<float>());
+    }
+
+    [Fact]
+    public void Packed_training_gives_the_same_gradients()
+    {
+        float[] Grad(double threshold)
+        {
+            torch.manual_seed(3);
+            using var model = new BertModel(Tiny with { HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 });
+            model.PackingThreshold = threshold;
+            using var ids = tensor(new long[] { 2, 5, 7, 3, 2, 6, 3, 0 }, new long[] { 2, 4 });
+            using var mask = tensor(new long[] { 1, 1, 1, 1, 1, 1, 1, 0 }, new long[] { 2, 4 });
+            using var y = model.forward(ids, mask);
+            using var loss = (y * mask.unsqueeze(-1)).pow(2).sum();
+            loss.backward();
+            return model.named_parameters().Single(p => p.name == "encoder.layer.0.attention.self.key.weight").parameter.grad!.data<float>().ToArray();
+        }
+
+        var a = Grad(0);
+        var b = Grad(1);
+        Assert.True(a.Zip(b).All(p => Math.Abs(p.First - p.Second) < 1e-4));
+        Assert.Contains(a, g => g != 0);
     }
 
     [Fact]
