@@ -29,11 +29,6 @@ internal static class HuggingFaceCache
         }
     }
 
-    /// <summary>Whether <paramref name="id"/> looks like a hub repository id (<c>org/name</c>).</summary>
-    public static bool IsRepoId(string id) =>
-        id.Count(c => c == '/') == 1 && !id.StartsWith('/') && !id.EndsWith('/') && !id.Contains('\\', StringComparison.Ordinal)
-        && !id.StartsWith('.');
-
     /// <summary>The cache folder of repository <paramref name="repoId"/>.</summary>
     public static string RepoDirectory(string repoId) =>
         Path.Combine(HubCacheDirectory, "models--" + repoId.Replace("/", "--", StringComparison.Ordinal));

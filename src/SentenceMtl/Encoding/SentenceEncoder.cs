@@ -63,13 +63,16 @@ public sealed partial class SentenceEncoder : IDisposable
     internal bool LowerCaseInput => lowerCaseInput;
 
     /// <summary>
-    /// Loads a model: a Hugging Face / sentence-transformers folder, a hub id whose snapshot is in the local
-    /// Hugging Face cache, or an embedded model (<c>"all-MiniLM-L6-v2"</c>, <c>"snowflake-arctic-embed-xs"</c>,
-    /// with the SentenceMtl.Models package).
+    /// Loads a model, offline first: a Hugging Face / sentence-transformers folder; a hub id (<c>org/name</c>, or
+    /// <c>org/name@revision</c>) whose snapshot is in the Hugging Face cache (<c>$HF_HUB_CACHE</c>, <c>$HF_HOME/hub</c>
+    /// or <c>~/.cache/huggingface/hub</c>); an embedded model (<c>"all-MiniLM-L6-v2"</c>, <c>"snowflake-arctic-embed-xs"</c>
+    /// or their hub ids, with the SentenceMtl.Models package); else a download from the hub into that cache
+    /// (honouring <c>HF_ENDPOINT</c>, <c>HF_TOKEN</c> and <c>HF_HUB_OFFLINE</c>; interrupted downloads resume).
     /// </summary>
-    /// <param name="modelNameOrPath">A folder path, a hub id (<c>org/name</c>) or an embedded model name.</param>
+    /// <param name="modelNameOrPath">A folder path, a hub id or an embedded model name.</param>
     /// <param name="options">Overrides of the model's defaults; <c>null</c> keeps them all.</param>
-    /// <exception cref="ModelFormatException">The model cannot be found or its files are damaged.</exception>
+    /// <exception cref="ModelFormatException">The model cannot be found (the message lists where it looked) or its files are damaged.</exception>
+    /// <exception cref="HttpRequestException">A download failed; calling again resumes it.</exception>
     public static SentenceEncoder FromPretrained(string modelNameOrPath, SentenceEncoderOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(modelNameOrPath);
