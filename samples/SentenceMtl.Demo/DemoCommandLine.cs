@@ -1,0 +1,159 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace SentenceMtl.Demo;
+
+/// <summary>The demo's command line (System.CommandLine): options, their checks, and the mapping to <see cref="DemoArguments"/>.</summary>
+internal static class DemoCommandLine
+{
+    /// <summary>The <c>--strategy</c> names, in help order.</summary>
+    public static IReadOnlyDictionary<string, TrainingStrategy> Strategies { get; } = new Dictionary<string, TrainingStrategy>(StringComparer.Ordinal)
+    {
+        ["heads"] = TrainingStrategy.HeadsOnly,
+        ["full"] = TrainingStrategy.FullFineTuning,
+        ["alternating"] = TrainingStrategy.AlternatingHeads,
+        ["gradual"] = TrainingStrategy.GradualUnfreezing,
+    };
+
+    private static readonly string[] DatasetExtensions = [".jsonl", ".ndjson", ".json", ".csv", ".tsv"];
+
+    /// <summary>Parses and checks <paramref name="args"/>.</summary>
+    /// <returns>Either the arguments, a one-line error, or a built-in action (help, version) to invoke.</returns>
+    public static ParsedCommandLine Parse(IReadOnlyList<string> args)
+    {
+        var train = DatasetOption("--train", "Training data: JSON Lines or CSV/TSV with text, topic and sentiment.");
+        var test = DatasetOption("--test", "Test data, same format; required with --train unless --cross-validate is given.");
+        var validation = DatasetOption("--validation", "Validation data: macro-F1 per epoch; the best epoch's weights are kept.");
+        var model = new Option<string>("--model")
+        {
+            Description = "Backbone: an embedded model name, a Hugging Face cache id or a model folder.",
+            HelpName = "NAME|PATH",
+            DefaultValueFactory = _ => Recipe.ModelName,
+        };
+        var strategy = new Option<string>("--strategy")
+        {
+            Description = $"Which parameters train: {string.Join(", ", Strategies.Keys)}.",
+            HelpName = string.Join("|", Strategies.Keys),
+            DefaultValueFactory = _ => "heads",
+        };
+        strategy.Validators.Add(result =>
+        {
+            string value = result.GetValueOrDefault<string>();
+            if (!Strategies.ContainsKey(value))
+            {
+                result.AddError($"Unknown strategy '{value}' (expected {string.Join(", ", Strategies.Keys)}).");
+            }
+        });
+        var epochs = PositiveIntOption("--epochs", "N", string.Create(CultureInfo.InvariantCulture,
+            $"Epochs, overriding the recipe ({Recipe.TrainerOptions(TrainingStrategy.HeadsOnly, Recipe.Seed).Epochs} for heads and alternating, "
+            + $"{Recipe.TrainerOptions(TrainingStrategy.FullFineTuning, Recipe.Seed).Epochs} for full and gradual)."), minimum: 1);
+        var seed = new Option<long>("--seed")
+        {
+            Description = "Seed of the heads' initial weights, shuffling, dropout and the folds.",
+            HelpName = "N",
+            DefaultValueFactory = _ => Recipe.Seed,
+        };
+        var save = new Option<string>("--save") { Description = "Save the trained model into this folder.", HelpName = "DIR" };
+        var metricsJson = new Option<string>("--metrics-json")
+        {
+            Description = "Write the test reports as {\"topic\": …, \"sentiment\": …} JSON to this file.",
+            HelpName = "FILE",
+        };
+        var plots = new Option<string>("--plots") { Description = "Write loss, validation-F1 and confusion-matrix PNGs into this folder.", HelpName = "DIR" };
+        var crossValidate = PositiveIntOption("--cross-validate", "K", "Stratified K-fold cross-validation on --train instead of a test set.", minimum: 2);
+
+        var root = new RootCommand(
+            "SentenceMtl demo. Without options: sentence embeddings per pooling, then topic and sentiment heads trained on ten "
+            + "sentences and tried on held-out ones. With --train: train, evaluate, save, plot or cross-validate a recipe.")
+        {
+            train, test, validation, model, strategy, epochs, seed, save, metricsJson, plots, crossValidate,
+        };
+        root.Validators.Add(command =>
+        {
+            bool Given(Option option) => command.GetResult(option) is { Implicit: false };
+            bool hasTrain = Given(train), cv = Given(crossValidate);
+            if (!hasTrain)
+            {
+                var needsTrain = new Option[] { test, validation, save, metricsJson, plots, crossValidate }.FirstOrDefault(Given);
+                if (needsTrain is not null)
+                {
+                    command.AddError($"{needsTrain.Name} needs --train.");
+                }
+            }
+            else if (cv)
+            {
+                var unused = new Option[] { save, metricsJson, plots }.FirstOrDefault(Given);
+                if (unused is not null)
+                {
+                    command.AddError($"{unused.Name} cannot be combined with --cross-validate (each fold trains its own model).");
+                }
+            }
+            else if (!Given(test))
+            {
+                command.AddError("--train needs --test (or --cross-validate K).");
+            }
+        });
+
+        var result = root.Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            return new ParsedCommandLine(result, null, OneLine(result.Errors[0].Message));
+        }
+        if (result.Action is not null)
+        {
+            return new ParsedCommandLine(result, null, null); // --help, --version
+        }
+        var arguments = new DemoArguments
+        {
+            TrainPath = result.GetValue(train),
+            TestPath = result.GetValue(test),
+            ValidationPath = result.GetValue(validation),
+            ModelName = result.GetValue(model) ?? Recipe.ModelName,
+            Strategy = Strategies[result.GetValue(strategy) ?? "heads"],
+            Epochs = result.GetResult(epochs) is { Implicit: false } ? result.GetValue(epochs) : null,
+            Seed = result.GetValue(seed),
+            SaveDirectory = result.GetValue(save),
+            MetricsJsonPath = result.GetValue(metricsJson),
+            PlotsDirectory = result.GetValue(plots),
+            CrossValidationFolds = result.GetResult(crossValidate) is { Implicit: false } ? result.GetValue(crossValidate) : null,
+        };
+        return new ParsedCommandLine(result, arguments, null);
+    }
+
+    private static Option<string> DatasetOption(string name, string description)
+    {
+        var option = new Option<string>(name) { Description = description, HelpName = "FILE" };
+        option.Validators.Add(result =>
+        {
+            string path = result.GetValueOrDefault<string>();
+            if (!DatasetExtensions.Contains(Path.GetExtension(path).ToLowerInvariant()))
+            {
+                result.AddError($"{name}: cannot tell the format of '{path}' (expected {string.Join(", ", DatasetExtensions)}).");
+            }
+            else if (!File.Exists(path))
+            {
+                result.AddError($"{name}: file not found: {path}");
+            }
+        });
+        return option;
+    }
+
+    private static Option<int> PositiveIntOption(string name, string helpName, string description, int minimum) => new(name)
+    {
+        Description = description,
+        HelpName = helpName,
+        CustomParser = result =>
+        {
+            string token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (int.TryParse(token, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= minimum)
+            {
+                return value;
+            }
+            result.AddError($"{name} must be an integer of at least {minimum} (got '{token}').");
+            return 0;
+        },
+    };
+
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+}

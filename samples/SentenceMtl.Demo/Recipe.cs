@@ -1,0 +1,69 @@
+using System.Globalization;
+
+namespace SentenceMtl.Demo;
+
+/// <summary>
+/// The training recipe, in one place: which backbone, which heads, which hyper-parameters per strategy. Every mode of
+/// the demo (the ten-sentence demo, train/test, cross-validation) builds its model and trainer here, so a change made
+/// here is what <c>--cross-validate</c> measures.
+/// </summary>
+internal static class Recipe
+{
+    /// <summary>The backbone (embedded in SentenceMtl.Models, so the demo runs offline); <c>--model</c> overrides it.</summary>
+    public const string ModelName = "all-MiniLM-L6-v2";
+
+    /// <summary>Seed of the heads' initial weights, shuffling, dropout and the cross-validation split; <c>--seed</c> overrides it.</summary>
+    public const long Seed = 42;
+
+    /// <summary>The tasks every dataset is read with, in head order.</summary>
+    public static IReadOnlyList<TaskDefinition> Tasks { get; } = [TaskDefinition.Topic, TaskDefinition.Sentiment];
+
+    /// <summary>Whether <paramref name="strategy"/> trains backbone weights (so the model must start unfrozen).</summary>
+    public static bool TrainsBackbone(TrainingStrategy strategy) =>
+        strategy is TrainingStrategy.FullFineTuning or TrainingStrategy.GradualUnfreezing;
+
+    /// <summary>The heads: the library defaults, spelt out so they can be tuned here.</summary>
+    public static MultiTaskModelOptions ModelOptions(TrainingStrategy strategy, long seed) => new()
+    {
+        Tasks = Tasks,
+        HeadHiddenSizes = [256],              // one hidden layer per head
+        Activation = HeadActivation.Gelu,
+        Dropout = 0.1,
+        FreezeBackbone = !TrainsBackbone(strategy),
+        Seed = seed,
+    };
+
+    /// <summary>The trainer's hyper-parameters for <paramref name="strategy"/>.</summary>
+    public static TrainerOptions TrainerOptions(TrainingStrategy strategy, long seed) => TrainsBackbone(strategy)
+        ? new TrainerOptions
+        {
+            Strategy = strategy,
+            Epochs = 4,                       // a few passes: the backbone is already a good sentence encoder
+            BatchSize = 16,
+            HeadLearningRate = 1e-3,
+            BackboneLearningRate = 2e-5,      // small, so fine-tuning does not wash out the pretraining
+            Seed = seed,
+        }
+        : new TrainerOptions
+        {
+            Strategy = strategy,              // HeadsOnly or AlternatingHeads: frozen backbone, cached embeddings
+            Epochs = 30,
+            BatchSize = 16,
+            HeadLearningRate = 1e-3,
+            Seed = seed,
+        };
+
+    /// <summary>A fresh model for <paramref name="strategy"/> on the backbone <paramref name="modelNameOrPath"/>.</summary>
+    public static MultiTaskModel CreateModel(string modelNameOrPath, TrainingStrategy strategy, long seed) =>
+        MultiTaskModel.Create(modelNameOrPath, ModelOptions(strategy, seed));
+
+    /// <summary>One line naming the backbone, the strategy and the trainer's main hyper-parameters.</summary>
+    public static string Describe(string modelNameOrPath, TrainerOptions options)
+    {
+        string backbone = TrainsBackbone(options.Strategy)
+            ? string.Create(CultureInfo.InvariantCulture, $", backbone lr {options.BackboneLearningRate:0.###e+0}")
+            : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{modelNameOrPath}, {options.Strategy}: {options.Epochs} epochs, batch {options.BatchSize}, head lr {options.HeadLearningRate:0.###e+0}{backbone}, seed {options.Seed}");
+    }
+}

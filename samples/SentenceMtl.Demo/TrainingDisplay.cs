@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Globalization;
+using Spectre.Console;
+
+namespace SentenceMtl.Demo;
+
+/// <summary>
+/// Runs <see cref="MultiTaskTrainer.Train"/> with visible progress: a live progress bar on an interactive terminal,
+/// otherwise (redirected output, CI) one plain line per epoch.
+/// </summary>
+internal static class TrainingDisplay
+{
+    /// <summary>Whether <paramref name="console"/> can show live progress (a terminal, not a file or a pipe).</summary>
+    public static bool IsInteractive(IAnsiConsole console) =>
+        console.Profile.Capabilities.Interactive && console.Profile.Capabilities.Ansi && !Console.IsOutputRedirected;
+
+    /// <summary>Trains and times one run.</summary>
+    /// <param name="console">Where progress goes.</param>
+    /// <param name="trainer">The trainer.</param>
+    /// <param name="train">Training data.</param>
+    /// <param name="validation">Optional validation data.</param>
+    /// <param name="title">What is being trained (shown with the progress).</param>
+    /// <param name="epochLines">Without a live bar: print a line per epoch (false: print nothing).</param>
+    /// <param name="cancellationToken">Stops training between steps.</param>
+    /// <returns>The trainer's result and the wall-clock training time.</returns>
+    public static (TrainingResult Result, TimeSpan Elapsed) Train(IAnsiConsole console, MultiTaskTrainer trainer,
+        MultiTaskDataset train, MultiTaskDataset? validation, string title, bool epochLines, CancellationToken cancellationToken)
+    {
+        int epochs = trainer.Options.Epochs;
+        var watch = Stopwatch.StartNew();
+        TrainingResult? result = null;
+        if (IsInteractive(console))
+        {
+            console.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(context =>
+                {
+                    var bar = context.AddTask(Markup.Escape(title), maxValue: 1);
+                    string validationF1 = "";
+                    var progress = new CallbackProgress<TrainingProgress>(p =>
+                    {
+                        if (p.ValidationMacroF1 is { Count: > 0 } f1)
+                        {
+                            validationF1 = Invariant($"  val macro-F1 {f1.Values.Average():F3}");
+                        }
+                        bar.MaxValue = p.TotalSteps;
+                        bar.Value = p.Step;
+                        bar.Description = Markup.Escape(Invariant($"{title}  epoch {p.Epoch}/{epochs}  loss {p.Loss:F3}{validationF1}"));
+                    });
+                    result = trainer.Train(train, validation, progress, cancellationToken);
+                    bar.Value = bar.MaxValue;
+                });
+        }
+        else
+        {
+            IProgress<TrainingProgress>? progress = epochLines ? EpochLines(console, epochs) : null;
+            result = trainer.Train(train, validation, progress, cancellationToken);
+        }
+        return (result!, watch.Elapsed);
+    }
+
+    /// <summary>Describes one epoch on one line: losses per task and total, and validation macro-F1 if any.</summary>
+    public static string Describe(int epoch, int epochs, double loss, IReadOnlyDictionary<string, double> taskLosses,
+        IReadOnlyDictionary<string, double>? validationMacroF1)
+    {
+        string width = epochs.ToString(CultureInfo.InvariantCulture);
+        string line = Invariant($"epoch {epoch.ToString(CultureInfo.InvariantCulture).PadLeft(width.Length)}/{width}  loss {loss:F4}");
+        line += Invariant($" ({string.Join(", ", taskLosses.Select(kv => Invariant($"{kv.Key} {kv.Value:F4}")))})");
+        if (validationMacroF1 is { Count: > 0 })
+        {
+            line += Invariant($"  val macro-F1 {string.Join(", ", validationMacroF1.Select(kv => Invariant($"{kv.Key} {kv.Value:F3}")))}");
+        }
+        return line;
+    }
+
+    // The trainer reports after every step and once more at the end of each epoch, with the same epoch and step
+    // numbers as the epoch's last step (or with validation scores): that repeat is the epoch's summary.
+    private static CallbackProgress<TrainingProgress> EpochLines(IAnsiConsole console, int epochs)
+    {
+        (int Epoch, int Step)? previous = null;
+        return new CallbackProgress<TrainingProgress>(p =>
+        {
+            if (p.ValidationMacroF1 is not null || previous == (p.Epoch, p.Step))
+            {
+                console.WriteLine(Describe(p.Epoch, epochs, p.Loss, p.TaskLosses, p.ValidationMacroF1));
+            }
+            previous = (p.Epoch, p.Step);
+        });
+    }
+
+    private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
+}
