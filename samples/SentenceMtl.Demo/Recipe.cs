@@ -47,7 +47,7 @@ internal static class Recipe
         : new TrainerOptions
         {
             Strategy = strategy,              // HeadsOnly or AlternatingHeads: frozen backbone, cached embeddings
-            Epochs = 30,
+            Epochs = 100,                     // chosen by 5-fold CV on news_train (2 seeds): 30 epochs under-fit sentiment
             BatchSize = 16,
             HeadLearningRate = 1e-3,
             Seed = seed,

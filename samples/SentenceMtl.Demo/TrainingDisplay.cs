@@ -73,20 +73,15 @@ internal static class TrainingDisplay
         return line;
     }
 
-    // The trainer reports after every step and once more at the end of each epoch, with the same epoch and step
-    // numbers as the epoch's last step (or with validation scores): that repeat is the epoch's summary.
-    private static CallbackProgress<TrainingProgress> EpochLines(IAnsiConsole console, int epochs)
-    {
-        (int Epoch, int Step)? previous = null;
-        return new CallbackProgress<TrainingProgress>(p =>
+    // The trainer reports after every step and once more at the end of each epoch (IsEpochEnd): one line per epoch.
+    private static CallbackProgress<TrainingProgress> EpochLines(IAnsiConsole console, int epochs) =>
+        new(p =>
         {
-            if (p.ValidationMacroF1 is not null || previous == (p.Epoch, p.Step))
+            if (p.IsEpochEnd)
             {
                 console.WriteLine(Describe(p.Epoch, epochs, p.Loss, p.TaskLosses, p.ValidationMacroF1));
             }
-            previous = (p.Epoch, p.Step);
         });
-    }
 
     private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
 }

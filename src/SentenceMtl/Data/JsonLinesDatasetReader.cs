@@ -40,6 +40,19 @@ internal static partial class JsonLinesDatasetReader
 
     private static MultiTaskExample ReadLine(string path, int lineNumber, string line, DatasetSchema schema)
     {
+        try
+        {
+            return ReadObject(path, lineNumber, line, schema);
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json throws this (not JsonException) for an escaped unpaired surrogate such as "\ud800".
+            throw new DatasetFormatException(path, lineNumber, $"a JSON string is not valid Unicode ({e.Message})", e);
+        }
+    }
+
+    private static MultiTaskExample ReadObject(string path, int lineNumber, string line, DatasetSchema schema)
+    {
         JsonDocument document;
         try
         {

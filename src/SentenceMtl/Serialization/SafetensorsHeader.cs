@@ -102,6 +102,19 @@ internal sealed class SafetensorsHeader
 
     private static (List<Entry> Entries, Dictionary<string, string> Metadata) Parse(byte[] json, string fileName)
     {
+        try
+        {
+            return ParseValidUtf8(json, fileName);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // System.Text.Json throws this (not JsonException) for an escaped unpaired surrogate such as "\ud800".
+            throw new ModelFormatException(fileName, $"header holds a JSON string that is not valid Unicode ({ex.Message}).", ex);
+        }
+    }
+
+    private static (List<Entry> Entries, Dictionary<string, string> Metadata) ParseValidUtf8(byte[] json, string fileName)
+    {
         if (!Utf8.IsValid(json))
         {
             throw new ModelFormatException(fileName, "header is not valid UTF-8.");

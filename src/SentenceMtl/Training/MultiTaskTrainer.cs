@@ -179,7 +179,7 @@ public sealed class MultiTaskTrainer
                     taskLossSum.Where(kv => taskLossCount[kv.Key] > 0).ToDictionary(kv => kv.Key, kv => kv.Value / taskLossCount[kv.Key]),
                     f1, watch.Elapsed);
                 history.Add(summary);
-                progress?.Report(new TrainingProgress(epoch + 1, step, totalSteps, summary.Loss, summary.TaskLosses, f1));
+                progress?.Report(new TrainingProgress(epoch + 1, step, totalSteps, summary.Loss, summary.TaskLosses, f1, IsEpochEnd: true));
 
                 if (summary.MeanValidationMacroF1 is { } score)
                 {
@@ -189,7 +189,7 @@ public sealed class MultiTaskTrainer
                         bestEpoch = epoch + 1;
                         epochsWithoutImprovement = 0;
                         DisposeAll(bestWeights);
-                        bestWeights = Snapshot();
+                        bestWeights = Snapshot(includeBackbone: !frozenThroughout);
                     }
                     else if (o.EarlyStoppingPatience > 0 && ++epochsWithoutImprovement >= o.EarlyStoppingPatience)
                     {
@@ -400,10 +400,13 @@ public sealed class MultiTaskTrainer
 
     // ---------------------------------------------------------------- best weights
 
-    private Dictionary<string, Tensor> Snapshot()
+    /// <summary>Copies of the weights that can change in this run (the heads only, when the backbone stays frozen).</summary>
+    private Dictionary<string, Tensor> Snapshot(bool includeBackbone)
     {
         using var noGrad = no_grad();
-        return model.AllParametersByName().ToDictionary(p => p.Name, p => p.Parameter.detach().clone(), StringComparer.Ordinal);
+        return model.AllParametersByName()
+            .Where(p => includeBackbone || !p.Name.StartsWith("backbone.", StringComparison.Ordinal))
+            .ToDictionary(p => p.Name, p => p.Parameter.detach().clone(), StringComparer.Ordinal);
     }
 
     private void Restore(Dictionary<string, Tensor> weights)
@@ -411,7 +414,10 @@ public sealed class MultiTaskTrainer
         using var noGrad = no_grad();
         foreach (var (name, parameter) in model.AllParametersByName())
         {
-            parameter.copy_(weights[name]);
+            if (weights.TryGetValue(name, out var saved))
+            {
+                parameter.copy_(saved);
+            }
         }
     }
 

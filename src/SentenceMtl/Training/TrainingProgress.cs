@@ -7,10 +7,12 @@ namespace SentenceMtl;
 /// <param name="Loss">The step's total (weighted) loss.</param>
 /// <param name="TaskLosses">The step's cross-entropy per task (tasks without labels in the batch are absent).</param>
 /// <param name="ValidationMacroF1">At the end of an epoch with a validation set: macro-F1 per task; otherwise null.</param>
+/// <param name="IsEpochEnd">True for the one report per epoch that summarises it (mean losses over the epoch).</param>
 public sealed record TrainingProgress(
     int Epoch,
     int Step,
     int TotalSteps,
     double Loss,
     IReadOnlyDictionary<string, double> TaskLosses,
-    IReadOnlyDictionary<string, double>? ValidationMacroF1 = null);
+    IReadOnlyDictionary<string, double>? ValidationMacroF1 = null,
+    bool IsEpochEnd = false);

@@ -35,6 +35,17 @@ public sealed class JsonLinesDatasetReaderTests : IDisposable
         Assert.Equal([2, 0], dataset.LabelIndices("sentiment"));
     }
 
+    // Found by the SharpFuzz harness: escaped unpaired surrogates make System.Text.Json throw InvalidOperationException.
+    [Theory]
+    [InlineData("""{"text": "\ud800", "topic": "Sports", "sentiment": "Positive"}""")]
+    [InlineData("""{"text": "a", "topic": "\udc00", "sentiment": "Positive"}""")]
+    [InlineData("""{"text": "a", "\ud800": 1}""")]
+    public void An_escaped_unpaired_surrogate_is_a_format_error_with_its_line(string line)
+    {
+        string path = Write("""{"text": "ok", "topic": "Sports", "sentiment": "Positive"}""", line);
+        AssertAt(Fails(path), path, 2, "not valid Unicode");
+    }
+
     [Fact]
     public void An_absent_or_null_label_leaves_the_example_unlabelled_for_that_task()
     {

@@ -86,6 +86,15 @@ public sealed class SafetensorsReaderTests : IDisposable
         Assert.Contains("not found", ex.Message);
     }
 
+    // Found by the SharpFuzz harness: System.Text.Json throws InvalidOperationException, not JsonException, when it
+    // decodes an escaped unpaired surrogate.
+    [Theory]
+    [InlineData("""{"\ud800":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}""")]
+    [InlineData("""{"__metadata__":{"k":"\udc00"},"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}""")]
+    [InlineData("""{"w":{"dtype":"\ud800","shape":[1],"data_offsets":[0,1]}}""")]
+    public void Read_EscapedUnpairedSurrogate_Fails(string header) =>
+        AssertRejected(WriteFile(Layout(header, [(byte)'x'])), "not valid Unicode");
+
     [Fact]
     public void Read_FileShorterThanPrefix_Fails() =>
         AssertRejected(WriteFile([1, 2, 3, 4, 5]), "shorter than the 8-byte header-length prefix");

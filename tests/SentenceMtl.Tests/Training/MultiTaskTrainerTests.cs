@@ -165,6 +165,7 @@ public sealed class MultiTaskTrainerTests : IDisposable
         Assert.Equal(2 * (3 + 1), reports.Count);
         Assert.Equal(6, reports[^1].TotalSteps);
         Assert.NotNull(reports[^1].ValidationMacroF1);
+        Assert.Equal([4, 8], reports.Select((r, i) => (r, i)).Where(x => x.r.IsEpochEnd).Select(x => x.i + 1));
         Assert.Equal(2, result.Epochs.Count);
         Assert.All(result.Epochs, e => Assert.NotNull(e.MeanValidationMacroF1));
     }

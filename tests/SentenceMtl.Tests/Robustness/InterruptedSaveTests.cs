@@ -1,0 +1,51 @@
+using System.Diagnostics;
+
+namespace SentenceMtl.Tests.Robustness;
+
+/// <summary>A process killed while saving leaves the previous save loadable.</summary>
+[Collection(GlobalRngCollection.Name)]
+public sealed class InterruptedSaveTests : IDisposable
+{
+    private readonly TempFolder folder = TinyModel.Create();
+
+    public void Dispose() => folder.Dispose();
+
+    private static string ChildPath
+    {
+        get
+        {
+            string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
+            return Path.Combine(TestPaths.RepoRoot, "tests", "SentenceMtl.SaveChild", "bin", configuration, "net10.0", "SentenceMtl.SaveChild.dll");
+        }
+    }
+
+    [Fact]
+    public void Killing_a_saving_process_at_random_moments_never_leaves_an_unloadable_model()
+    {
+        Assert.True(File.Exists(ChildPath), ChildPath);
+        string saveDir = Path.Combine(folder.Path, "saved");
+        using var reference = MultiTaskModel.Create(folder.Model);
+        var expected = reference.Predict("the team won")["topic"].Probabilities;
+        var random = new Random(5);
+        for (int round = 0; round < 4; round++)
+        {
+            using var child = Process.Start(new ProcessStartInfo("dotnet", [ChildPath, folder.Model, saveDir])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            var errors = new System.Text.StringBuilder();
+            child.ErrorDataReceived += (_, e) => errors.AppendLine(e.Data);   // drained, so the child never blocks on it
+            child.BeginErrorReadLine();
+            string? line = child.StandardOutput.ReadLine();                    // the first save is complete
+            Assert.True(line == "saved 1", $"child said '{line}': {errors}");
+            Thread.Sleep(random.Next(0, 400));                                 // somewhere inside a later save
+            child.Kill(entireProcessTree: true);
+            child.WaitForExit();
+            Assert.True(errors.ToString().Trim().Length == 0, errors.ToString());
+
+            using var loaded = MultiTaskModel.Load(saveDir);
+            Assert.Equal(expected, loaded.Predict("the team won")["topic"].Probabilities);
+        }
+    }
+}
