@@ -35,15 +35,21 @@ public sealed class InterruptedSaveTests : IDisposable
                 RedirectStandardError = true,
             })!;
             var errors = new System.Text.StringBuilder();
-            child.ErrorDataReceived += (_, e) => errors.AppendLine(e.Data);   // drained, so the child never blocks on it
-            child.BeginErrorReadLine();
-            string? line = child.StandardOutput.ReadLine();                    // the first save is complete
-            Assert.True(line == "saved 1", $"child said '{line}': {errors}");
-            Thread.Sleep(random.Next(0, 400));                                 // somewhere inside a later save
-            child.Kill(entireProcessTree: true);
-            child.WaitForExit();
-            Assert.True(errors.ToString().Trim().Length == 0, errors.ToString());
+            try
+            {
+                child.ErrorDataReceived += (_, e) => errors.AppendLine(e.Data);   // drained, so the child never blocks on it
+                child.BeginErrorReadLine();
+                string? line = child.StandardOutput.ReadLine();                    // the first save is complete
+                Assert.True(line == "saved 1", $"child said '{line}': {errors}");
+                Thread.Sleep(random.Next(0, 400));                                 // somewhere inside a later save
+            }
+            finally
+            {
+                child.Kill(entireProcessTree: true);                               // also when the test fails: no stray saver
+                child.WaitForExit();
+            }
 
+            Assert.True(errors.ToString().Trim().Length == 0, errors.ToString());
             using var loaded = MultiTaskModel.Load(saveDir);
             Assert.Equal(expected, loaded.Predict("the team won")["topic"].Probabilities);
         }
