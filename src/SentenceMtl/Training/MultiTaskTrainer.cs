@@ -34,6 +34,10 @@ public sealed class MultiTaskTrainer
     public TrainerOptions Options { get; }
 
     /// <summary>Trains the model in place.</summary>
+    /// <remarks>
+    /// When the backbone stays frozen, embeddings are computed once and the heads train on the cache with one libtorch
+    /// intra-op thread (the thread count is process-wide in libtorch and is restored when training ends).
+    /// </remarks>
     /// <param name="train">Training examples (with the model's tasks).</param>
     /// <param name="validation">Optional validation examples for per-epoch macro-F1, best-weights selection and early stopping.</param>
     /// <param name="progress">Receives a report after every step and at the end of every epoch.</param>
@@ -88,6 +92,17 @@ public sealed class MultiTaskTrainer
         var userHeadFrozen = tasks.ToDictionary(t => t.Name, t => model.IsHeadFrozen(t.Name), StringComparer.Ordinal);
         var userRequiresGrad = model.AllParametersByName().Select(p => (p.Parameter, p.Parameter.requires_grad)).ToList();
         int step = 0;
+        // Heads on cached embeddings are tiny matrix products: one intra-op thread is fastest, and with more, libtorch's
+        // OpenMP barriers stall whenever another process competes for the cores. (Process-wide; restored afterwards.)
+        int threads = torch.get_num_threads();
+        Tensor EncodeForCache(IReadOnlyList<string> texts)
+        {
+            torch.set_num_threads(threads);                                                     // the backbone wants every core
+            var embeddings = model.Encoder.EncodeToTensor(texts, cancellationToken);           // (N, H), computed once
+            torch.set_num_threads(1);
+            return embeddings;
+        }
+
         try
         {
             for (int epoch = 0; epoch < o.Epochs; epoch++)
@@ -106,7 +121,7 @@ public sealed class MultiTaskTrainer
                 model.SetTrainingMode(true);
                 if (useCache && cache is null)
                 {
-                    cache = model.Encoder.EncodeToTensor(train.Texts, cancellationToken);    // (N, H), computed once
+                    cache = EncodeForCache(train.Texts);
                 }
 
                 var order = Enumerable.Range(0, train.Count).ToArray();
@@ -166,7 +181,7 @@ public sealed class MultiTaskTrainer
                 {
                     if (frozenThroughout && o.CacheFrozenEmbeddings)
                     {
-                        validationCache ??= model.Encoder.EncodeToTensor(validation.Texts, cancellationToken);
+                        validationCache ??= EncodeForCache(validation.Texts);
                     }
 
                     var probabilities = validationCache is not null
@@ -210,6 +225,7 @@ public sealed class MultiTaskTrainer
         }
         finally
         {
+            torch.set_num_threads(threads);
             model.SetTrainingMode(false);
             foreach (var (parameter, requiresGrad) in userRequiresGrad)
             {
