@@ -246,6 +246,8 @@ public sealed class MultiTaskTrainerTests : IDisposable
         var other = MultiTaskDataset.Create([TaskDefinition.Topic],
             TinyData.Rows.Select(r => new MultiTaskExample(r.Text, new Dictionary<string, string> { ["topic"] = r.Topic })));
         Assert.Throws<ArgumentException>(() => new MultiTaskTrainer(model).Train(other));
+        var empty = MultiTaskDataset.Create([TaskDefinition.Topic, TaskDefinition.Sentiment], []);
+        Assert.Contains("empty", Assert.Throws<ArgumentException>(() => new MultiTaskTrainer(model).Train(empty)).Message, StringComparison.Ordinal);
     }
 
     [Fact]

