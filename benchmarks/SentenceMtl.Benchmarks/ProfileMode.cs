@@ -6,8 +6,8 @@ namespace SentenceMtl.Benchmarks;
 
 /// <summary>
 /// <c>--profile</c>: diagnostics behind the <c>--compare</c> breakdown. Forward time of both runtimes at one and two
-/// threads on the same batches (does the second thread pay off, for whom?), and TorchSharp's fixed cost per operation
-/// on small tensors (what a forward of a few hundred small ops pays regardless of size). Measured in alternation,
+/// threads on the same batches (does the second thread pay off, for whom?), a stage breakdown of batch-of-1 calls, and
+/// TorchSharp's cost per operation on small tensors (what a forward of a few hundred small ops pays regardless of size). Measured in alternation,
 /// best of <see cref="Rounds"/>.
 /// </summary>
 internal static class ProfileMode
@@ -59,6 +59,60 @@ internal static class ProfileMode
         }
 
         Console.WriteLine();
+        Console.WriteLine($"### Batch of 1: where a call's time goes (µs per sentence, 200 sentences, best of {Rounds})");
+        Console.WriteLine();
+        var single = Corpus.Load("sentences", 200).Texts;
+        StageTimes? ortBest = null, oursBest = null;
+        var linears = TimeSpan.MaxValue;
+        for (int round = 0; round < Rounds + 1; round++)                                        // round 0 warms up
+        {
+            ort2.Profile = new StageTimes();
+            var mine = new StageTimes();
+            var gemm = TimeSpan.Zero;
+            foreach (string text in single)                                                      // one runtime at a time: their
+            {                                                                                    // idle threads spin for a while
+                ort2.Encode([text]);
+            }
+
+            foreach (string text in single)
+            {
+                foreach (var (stage, total) in SentenceMtlProfiler.Profile(ours, [text]).Stages)
+                {
+                    mine.Add(stage, total);
+                }
+            }
+
+            foreach (string text in single)
+            {
+                gemm += SentenceMtlProfiler.LinearLayersOnly(ours, [text]);
+            }
+
+            if (round > 0 && (ortBest is null || ort2.Profile.Total < ortBest.Total))
+            {
+                ortBest = ort2.Profile;
+            }
+
+            if (round > 0 && (oursBest is null || mine.Total < oursBest.Total))
+            {
+                oursBest = mine;
+            }
+
+            linears = round > 0 && gemm < linears ? gemm : linears;
+        }
+
+        ort2.Profile = null;
+        string PerSentence(TimeSpan t) => $"{t.TotalMicroseconds / single.Length:F0}";
+        Console.WriteLine("| stage | ORT | SentenceMtl |");
+        Console.WriteLine("|---|---:|---:|");
+        foreach (string stage in new[] { "tokenize", "collate", "forward" })
+        {
+            Console.WriteLine($"| {stage} | {PerSentence(ortBest![stage])} | {PerSentence(oursBest![stage])} |");
+        }
+
+        Console.WriteLine($"| &nbsp;&nbsp;of which the 36 linear layers alone | | {PerSentence(linears)} |");
+        Console.WriteLine($"| pool + normalize + copy | {PerSentence(ortBest!["pool + copy"])} | {PerSentence(oursBest!["pool + normalize"] + oursBest["copy out"])} |");
+        Console.WriteLine($"| total | {PerSentence(ortBest.Total)} | {PerSentence(oursBest.Total)} |");
+        Console.WriteLine();
         Console.WriteLine("### TorchSharp cost per op on small tensors (µs, inference mode, best of 3)");
         Console.WriteLine();
         Console.WriteLine("| op | 1 thread | 2 threads |");
@@ -68,12 +122,18 @@ internal static class ProfileMode
         using var weight = randn(384, 384);
         using var bias = randn(384);
         using var tiny = randn(1, 384);
+        using var sentence = randn(1, 13, 384);                                                  // one short sentence: (1, T, H)
+        using var wide = randn(1536, 384);
+        using var wideBias = randn(1536);
         foreach (var (name, op) in new (string, Func<Tensor>)[]
         {
             ("`add` (32, 16, 384)", () => small.add(small)),
             ("`linear` (32·16, 384) → 384", () => nn.functional.linear(small, weight, bias)),
+            ("`linear` (1·13, 384) → 384 (batch of 1)", () => nn.functional.linear(sentence, weight, bias)),
+            ("`linear` (1·13, 384) → 1536 (batch of 1)", () => nn.functional.linear(sentence, wide, wideBias)),
             ("`layer_norm` (32, 16, 384)", () => nn.functional.layer_norm(small, [384])),
             ("`add` (1, 384) — pure overhead", () => tiny.add(tiny)),
+            ("`cat` of three (384, 384) weights (fused QKV built per call)", () => cat([weight, weight, weight])),
         })
         {
             var perThreads = new[] { 1, 2 }.Select(threads =>

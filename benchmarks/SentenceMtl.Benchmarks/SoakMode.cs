@@ -4,7 +4,7 @@ using TorchSharp;
 namespace SentenceMtl.Benchmarks;
 
 /// <summary>
-/// <c>--soak N</c>: encodes N sentences (cycling <c>sentences_10k.txt</c>) in calls of 1,000 and prints, every 10,000,
+/// <c>--soak N [threads]</c>: encodes N sentences (cycling <c>sentences_10k.txt</c>) in calls of 1,000 and prints, every 10,000,
 /// the resident memory and TorchSharp's live-tensor count, to show that neither grows.
 /// </summary>
 internal static class SoakMode
@@ -13,10 +13,14 @@ internal static class SoakMode
     private const int ReportEvery = 10_000;
 
     /// <summary>Runs the soak and prints a Markdown table.</summary>
-    public static int Run(int count)
+    /// <param name="count">Sentences to encode.</param>
+    /// <param name="threads">libtorch threads (default <see cref="BenchmarkEnvironment.Threads"/>).</param>
+    public static int Run(int count, int threads = BenchmarkEnvironment.Threads)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
         BenchmarkEnvironment.InitializeTorch();
+        torch.set_num_threads(threads);
         var texts = Corpus.Load("sentences", 10_000).Texts;
         using var encoder = SentenceEncoder.FromPretrained(BenchmarkEnvironment.ModelName);
         Console.WriteLine($"Soak: {count:N0} sentences in calls of {CallSize:N0} (batch {encoder.BatchSize}), libtorch threads {torch.get_num_threads()}.");
