@@ -44,6 +44,7 @@ internal static class EmbeddedModelCatalog
             OpenVocabulary = () => new MemoryStream(ReadCarrierResource(entry, d.VocabularyResource)),
             VocabularyName = $"{d.Assembly}:{d.VocabularyResource}",
             LoadWeights = () => LoadWeights(entry),
+            SafetensorsFile = () => CachedWeights(entry),
             WeightsName = $"{d.Assembly}:{d.OnnxResource}",
             TokenizerOptions = new BertTokenizerOptions { LowerCase = d.DoLowerCase },
             Pooling = d.Pooling,
@@ -69,19 +70,23 @@ internal static class EmbeddedModelCatalog
                     : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"),
                 "sentencemtl");
 
-    private static Dictionary<string, Tensor> LoadWeights(Entry entry)
+    /// <summary>
+    /// The imported weights as a safetensors file in <see cref="CacheDirectory"/>, imported from the ONNX file and written
+    /// first if needed (a damaged entry is re-created); null when the cache cannot be written.
+    /// </summary>
+    private static string? CachedWeights(Entry entry)
     {
         var d = entry.Descriptor;
         var carrier = new FileInfo(entry.CarrierPath);
         string cached = Path.Combine(CacheDirectory, d.Name,
             $"{carrier.Length:x}-{carrier.LastWriteTimeUtc.Ticks:x}", "model.safetensors");
-        IReadOnlyList<TensorData> tensors;
         if (File.Exists(cached))
         {
             try
             {
-                tensors = SafetensorsReader.Read(cached);
-                return tensors.ToDictionary(t => t.Name, TensorConversion.ToTorch, StringComparer.Ordinal);
+                using var stream = File.OpenRead(cached);
+                SafetensorsHeader.Read(stream, cached);                                         // checks every offset against the file's length
+                return cached;
             }
             catch (ModelFormatException)
             {
@@ -89,22 +94,28 @@ internal static class EmbeddedModelCatalog
             }
         }
 
-        using (var onnx = new MemoryStream(ReadCarrierResource(entry, d.OnnxResource), writable: false))
-        {
-            tensors = OnnxBertImporter.Import(onnx, $"{d.Assembly}:{d.OnnxResource}");
-        }
-
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(cached)!);
-            SafetensorsWriter.Write(cached, tensors);
+            SafetensorsWriter.Write(cached, Import(entry));
+            return cached;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // The cache is an optimisation: a read-only home only costs the import next time.
+            return null; // the cache is an optimisation: a read-only home only costs the import each time
         }
+    }
 
-        return tensors.ToDictionary(t => t.Name, TensorConversion.ToTorch, StringComparer.Ordinal);
+    private static Dictionary<string, Tensor> LoadWeights(Entry entry) =>
+        CachedWeights(entry) is { } cached
+            ? TensorConversion.ReadSafetensors(cached)
+            : Import(entry).ToDictionary(t => t.Name, TensorConversion.ToTorch, StringComparer.Ordinal);
+
+    private static IReadOnlyList<TensorData> Import(Entry entry)
+    {
+        var d = entry.Descriptor;
+        using var onnx = new MemoryStream(ReadCarrierResource(entry, d.OnnxResource), writable: false);
+        return OnnxBertImporter.Import(onnx, $"{d.Assembly}:{d.OnnxResource}");
     }
 
     private static byte[] ReadCarrierResource(Entry entry, string resourceName)

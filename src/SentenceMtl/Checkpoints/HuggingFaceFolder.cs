@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Text.Json;
 using SentenceMtl.Modeling.Bert;
-using SentenceMtl.Serialization;
 using SentenceMtl.Tokenization;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -53,6 +52,7 @@ internal static class HuggingFaceFolder
             OpenVocabulary = () => File.OpenRead(vocabPath),
             VocabularyName = vocabPath,
             LoadWeights = () => LoadWeights(weightsPath),
+            SafetensorsFile = () => weightsPath.EndsWith(".safetensors", StringComparison.Ordinal) ? weightsPath : null,
             WeightsName = weightsPath,
             TokenizerOptions = new BertTokenizerOptions
             {
@@ -72,7 +72,7 @@ internal static class HuggingFaceFolder
     {
         if (path.EndsWith(".safetensors", StringComparison.Ordinal))
         {
-            return SafetensorsReader.Read(path).ToDictionary(t => t.Name, TensorConversion.ToTorch, StringComparer.Ordinal);
+            return TensorConversion.ReadSafetensors(path);
         }
 
         Hashtable table;

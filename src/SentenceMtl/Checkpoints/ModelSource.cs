@@ -25,6 +25,12 @@ internal sealed record ModelSource
     /// <summary>Reads the weights as CPU tensors keyed by checkpoint name (the caller disposes them).</summary>
     public required Func<Dictionary<string, Tensor>> LoadWeights { get; init; }
 
+    /// <summary>
+    /// The weights as one safetensors file when they are (or can be cached as) one, else null: the loader then streams the
+    /// file into the model's parameters instead of calling <see cref="LoadWeights"/>.
+    /// </summary>
+    public Func<string?> SafetensorsFile { get; init; } = () => null;
+
     /// <summary>Names the weights in errors.</summary>
     public required string WeightsName { get; init; }
 

@@ -1,3 +1,4 @@
+using SentenceMtl.Serialization;
 using static TorchSharp.torch;
 
 namespace SentenceMtl.Checkpoints;
@@ -33,15 +34,100 @@ internal static class StateDictLoader
     public static void Load(nn.Module module, IReadOnlyDictionary<string, Tensor> tensors, string source)
     {
         var target = module.state_dict();
+        Validate(target, tensors.ToDictionary(kv => kv.Key, kv => (kv.Value.shape, kv.Value.is_floating_point(), kv.Value.dtype.ToString()), StringComparer.Ordinal), source);
+        using var noGrad = no_grad();
+        foreach (var (key, destination) in target)
+        {
+            destination.copy_(tensors[key]);
+        }
+    }
+
+    /// <summary>The checkpoint keys of a safetensors file after <see cref="Normalize"/>'s rewriting (header only).</summary>
+    public static IReadOnlyCollection<string> ReadKeys(string path, string prefix)
+    {
+        using var stream = File.OpenRead(path);
+        return Entries(SafetensorsHeader.Read(stream, path), prefix).Keys;
+    }
+
+    /// <summary>
+    /// Loads a safetensors file into <paramref name="module"/> after the same checks as <see cref="Load"/>. When the file
+    /// and the module are all float32 on the CPU, each tensor's bytes go from the file straight into its parameter, so
+    /// loading never holds a second copy of the weights; otherwise the file is read into tensors first.
+    /// </summary>
+    /// <exception cref="ModelFormatException">The file is damaged, or its keys, shapes or dtypes do not match the module.</exception>
+    public static void LoadSafetensors(nn.Module module, string path, string prefix)
+    {
+        var target = module.state_dict();
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan))
+        {
+            var header = SafetensorsHeader.Read(stream, path);
+            var entries = Entries(header, prefix);
+            Validate(target, entries.ToDictionary(kv => kv.Key, kv => (kv.Value.Shape, IsFloatingPoint(kv.Value.DType), kv.Value.DType.ToString()), StringComparer.Ordinal), path);
+            bool direct = BitConverter.IsLittleEndian
+                && entries.Values.All(e => e.DType == TensorDType.F32)
+                && target.Values.All(t => t.dtype == ScalarType.Float32 && t.device_type == TorchSharp.DeviceType.CPU && t.is_contiguous());
+            if (direct)
+            {
+                foreach (var (key, entry) in entries.OrderBy(kv => kv.Value.Begin))
+                {
+                    stream.Position = header.DataStart + entry.Begin;
+                    try
+                    {
+                        stream.ReadExactly(target[key].bytes);                                  // file → the parameter's memory
+                    }
+                    catch (EndOfStreamException ex)
+                    {
+                        throw new ModelFormatException(path, $"file ended while reading tensor '{entry.Name}' (was it changed while being read?).", ex);
+                    }
+                }
+
+                return;
+            }
+        }
+
+        var tensors = TensorConversion.ReadSafetensors(path);
+        try
+        {
+            Load(module, Normalize(tensors, prefix), path);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values)
+            {
+                t.Dispose();
+            }
+        }
+    }
+
+    private static Dictionary<string, SafetensorsHeader.Entry> Entries(SafetensorsHeader header, string prefix)
+    {
+        var result = new Dictionary<string, SafetensorsHeader.Entry>(StringComparer.Ordinal);
+        foreach (var entry in header.Entries)
+        {
+            string name = entry.Name.StartsWith(prefix, StringComparison.Ordinal) ? entry.Name[prefix.Length..] : entry.Name;
+            if (!IgnoredKeys.Contains(name))
+            {
+                result[name] = entry;                                                           // as Normalize: the last one wins
+            }
+        }
+
+        return result;
+    }
+
+    private static bool IsFloatingPoint(TensorDType dtype) => dtype is TensorDType.F64 or TensorDType.F32 or TensorDType.F16 or TensorDType.BF16;
+
+    /// <exception cref="ModelFormatException">Keys are missing, unexpected, mis-shaped or of the wrong kind.</exception>
+    private static void Validate(Dictionary<string, Tensor> target, Dictionary<string, (long[] Shape, bool IsFloatingPoint, string DType)> tensors, string source)
+    {
         var missing = target.Keys.Where(k => !tensors.ContainsKey(k)).ToList();
         var unexpected = tensors.Keys.Where(k => !target.ContainsKey(k)).ToList();
         var misshaped = target.Keys.Where(tensors.ContainsKey)
-            .Where(k => !target[k].shape.SequenceEqual(tensors[k].shape))
-            .Select(k => $"{k} (checkpoint [{string.Join(", ", tensors[k].shape)}], model [{string.Join(", ", target[k].shape)}])")
+            .Where(k => !target[k].shape.SequenceEqual(tensors[k].Shape))
+            .Select(k => $"{k} (checkpoint [{string.Join(", ", tensors[k].Shape)}], model [{string.Join(", ", target[k].shape)}])")
             .ToList();
         var wrongType = target.Keys.Where(tensors.ContainsKey)
-            .Where(k => tensors[k].is_floating_point() != target[k].is_floating_point())
-            .Select(k => $"{k} ({tensors[k].dtype}, model {target[k].dtype})")
+            .Where(k => tensors[k].IsFloatingPoint != target[k].is_floating_point())
+            .Select(k => $"{k} ({tensors[k].DType}, model {target[k].dtype})")
             .ToList();
         if (missing.Count + unexpected.Count + misshaped.Count + wrongType.Count > 0)
         {
@@ -51,12 +137,6 @@ internal static class StateDictLoader
             if (misshaped.Count > 0) problems.Add($"wrong shapes: {string.Join(", ", misshaped)}");
             if (wrongType.Count > 0) problems.Add($"wrong dtypes: {string.Join(", ", wrongType)}");
             throw new ModelFormatException(source, "state dict does not match the model; " + string.Join("; ", problems) + ".");
-        }
-
-        using var noGrad = no_grad();
-        foreach (var (key, destination) in target)
-        {
-            destination.copy_(tensors[key]);
         }
     }
 }

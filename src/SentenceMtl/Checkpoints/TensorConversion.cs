@@ -27,6 +27,87 @@ internal static class TensorConversion
         };
     }
 
+    /// <summary>
+    /// Reads a safetensors file straight into new CPU tensors, keyed by name: the header is validated in full first
+    /// (as by <see cref="SafetensorsReader"/>), then each tensor's bytes go from the file into its native buffer, so
+    /// loading never holds a managed copy of the weights.
+    /// </summary>
+    /// <exception cref="ModelFormatException">The file breaks a rule of the format or ends early; no tensor is left allocated.</exception>
+    public static Dictionary<string, Tensor> ReadSafetensors(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        var header = SafetensorsHeader.Read(stream, path);
+        var result = new Dictionary<string, Tensor>(header.Entries.Count, StringComparer.Ordinal);
+        try
+        {
+            foreach (var entry in header.Entries)
+            {
+                // Entries are sorted and contiguous, so the stream is already at entry.Begin.
+                result.Add(entry.Name, ReadEntry(stream, entry, path));
+            }
+
+            return result;
+        }
+        catch
+        {
+            foreach (var t in result.Values)
+            {
+                t.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private static Tensor ReadEntry(Stream stream, SafetensorsHeader.Entry entry, string path)
+    {
+        if (entry.DType == TensorDType.Bool || !BitConverter.IsLittleEndian)
+        {
+            // Bytes other than 0 and 1 are not valid torch bools, and big-endian hosts need a byte swap: go through TensorData.
+            var bytes = new byte[entry.End - entry.Begin];
+            ReadExactly(stream, bytes, entry, path);
+            return ToTorch(new TensorData(entry.Name, entry.DType, entry.Shape, bytes));
+        }
+
+        var t = empty(entry.Shape, ScalarTypeOf(entry.DType));
+        try
+        {
+            ReadExactly(stream, t.bytes, entry, path);                                          // file → native memory
+            return t;
+        }
+        catch
+        {
+            t.Dispose();
+            throw;
+        }
+    }
+
+    private static void ReadExactly(Stream stream, Span<byte> destination, SafetensorsHeader.Entry entry, string path)
+    {
+        try
+        {
+            stream.ReadExactly(destination);
+        }
+        catch (EndOfStreamException ex)
+        {
+            throw new ModelFormatException(path, $"file ended while reading tensor '{entry.Name}' (was it changed while being read?).", ex);
+        }
+    }
+
+    private static ScalarType ScalarTypeOf(TensorDType dtype) => dtype switch
+    {
+        TensorDType.F64 => ScalarType.Float64,
+        TensorDType.F32 => ScalarType.Float32,
+        TensorDType.F16 => ScalarType.Float16,
+        TensorDType.BF16 => ScalarType.BFloat16,
+        TensorDType.I64 => ScalarType.Int64,
+        TensorDType.I32 => ScalarType.Int32,
+        TensorDType.I16 => ScalarType.Int16,
+        TensorDType.I8 => ScalarType.Int8,
+        TensorDType.U8 => ScalarType.Byte,
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "No direct torch dtype."),
+    };
+
     /// <summary>The tensor's values as float32 <see cref="TensorData"/> named <paramref name="name"/>.</summary>
     public static TensorData ToData(string name, Tensor t)
     {

@@ -312,20 +312,36 @@ public sealed partial class SentenceEncoder : IDisposable
 
     private static BertModel LoadBackbone(ModelSource source)
     {
+        if (source.SafetensorsFile() is { } file)
+        {
+            var keys = StateDictLoader.ReadKeys(file, "bert.");
+            var model = new BertModel(source.Config, addPoolingLayer: keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal)));
+            try
+            {
+                StateDictLoader.LoadSafetensors(model, file, "bert.");                           // no second copy of the weights
+                return model;
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }
+
         var raw = source.LoadWeights();
-        BertModel? model = null;
+        BertModel? loaded = null;
         try
         {
             var weights = StateDictLoader.Normalize(raw, "bert.");
-            model = new BertModel(source.Config, addPoolingLayer: weights.Keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal)));
-            StateDictLoader.Load(model, weights, source.WeightsName);
-            var loaded = model;
-            model = null;
-            return loaded;
+            loaded = new BertModel(source.Config, addPoolingLayer: weights.Keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal)));
+            StateDictLoader.Load(loaded, weights, source.WeightsName);
+            var result = loaded;
+            loaded = null;
+            return result;
         }
         finally
         {
-            model?.Dispose();
+            loaded?.Dispose();
             foreach (var t in raw.Values)
             {
                 t.Dispose();

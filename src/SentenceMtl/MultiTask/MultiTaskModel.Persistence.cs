@@ -94,7 +94,7 @@ public sealed partial class MultiTaskModel
                 throw new ModelFormatException(headsPath, "file not found.");
             }
 
-            var tensors = SafetensorsReader.Read(headsPath).ToDictionary(t => t.Name, TensorConversion.ToTorch, StringComparer.Ordinal);
+            var tensors = TensorConversion.ReadSafetensors(headsPath);
             try
             {
                 var unexpected = tensors.Keys.Where(k => options.Tasks.All(t => !k.StartsWith(t.Name + ".", StringComparison.Ordinal))).ToList();
