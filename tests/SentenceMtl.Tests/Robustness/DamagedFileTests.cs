@@ -16,9 +16,12 @@ public sealed class DamagedFileTests : IDisposable
     {
         var weights = Path.Combine(Model, "model.safetensors");
         // Re-save the folder's own weights in PyTorch's pickle format, then remove the safetensors file.
+        // Standalone copies: TorchSharp.PyBridge writes a view's storage offset but only the view's bytes, and the
+        // backbone's query/key/value weights are views of one fused matrix.
         using (var encoder = SentenceEncoder.FromPretrained(Model))
         {
-            encoder.Backbone.save_py(Path.Combine(Model, "pytorch_model.bin"));
+            var copies = encoder.Backbone.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+            PyTorchPickler.PickleStateDict(Path.Combine(Model, "pytorch_model.bin"), copies);
         }
 
         File.Delete(weights);

@@ -12,11 +12,11 @@ namespace SentenceMtl.Modeling.Bert;
 /// </remarks>
 internal sealed class AttentionContext
 {
-    /// <param name="mask">(B, 1, 1, T) additive: 0 where a key may be attended to, the most negative float elsewhere.</param>
+    /// <param name="mask">(B, 1, 1, T) additive: 0 where a key may be attended to, the most negative float elsewhere; null when no row has padding.</param>
     /// <param name="tokenIndices">(N) flat indices of real tokens in the B·T grid when packed; null when hidden states are (B, T, H).</param>
     /// <param name="batch">B.</param>
     /// <param name="length">T.</param>
-    public AttentionContext(Tensor mask, Tensor? tokenIndices, long batch, long length)
+    public AttentionContext(Tensor? mask, Tensor? tokenIndices, long batch, long length)
     {
         Mask = mask;
         TokenIndices = tokenIndices;
@@ -24,7 +24,7 @@ internal sealed class AttentionContext
         Length = length;
     }
 
-    public Tensor Mask { get; }
+    public Tensor? Mask { get; }
 
     public Tensor? TokenIndices { get; }
 

@@ -62,9 +62,10 @@ internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         long B = input_ids.shape[0], T = input_ids.shape[1];
         var keep = attention_mask.to_type(ScalarType.Bool);                                     // (B, T)
-        var mask = zeros(new[] { B, 1, 1, T }, dtype: float32, device: input_ids.device)
-            .masked_fill(keep.logical_not().view(B, 1, 1, T), float.MinValue);                 // (B, 1, 1, T) additive
         long real = keep.sum().item<long>();
+        var mask = real == B * T ? null                                                         // no padding: attention needs no mask
+            : zeros(new[] { B, 1, 1, T }, dtype: float32, device: input_ids.device)
+                .masked_fill(keep.logical_not().view(B, 1, 1, T), float.MinValue);             // (B, 1, 1, T) additive
         var indices = real < PackingThreshold * B * T ? keep.reshape(-1).nonzero().squeeze(1) : null; // (N)
         var context = new AttentionContext(mask, indices, B, T);
         var x = context.Pack(embeddings.forward(input_ids, token_type_ids));                   // (B, T, H) or (N, H)

@@ -125,6 +125,45 @@ public class BertModelTests
     }
 
     [Fact]
+    public void Query_key_and_value_live_in_one_fused_storage_that_training_updates()
+    {
+        using var model = new BertModel(Tiny);
+        model.to(CPU);
+        var attention = model.named_modules().Select(m => m.module).OfType<BertSelfAttention>().ToList();
+        Assert.Equal(2, attention.Count);
+        Assert.All(attention, a => Assert.True(a.UsesFusedWeights));
+        using var ids = tensor(new long[] { 2, 5, 7, 3, 2, 6, 3, 0 }, new long[] { 2, 4 });
+        using var mask = tensor(new long[] { 1, 1, 1, 1, 1, 1, 1, 0 }, new long[] { 2, 4 });
+        model.eval();
+
+        Tensor Fused()
+        {
+            using var inference = inference_mode();
+            return model.forward(ids, mask);                                                    // the fused storage as it is
+        }
+
+        Tensor Concatenated() => model.forward(ids, mask).detach();                             // grad enabled: cat of the three parameters
+
+        using var before = Fused();
+        using (var reference = Concatenated())
+        {
+            Assert.True(before.allclose(reference, rtol: 0, atol: 1e-6));
+        }
+
+        using var optimizer = optim.AdamW(model.parameters(), lr: 0.05);
+        using (var loss = model.forward(ids, mask).pow(2).sum())
+        {
+            loss.backward();
+        }
+
+        optimizer.step();
+        using var after = Fused();
+        using var afterReference = Concatenated();
+        Assert.False(before.allclose(after, rtol: 0, atol: 1e-3));
+        Assert.True(after.allclose(afterReference, rtol: 0, atol: 1e-6));
+    }
+
+    [Fact]
     public void Attention_uses_exact_erf_gelu_and_config_epsilon()
     {
         using var x = tensor(new float[] { -3f, -1f, 0f, 0.5f, 2f });
