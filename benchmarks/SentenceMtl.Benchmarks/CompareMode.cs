@@ -11,6 +11,9 @@ namespace SentenceMtl.Benchmarks;
 internal static class CompareMode
 {
     private const int Rounds = 3;
+
+    /// <summary>Pause before every timed pass, longer than either runtime's spin-wait.</summary>
+    private const int SettleMilliseconds = 500;
     private const int LatencyCount = 200;
 
     private const string OneThreadLabel = "SentenceMtl, libtorch at 1 thread (extra row: not a like-for-like pair)";
@@ -42,7 +45,7 @@ internal static class CompareMode
         output.AddRange(MachineInfo.MarkdownLines());
         output.Add("");
         output.Add($"Same fp32 ONNX weights for all three (SentenceMtl imports them into TorchSharp); ORT graph: {ort.Signature}. " +
-            $"Each figure is from {Rounds} rounds that rotate the pipelines' order, after one warm-up pass each.");
+            $"Each figure is from {Rounds} rounds that rotate the pipelines' order, after one warm-up pass each, with a {SettleMilliseconds} ms pause before every timed pass (so no runtime's spinning threads steal a core from the next).");
         output.Add("");
 
         var standalone = StandaloneTokenizer.Create();
@@ -68,6 +71,7 @@ internal static class CompareMode
                 for (int k = 0; k < pipelines.Length; k++)
                 {
                     var p = pipelines[(k + round) % pipelines.Length];
+                    Settle();
                     var cpu = ProcessCpu();
                     double wall = Time(() => p.Encode(corpus.Texts)) / 1000;
                     seconds[p.Key].Add(wall);
@@ -128,6 +132,7 @@ internal static class CompareMode
             for (int k = 0; k < pipelines.Length; k++)
             {
                 var p = pipelines[(k + round) % pipelines.Length];
+                Settle();
                 rounds[p.Key].Add([.. sentences.Select(s => Time(() => p.Encode([s])))]);
             }
         }
@@ -234,6 +239,12 @@ internal static class CompareMode
         yield return $"| total | {Ms(ortBest.Total)} | {Ms(oursBest.Total)} |";
         yield return "";
     }
+
+    /// <summary>
+    /// Waits before a timed pass. After a call, ONNX Runtime's intra-op pool and libgomp's OpenMP team keep spinning for
+    /// a while; on 2 cores that steals one core from whichever pipeline runs next (measured: ≈ 20 % of its speed).
+    /// </summary>
+    private static void Settle() => Thread.Sleep(SettleMilliseconds);
 
     private static double Time(Action action)
     {
