@@ -278,15 +278,23 @@ public sealed partial class SentenceEncoder : IDisposable
         }
     }
 
+    /// <summary>
+    /// Most padded token positions (B·T) in one forward pass: batches of long texts hold fewer than
+    /// <see cref="BatchSize"/> texts, so activation memory stays bounded (results do not depend on batching).
+    /// </summary>
+    internal int MaxBatchTokens { get; set; } = 4096;
+
     private void EncodeBatches(IReadOnlyList<string> sentences, Action<int[], Tensor> consume, CancellationToken cancellationToken)
     {
         var ids = TokenizeAll(sentences);
         var order = Enumerable.Range(0, ids.Length).OrderByDescending(i => ids[i].Length).ToArray();
         using var inference = inference_mode();
-        for (int start = 0; start < order.Length; start += BatchSize)
+        for (int start = 0, count; start < order.Length; start += count)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var indices = order.AsSpan(start, Math.Min(BatchSize, order.Length - start)).ToArray();
+            int longest = ids[order[start]].Length;                                              // sorted: the first is the longest
+            count = Math.Min(order.Length - start, Math.Clamp(MaxBatchTokens / Math.Max(1, longest), 1, BatchSize));
+            var indices = order.AsSpan(start, count).ToArray();
             using var scope = NewDisposeScope();
             var (inputIds, mask) = Collate(indices.Select(i => ids[i]).ToArray());
             consume(indices, Embed(inputIds, mask));

@@ -40,6 +40,25 @@ public sealed class SentenceEncoderTests(EmbeddedEncoders encoders)
     }
 
     [Fact]
+    public void Long_texts_go_in_smaller_batches_under_the_token_budget_with_the_same_results()
+    {
+        using var encoder = SentenceEncoder.FromPretrained("all-MiniLM-L6-v2");
+        var texts = File.ReadLines(TestPaths.Paragraphs).Take(12).Concat(File.ReadLines(TestPaths.Sentences).Take(12)).ToArray();
+        Assert.Equal(4096, encoder.MaxBatchTokens);
+        var reference = encoder.Encode(texts);
+        int longest = texts.Max(t => encoder.Tokenize(t).Length);
+        encoder.MaxBatchTokens = 2 * longest;                                                   // batches of the longest texts hold two
+        var budgeted = encoder.Encode(texts);
+        encoder.MaxBatchTokens = 1;                                                             // never below one text per batch
+        var single = encoder.Encode(texts);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            Assert.True(reference[i].Zip(budgeted[i]).All(p => Math.Abs(p.First - p.Second) <= 1e-5), $"text {i}");
+            Assert.True(reference[i].Zip(single[i]).All(p => Math.Abs(p.First - p.Second) <= 1e-5), $"text {i}");
+        }
+    }
+
+    [Fact]
     public void Normalized_rows_have_unit_norm_and_results_keep_input_order()
     {
         var texts = File.ReadLines(TestPaths.Sentences).Take(70).ToArray();
