@@ -99,6 +99,7 @@ internal static class CompareMode
             "Peak RSS: each pipeline alone in a child process (`--rss-child`: load, one pass over the corpus, VmHWM); the ORT child loads no libtorch. " +
             "Cores busy: process CPU time / wall time during a pass (2 = both cores; spinning threads count as busy).");
         output.Add("");
+        output.AddRange(PeakMemory());
         output.AddRange(Latency(ort, ours, Corpus.Load("sentences", LatencyCount).Texts));
         output.AddRange(Loading(firstLoad, secondLoad));
         output.AddRange(Training());
@@ -146,6 +147,27 @@ internal static class CompareMode
         {
             var ms = best[p.Key];
             yield return $"| {p.Name} | {ms.Average():F2} | {Percentile(ms, 0.5):F2} | {Percentile(ms, 0.95):F2} | {best["ort"].Average() / ms.Average():F2}× |";
+        }
+
+        yield return "";
+    }
+
+    /// <summary>The issue's memory figure: each pipeline alone in a child process, encoding 10,000 sentences (lowest of 2 runs).</summary>
+    private static IEnumerable<string> PeakMemory()
+    {
+        const int count = 10_000;
+        Log.WriteLine($"Peak RSS: {count} sentences");
+        var peak = new[] { "ort", "ours" }.ToDictionary(p => p, p => Enumerable.Range(0, 2)
+            .Select(_ => ChildProcess.Run("--rss-child", p, "sentences", count.ToString()).LastLine.Split(' '))
+            .Select(f => (AfterLoad: long.Parse(f[1]), Peak: long.Parse(f[2])))
+            .MinBy(r => r.Peak));
+        yield return $"### Peak RSS encoding {count:N0} sentences (each pipeline alone in a child process; lower of 2 runs)";
+        yield return "";
+        yield return "| pipeline | RSS after load MiB | peak RSS MiB | peak vs ORT |";
+        yield return "|---|---:|---:|---:|";
+        foreach (var (name, key) in new[] { ("ONNX Runtime", "ort"), ("**SentenceMtl**", "ours") })
+        {
+            yield return $"| {name} | {ProcessMemory.Mib(peak[key].AfterLoad)} | {ProcessMemory.Mib(peak[key].Peak)} | {(double)peak[key].Peak / peak["ort"].Peak:F2}× |";
         }
 
         yield return "";
