@@ -54,19 +54,22 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, AttentionContext, Te
         private readonly Linear[] layers;
         private readonly Parameter[] weights;
         private readonly Parameter[] biases;
-        private readonly Tensor weight;
-        private readonly Tensor bias;
+        private readonly long[] weightShape;
+        private readonly long[] biasShape;
 
         /// <summary>Moves the layers' current values into one (ΣO, I) matrix and one (ΣO) vector and makes their parameters views of them.</summary>
         public FusedProjection(Linear[] layers)
         {
             this.layers = layers;
+            Tensor weight, bias;
             using (no_grad())
             {
                 weight = cat(layers.Select(l => (Tensor)l.weight!).ToArray());                 // (ΣO, I)
                 bias = cat(layers.Select(l => (Tensor)l.bias!).ToArray());                     // (ΣO)
             }
 
+            weightShape = weight.shape;
+            biasShape = bias.shape;
             weights = new Parameter[layers.Length];
             biases = new Parameter[layers.Length];
             long offset = 0;
@@ -80,7 +83,14 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, AttentionContext, Te
                 oldBias.Dispose();
                 offset += rows;
             }
+
+            weight.Dispose();                                                                   // the views keep the storage alive
+            bias.Dispose();
         }
+
+        /// <summary>The whole stacked tensor, seen through the view of its first block (the storage they all share).</summary>
+        private static Tensor Whole(Tensor first, long[] shape) =>
+            first.as_strided(shape, shape.Length == 2 ? [shape[1], 1] : [1], first.storage_offset());
 
         /// <summary>Whether the layers still hold the views (nothing replaced their parameters).</summary>
         public bool IsCurrent
@@ -104,7 +114,7 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, AttentionContext, Te
         {
             bool needsGraph = is_grad_enabled() && layers.Any(l => l.weight!.requires_grad || l.bias!.requires_grad);
             return !needsGraph && IsCurrent
-                ? (weight.alias(), bias.alias())
+                ? (Whole(weights[0], weightShape), Whole(biases[0], biasShape))
                 : (cat(layers.Select(l => (Tensor)l.weight!).ToArray()), cat(layers.Select(l => (Tensor)l.bias!).ToArray()));
         }
     }
