@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SentenceMtl.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -79,7 +80,7 @@ public sealed class MultiTaskTrainer
         var logVariances = o.UncertaintyWeighting
             ? tasks.ToDictionary(t => t.Name, t => new Parameter(zeros(1, device: model.Encoder.Device)), StringComparer.Ordinal)
             : null;
-        var optimizers = new Dictionary<string, (AdamW Optimizer, List<(AdamW.ParamGroup Group, double BaseLr)> Groups, List<Parameter> Parameters)>();
+        var optimizers = new Dictionary<string, (FlatAdamW Optimizer, List<(FlatAdamW.Group Group, double BaseLr)> Groups)>();
         var rng = new Random(unchecked((int)o.Seed));
         torch.manual_seed(o.Seed);
 
@@ -136,7 +137,7 @@ public sealed class MultiTaskTrainer
                     double factor = Schedule(step, warmupSteps, totalSteps);
                     foreach (var (group, baseLr) in current.Groups)
                     {
-                        group.Options.LearningRate = baseLr * factor;
+                        group.LearningRate = baseLr * factor;
                     }
 
                     var logits = cache is not null
@@ -156,14 +157,9 @@ public sealed class MultiTaskTrainer
                             $"The loss became {lossValue} at epoch {epoch + 1}, step {step + 1}. Lower the learning rates or check the data.");
                     }
 
-                    current.Optimizer.zero_grad();
+                    current.Optimizer.ZeroGrad();
                     total.backward();
-                    if (o.MaxGradientNorm > 0)
-                    {
-                        nn.utils.clip_grad_norm_(current.Parameters, o.MaxGradientNorm);
-                    }
-
-                    current.Optimizer.step();
+                    current.Optimizer.Step(o.MaxGradientNorm);                                // clips to the global norm first
                     step++;
                     lossSum += lossValue;
                     foreach (var (name, value) in perTask)
@@ -235,7 +231,7 @@ public sealed class MultiTaskTrainer
             cache?.Dispose();
             validationCache?.Dispose();
             DisposeAll(bestWeights);
-            foreach (var (optimizer, _, _) in optimizers.Values)
+            foreach (var (optimizer, _) in optimizers.Values)
             {
                 optimizer.Dispose();
             }
@@ -358,9 +354,9 @@ public sealed class MultiTaskTrainer
     /// moments). Groups: heads at the head rate, backbone layers at the backbone rate (scaled down per layer below the
     /// top for gradual unfreezing); weight decay only on matrices (no biases, no LayerNorm weights).
     /// </summary>
-    private (AdamW Optimizer, List<(AdamW.ParamGroup Group, double BaseLr)> Groups, List<Parameter> Parameters) OptimizerFor(
+    private (FlatAdamW Optimizer, List<(FlatAdamW.Group Group, double BaseLr)> Groups) OptimizerFor(
         Phase phase, List<(string Name, Parameter Parameter)> trainable, Dictionary<string, Parameter>? logVariances,
-        Dictionary<string, (AdamW, List<(AdamW.ParamGroup, double)>, List<Parameter>)> cache)
+        Dictionary<string, (FlatAdamW, List<(FlatAdamW.Group, double)>)> cache)
     {
         string key = phase.Key + "|" + string.Join(",", trainable.Select(p => p.Name));
         if (cache.TryGetValue(key, out var existing))
@@ -388,13 +384,8 @@ public sealed class MultiTaskTrainer
             byRate[(o.HeadLearningRate, false)] = [.. byRate.GetValueOrDefault((o.HeadLearningRate, false)) ?? [], .. logVariances.Values];
         }
 
-        var groups = byRate.Select(kv => (Group: new AdamW.ParamGroup(kv.Value, new AdamW.Options
-        {
-            LearningRate = kv.Key.Lr,
-            weight_decay = kv.Key.Decay ? o.WeightDecay : 0.0,
-        }), BaseLr: kv.Key.Lr)).ToList();
-        var optimizer = optim.AdamW(groups.Select(g => g.Group), lr: o.HeadLearningRate, weight_decay: o.WeightDecay);
-        var entry = (optimizer, groups, byRate.Values.SelectMany(p => p).ToList());
+        var optimizer = new FlatAdamW(byRate.Select(kv => ((IReadOnlyList<Parameter>)kv.Value, kv.Key.Lr, kv.Key.Decay ? o.WeightDecay : 0.0)));
+        var entry = (optimizer, optimizer.Groups.Zip(byRate.Keys, (g, k) => (g, k.Lr)).ToList());
         cache[key] = entry;
         return entry;
     }

@@ -1,0 +1,126 @@
+using SentenceMtl.Training;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SentenceMtl.Tests.Training;
+
+/// <summary>FlatAdamW against TorchSharp's own AdamW and clip_grad_norm_, on identical copies of one model.</summary>
+[Collection(GlobalRngCollection.Name)]
+public sealed class FlatAdamWTests
+{
+    static FlatAdamWTests() => TorchSharpNative.EnsureLoadable();
+
+    private static (Sequential A, Sequential B) Twins()
+    {
+        manual_seed(7);
+        var a = nn.Sequential(nn.Linear(12, 8), nn.Tanh(), nn.Linear(8, 3));
+        var b = nn.Sequential(nn.Linear(12, 8), nn.Tanh(), nn.Linear(8, 3));
+        using (no_grad())
+        {
+            foreach (var (pa, pb) in a.parameters().Zip(b.parameters()))
+            {
+                pb.copy_(pa);
+            }
+        }
+
+        return (a, b);
+    }
+
+    private static List<Parameter>[] Groups(Sequential m) =>
+        [m.parameters().Where(p => p.dim() >= 2).ToList(), m.parameters().Where(p => p.dim() < 2).ToList()];
+
+    private static void Backward(Sequential m, Tensor x, Tensor y)
+    {
+        using var loss = nn.functional.cross_entropy(m.forward(x), y);
+        loss.backward();
+    }
+
+    [Theory]
+    [InlineData(0.0)]   // no clipping
+    [InlineData(0.05)]  // clipping active at every step
+    public void Steps_match_torchsharp_adamw_and_clip_grad_norm(double maxNorm)
+    {
+        var (a, b) = Twins();
+        var ga = Groups(a);
+        var gb = Groups(b);
+        using var reference = optim.AdamW([new AdamW.ParamGroup(ga[0], new AdamW.Options { LearningRate = 0.01, weight_decay = 0.1 }),
+            new AdamW.ParamGroup(ga[1], new AdamW.Options { LearningRate = 0.02, weight_decay = 0.0 })]);
+        using var flat = new FlatAdamW([(gb[0], 0.01, 0.1), (gb[1], 0.02, 0.0)]);
+        manual_seed(3);
+        for (int step = 0; step < 6; step++)
+        {
+            using var x = randn(5, 12);
+            using var y = randint(0, 3, 5);
+            reference.zero_grad();
+            Backward(a, x, y);
+            if (maxNorm > 0)
+            {
+                nn.utils.clip_grad_norm_(a.parameters(), maxNorm);
+            }
+
+            reference.step();
+            flat.ZeroGrad();
+            Backward(b, x, y);
+            flat.Step(maxNorm);
+        }
+
+        foreach (var (pa, pb) in a.parameters().Zip(b.parameters()))
+        {
+            Assert.True(pa.allclose(pb, rtol: 1e-5, atol: 1e-6), $"max diff {(pa - pb).abs().max().item<float>()}");
+        }
+
+        Assert.False(a.parameters().First().allclose(Twins().A.parameters().First(), rtol: 0, atol: 1e-3)); // the weights did move
+        Assert.Equal(6, flat.Groups[0].StepCount(0));
+    }
+
+    [Fact]
+    public void Parameters_without_gradients_are_skipped_until_they_have_one()
+    {
+        var (a, b) = Twins();
+        using var reference = optim.AdamW(a.parameters(), lr: 0.01, weight_decay: 0.1);
+        using var flat = new FlatAdamW([(b.parameters().ToList(), 0.01, 0.1)]);
+        var lastA = (Linear)a.children().Last();
+        var lastB = (Linear)b.children().Last();
+        manual_seed(5);
+        for (int step = 0; step < 5; step++)
+        {
+            using var x = randn(4, 12);
+            using var y = randint(0, 3, 4);
+            reference.zero_grad();
+            flat.ZeroGrad();
+            if (step < 2)
+            {
+                // Only the first layer gets gradients: the last layer has none yet and must not move.
+                using (var la = ((Linear)a.children().First()).forward(x).sum()) { la.backward(); }
+                using (var lb = ((Linear)b.children().First()).forward(x).sum()) { lb.backward(); }
+            }
+            else
+            {
+                Backward(a, x, y);
+                Backward(b, x, y);
+            }
+
+            reference.step();
+            flat.Step();
+            if (step == 1)
+            {
+                Assert.Equal(0, flat.Groups[0].StepCount(b.parameters().ToList().IndexOf(lastB.weight!)));
+            }
+        }
+
+        Assert.True(lastA.weight!.allclose(lastB.weight!, rtol: 1e-5, atol: 1e-6));
+        foreach (var (pa, pb) in a.parameters().Zip(b.parameters()))
+        {
+            Assert.True(pa.allclose(pb, rtol: 1e-5, atol: 1e-6), $"max diff {(pa - pb).abs().max().item<float>()}");
+        }
+    }
+
+    [Fact]
+    public void A_parameter_in_two_groups_is_rejected()
+    {
+        var (_, b) = Twins();
+        var all = b.parameters().ToList();
+        var ex = Assert.Throws<ArgumentException>(() => new FlatAdamW([(all, 0.01, 0.0), (all.Take(1).ToList(), 0.01, 0.0)]));
+        Assert.Contains("more than one group", ex.Message, StringComparison.Ordinal);
+    }
+}
