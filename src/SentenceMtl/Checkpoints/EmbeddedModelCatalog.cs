@@ -29,7 +29,10 @@ internal static class EmbeddedModelCatalog
     public static IReadOnlyList<string> Names => [.. Entries.Value.Values.Select(e => e.Descriptor.Name).Distinct().Order()];
 
     /// <summary>The embedded model called <paramref name="name"/> (or its hub id), or null.</summary>
-    public static ModelSource? TryGet(string name)
+    public static ModelSource? TryGet(string name) => TryGet(name, CacheDirectory);
+
+    /// <summary>The embedded model called <paramref name="name"/>, with its imported weights cached under <paramref name="cacheDirectory"/>.</summary>
+    internal static ModelSource? TryGet(string name, string cacheDirectory)
     {
         if (!Entries.Value.TryGetValue(name, out var entry))
         {
@@ -37,14 +40,15 @@ internal static class EmbeddedModelCatalog
         }
 
         var d = entry.Descriptor;
+        IReadOnlyList<TensorData>? uncached = null;                                             // imported, but the cache could not take them
         return new ModelSource
         {
             Id = d.Name,
             Config = entry.Config,
             OpenVocabulary = () => new MemoryStream(ReadCarrierResource(entry, d.VocabularyResource)),
             VocabularyName = $"{d.Assembly}:{d.VocabularyResource}",
-            LoadWeights = () => LoadWeights(entry),
-            SafetensorsFile = () => CachedWeights(entry),
+            LoadWeights = () => uncached is { } imported ? ToTorch(imported) : ToTorch(entry, cacheDirectory),
+            SafetensorsFile = () => CachedWeights(entry, cacheDirectory, imported => uncached = imported),
             WeightsName = $"{d.Assembly}:{d.OnnxResource}",
             TokenizerOptions = new BertTokenizerOptions { LowerCase = d.DoLowerCase },
             Pooling = d.Pooling,
@@ -72,44 +76,84 @@ internal static class EmbeddedModelCatalog
 
     /// <summary>
     /// The imported weights as a safetensors file in <see cref="CacheDirectory"/>, imported from the ONNX file and written
-    /// first if needed (a damaged entry is re-created); null when the cache cannot be written.
+    /// first if needed (a damaged entry is re-created); null when the cache cannot be written, after handing the imported
+    /// weights to <paramref name="unwritable"/>.
     /// </summary>
-    private static string? CachedWeights(Entry entry)
+    private static string? CachedWeights(Entry entry, string cacheDirectory, Action<IReadOnlyList<TensorData>> unwritable)
     {
-        var d = entry.Descriptor;
-        var carrier = new FileInfo(entry.CarrierPath);
-        string cached = Path.Combine(CacheDirectory, d.Name,
-            $"{carrier.Length:x}-{carrier.LastWriteTimeUtc.Ticks:x}", "model.safetensors");
-        if (File.Exists(cached))
+        string cached = CachePath(entry, cacheDirectory);
+        if (IsValid(cached))
         {
-            try
-            {
-                using var stream = File.OpenRead(cached);
-                SafetensorsHeader.Read(stream, cached);                                         // checks every offset against the file's length
-                return cached;
-            }
-            catch (ModelFormatException)
-            {
-                // A damaged cache entry is re-created from the ONNX file below.
-            }
+            return cached;
+        }
+
+        var tensors = Import(entry);
+        if (TryWrite(cached, tensors))
+        {
+            return cached;
+        }
+
+        unwritable(tensors);
+        return null; // the cache is an optimisation: a read-only home only costs the import each time
+    }
+
+    /// <summary>The weights as CPU tensors: from the cache when it holds them, else imported (and cached when possible).</summary>
+    private static Dictionary<string, Tensor> ToTorch(Entry entry, string cacheDirectory)
+    {
+        string cached = CachePath(entry, cacheDirectory);
+        if (IsValid(cached))
+        {
+            return TensorConversion.ReadSafetensors(cached);
+        }
+
+        var tensors = Import(entry);
+        TryWrite(cached, tensors);
+        return ToTorch(tensors);
+    }
+
+    private static Dictionary<string, Tensor> ToTorch(IReadOnlyList<TensorData> tensors) =>
+        tensors.ToDictionary(t => t.Name, TensorConversion.ToTorch, StringComparer.Ordinal);
+
+    private static string CachePath(Entry entry, string cacheDirectory)
+    {
+        var carrier = new FileInfo(entry.CarrierPath);
+        return Path.Combine(cacheDirectory, entry.Descriptor.Name,
+            $"{carrier.Length:x}-{carrier.LastWriteTimeUtc.Ticks:x}", "model.safetensors");
+    }
+
+    /// <summary>Whether <paramref name="path"/> exists with a valid header (every offset checked against the file's length).</summary>
+    private static bool IsValid(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return false;
         }
 
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(cached)!);
-            SafetensorsWriter.Write(cached, Import(entry));
-            return cached;
+            using var stream = File.OpenRead(path);
+            SafetensorsHeader.Read(stream, path);
+            return true;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (ModelFormatException)
         {
-            return null; // the cache is an optimisation: a read-only home only costs the import each time
+            return false; // a damaged cache entry is re-created from the ONNX file
         }
     }
 
-    private static Dictionary<string, Tensor> LoadWeights(Entry entry) =>
-        CachedWeights(entry) is { } cached
-            ? TensorConversion.ReadSafetensors(cached)
-            : Import(entry).ToDictionary(t => t.Name, TensorConversion.ToTorch, StringComparer.Ordinal);
+    private static bool TryWrite(string path, IReadOnlyList<TensorData> tensors)
+    {
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            SafetensorsWriter.Write(path, tensors);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
 
     private static IReadOnlyList<TensorData> Import(Entry entry)
     {

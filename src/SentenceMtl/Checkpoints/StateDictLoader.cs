@@ -52,7 +52,9 @@ internal static class StateDictLoader
     /// <summary>
     /// Loads a safetensors file into <paramref name="module"/> after the same checks as <see cref="Load"/>. When the file
     /// and the module are all float32 on the CPU, each tensor's bytes go from the file straight into its parameter, so
-    /// loading never holds a second copy of the weights; otherwise the file is read into tensors first.
+    /// loading never holds a second copy of the weights; otherwise the file is read into tensors first. Every check runs
+    /// before the first byte is copied; only a file that shrinks while it is being read can leave the module partly
+    /// loaded (the exception says so, and the caller discards the module).
     /// </summary>
     /// <exception cref="ModelFormatException">The file is damaged, or its keys, shapes or dtypes do not match the module.</exception>
     public static void LoadSafetensors(nn.Module module, string path, string prefix)

@@ -50,7 +50,7 @@ public sealed partial class SentenceEncoder : IDisposable
     /// <summary>Longest input in tokens (with <c>[CLS]</c> and <c>[SEP]</c>); longer texts are truncated.</summary>
     public int MaxSequenceLength { get; }
 
-    /// <summary>Sentences per forward pass.</summary>
+    /// <summary>Most sentences per forward pass; batches of long texts hold fewer (at most 4,096 padded tokens per pass).</summary>
     public int BatchSize { get; }
 
     /// <summary>The torch device the model runs on.</summary>

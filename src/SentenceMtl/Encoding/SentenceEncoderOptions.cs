@@ -16,7 +16,7 @@ public sealed record SentenceEncoderOptions
     /// <c>null</c> = the model's default; never more than the model's <c>max_position_embeddings</c>.</summary>
     public int? MaxSequenceLength { get; init; }
 
-    /// <summary>Sentences per forward pass (default 32).</summary>
+    /// <summary>Most sentences per forward pass (default 32); batches of long texts hold fewer, at most 4,096 padded tokens.</summary>
     public int BatchSize { get; init; } = 32;
 
     /// <summary>Lower-case input text before tokenization; <c>null</c> = the model's tokenizer setting.</summary>
