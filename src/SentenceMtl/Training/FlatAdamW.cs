@@ -11,13 +11,17 @@ namespace SentenceMtl.Training;
 /// TorchSharp's AdamW runs about ten tensor operations per parameter, each with a fixed cost of a few microseconds;
 /// for small groups such as classification heads trained on cached embeddings, that overhead is most of a step. Here
 /// a group whose parameters all have gradients and the same step count is updated with a fixed handful of operations
-/// on its flat buffers (its gradients gathered into one vector) plus one <c>addcdiv_</c> per parameter; other groups
-/// are updated parameter by parameter on views of the same buffers. Both compute, element by element, what
+/// on its flat buffers (its gradients gathered into one vector) plus one <c>addcdiv_</c> per parameter; other groups,
+/// and groups larger than the flat limit (a whole backbone, where gathering would copy every gradient), are updated
+/// parameter by parameter on views of the same moment buffers. Both compute, element by element, what
 /// <c>torch.optim.AdamW</c> and <c>clip_grad_norm_</c> compute. Parameters that never had a gradient are skipped
 /// (their step count does not advance); gradients are zeroed in place, as TorchSharp does.
 /// </remarks>
 internal sealed class FlatAdamW : IDisposable
 {
+    /// <summary>Largest group (in elements) updated through gathered flat gradients: 4M floats, 16 MB.</summary>
+    public const long DefaultFlatLimit = 1L << 22;
+
     private readonly double beta1;
     private readonly double beta2;
     private readonly double eps;
@@ -26,14 +30,15 @@ internal sealed class FlatAdamW : IDisposable
     /// <param name="beta1">Decay of the first moment.</param>
     /// <param name="beta2">Decay of the second moment.</param>
     /// <param name="eps">Added to the denominator.</param>
+    /// <param name="flatLimit">Groups with more elements than this are updated parameter by parameter.</param>
     public FlatAdamW(IEnumerable<(IReadOnlyList<Parameter> Parameters, double LearningRate, double WeightDecay)> groups,
-        double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
+        double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, long flatLimit = DefaultFlatLimit)
     {
         ArgumentNullException.ThrowIfNull(groups);
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
-        Groups = groups.Select(g => new Group(g.Parameters, g.LearningRate, g.WeightDecay)).ToList();
+        Groups = groups.Select(g => new Group(g.Parameters, g.LearningRate, g.WeightDecay, flatLimit)).ToList();
         var all = Groups.SelectMany(g => g.Parameters).ToList();
         if (all.Distinct().Count() != all.Count)
         {
@@ -95,13 +100,13 @@ internal sealed class FlatAdamW : IDisposable
     {
         private readonly Tensor expAvg;
         private readonly Tensor expAvgSq;
-        private readonly Tensor denominator;
+        private readonly Tensor? denominator;                                                   // flat groups only
         private readonly Tensor[] expAvgViews;
         private readonly Tensor[] expAvgSqViews;
         private readonly Tensor[] denominatorViews;
         private readonly long[] steps;
 
-        public Group(IReadOnlyList<Parameter> parameters, double learningRate, double weightDecay)
+        public Group(IReadOnlyList<Parameter> parameters, double learningRate, double weightDecay, long flatLimit)
         {
             ArgumentNullException.ThrowIfNull(parameters);
             Parameters = parameters;
@@ -111,10 +116,11 @@ internal sealed class FlatAdamW : IDisposable
             var device = parameters.Count > 0 ? parameters[0].device : CPU;
             expAvg = zeros(total, device: device).DetachFromDisposeScope();
             expAvgSq = zeros(total, device: device).DetachFromDisposeScope();
-            denominator = zeros(total, device: device).DetachFromDisposeScope();
+            IsFlat = total <= flatLimit;
+            denominator = IsFlat ? zeros(total, device: device).DetachFromDisposeScope() : null;
             expAvgViews = Views(expAvg);
             expAvgSqViews = Views(expAvgSq);
-            denominatorViews = Views(denominator);
+            denominatorViews = denominator is null ? [] : Views(denominator);
             steps = new long[parameters.Count];
         }
 
@@ -124,6 +130,9 @@ internal sealed class FlatAdamW : IDisposable
 
         public double WeightDecay { get; }
 
+        /// <summary>Whether the group is small enough to update through gathered flat gradients.</summary>
+        public bool IsFlat { get; }
+
         /// <summary>The number of updates of parameter <paramref name="index"/> so far.</summary>
         public long StepCount(int index) => steps[index];
 
@@ -131,7 +140,7 @@ internal sealed class FlatAdamW : IDisposable
         public (Tensor? Flat, Tensor?[] Gradients) Gather()
         {
             var gradients = Parameters.Select(p => p.grad).ToArray();
-            bool uniform = gradients.All(g => g is not null) && steps.All(s => s == steps[0]) && gradients.Length > 0;
+            bool uniform = IsFlat && gradients.All(g => g is not null) && steps.All(s => s == steps[0]) && gradients.Length > 0;
             return uniform
                 ? (cat(gradients.Select(g => g!.reshape(-1)).ToArray()), gradients)                // (Σ numel)
                 : (null, gradients);
@@ -140,7 +149,7 @@ internal sealed class FlatAdamW : IDisposable
         /// <summary>The AdamW update, flat when possible, else per parameter on views of the flat state.</summary>
         public void Update((Tensor? Flat, Tensor?[] Gradients) work, double beta1, double beta2, double eps)
         {
-            if (work.Flat is { } g)
+            if (work.Flat is { } g && denominator is not null)
             {
                 long step = ++steps[0];
                 for (int i = 1; i < steps.Length; i++)
@@ -172,17 +181,21 @@ internal sealed class FlatAdamW : IDisposable
                 Decay(Parameters[i]);
                 expAvgViews[i].mul_(beta1).add_(grad, alpha: 1 - beta1);
                 expAvgSqViews[i].mul_(beta2).addcmul_(grad, grad, value: 1 - beta2);
-                denominatorViews[i].copy_(expAvgSqViews[i]).sqrt_().div_(Math.Sqrt(1 - Math.Pow(beta2, step))).add_(eps);
-                Parameters[i].addcdiv_(expAvgViews[i], denominatorViews[i], value: -LearningRate / (1 - Math.Pow(beta1, step)));
+                using var owned = denominator is null ? expAvgSqViews[i].sqrt() : null;             // large groups: freed per parameter
+                var d = owned ?? denominatorViews[i].copy_(expAvgSqViews[i]).sqrt_();
+                d.div_(Math.Sqrt(1 - Math.Pow(beta2, step))).add_(eps);
+                Parameters[i].addcdiv_(expAvgViews[i], d, value: -LearningRate / (1 - Math.Pow(beta1, step)));
             }
         }
 
         public void Dispose()
         {
-            foreach (var t in expAvgViews.Concat(expAvgSqViews).Concat(denominatorViews).Append(expAvg).Append(expAvgSq).Append(denominator))
+            foreach (var t in expAvgViews.Concat(expAvgSqViews).Concat(denominatorViews).Append(expAvg).Append(expAvgSq))
             {
                 t.Dispose();
             }
+
+            denominator?.Dispose();
         }
 
         private void Decay(Parameter p)

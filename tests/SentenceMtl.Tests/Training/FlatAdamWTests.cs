@@ -36,16 +36,18 @@ public sealed class FlatAdamWTests
     }
 
     [Theory]
-    [InlineData(0.0)]   // no clipping
-    [InlineData(0.05)]  // clipping active at every step
-    public void Steps_match_torchsharp_adamw_and_clip_grad_norm(double maxNorm)
+    [InlineData(0.0, FlatAdamW.DefaultFlatLimit)]   // no clipping
+    [InlineData(0.05, FlatAdamW.DefaultFlatLimit)]  // clipping active at every step
+    [InlineData(0.05, 10L)]                         // groups over the flat limit: parameter by parameter
+    public void Steps_match_torchsharp_adamw_and_clip_grad_norm(double maxNorm, long flatLimit)
     {
         var (a, b) = Twins();
         var ga = Groups(a);
         var gb = Groups(b);
         using var reference = optim.AdamW([new AdamW.ParamGroup(ga[0], new AdamW.Options { LearningRate = 0.01, weight_decay = 0.1 }),
             new AdamW.ParamGroup(ga[1], new AdamW.Options { LearningRate = 0.02, weight_decay = 0.0 })]);
-        using var flat = new FlatAdamW([(gb[0], 0.01, 0.1), (gb[1], 0.02, 0.0)]);
+        using var flat = new FlatAdamW([(gb[0], 0.01, 0.1), (gb[1], 0.02, 0.0)], flatLimit: flatLimit);
+        Assert.Equal(flatLimit > 1000, flat.Groups[0].IsFlat);
         manual_seed(3);
         for (int step = 0; step < 6; step++)
         {
