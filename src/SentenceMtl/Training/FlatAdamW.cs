@@ -15,7 +15,8 @@ namespace SentenceMtl.Training;
 /// and groups larger than the flat limit (a whole backbone, where gathering would copy every gradient), are updated
 /// parameter by parameter on views of the same moment buffers. Both compute, element by element, what
 /// <c>torch.optim.AdamW</c> and <c>clip_grad_norm_</c> compute. Parameters that never had a gradient are skipped
-/// (their step count does not advance); gradients are zeroed in place, as TorchSharp does.
+/// (their step count does not advance); gradients are zeroed in place, as TorchSharp does. Clipping scales the gathered
+/// copy of a flat group's gradients, so its parameters' <c>.grad</c> keep their unclipped values until the next zeroing.
 /// </remarks>
 internal sealed class FlatAdamW : IDisposable
 {
