@@ -65,8 +65,7 @@ internal static class StateDictLoader
             var header = SafetensorsHeader.Read(stream, path);
             var entries = Entries(header, prefix);
             Validate(target, entries.ToDictionary(kv => kv.Key, kv => (kv.Value.Shape, IsFloatingPoint(kv.Value.DType), kv.Value.DType.ToString()), StringComparer.Ordinal), path);
-            bool direct = BitConverter.IsLittleEndian
-                && entries.Values.All(e => e.DType == TensorDType.F32)
+            bool direct = entries.Values.All(e => e.DType == TensorDType.F32)
                 && target.Values.All(t => t.dtype == ScalarType.Float32 && t.device_type == TorchSharp.DeviceType.CPU && t.is_contiguous());
             if (direct)
             {

@@ -61,9 +61,9 @@ internal static class TensorConversion
 
     private static Tensor ReadEntry(Stream stream, SafetensorsHeader.Entry entry, string path)
     {
-        if (entry.DType == TensorDType.Bool || !BitConverter.IsLittleEndian)
+        if (entry.DType == TensorDType.Bool)
         {
-            // Bytes other than 0 and 1 are not valid torch bools, and big-endian hosts need a byte swap: go through TensorData.
+            // Bytes other than 0 and 1 are not valid torch bools: go through TensorData, which maps every non-zero byte to true.
             var bytes = new byte[entry.End - entry.Begin];
             ReadExactly(stream, bytes, entry, path);
             return ToTorch(new TensorData(entry.Name, entry.DType, entry.Shape, bytes));
