@@ -42,61 +42,64 @@ internal static class StateDictLoader
         }
     }
 
-    /// <summary>The checkpoint keys of a safetensors file after <see cref="Normalize"/>'s rewriting (header only).</summary>
-    public static IReadOnlyCollection<string> ReadKeys(string path, string prefix)
-    {
-        using var stream = File.OpenRead(path);
-        return Entries(SafetensorsHeader.Read(stream, path), prefix).Keys;
-    }
-
     /// <summary>
-    /// Loads a safetensors file into <paramref name="module"/> after the same checks as <see cref="Load"/>. When the file
-    /// and the module are all float32 on the CPU, each tensor's bytes go from the file straight into its parameter, so
-    /// loading never holds a second copy of the weights; otherwise the file is read into tensors first. Every check runs
-    /// before the first byte is copied; only a file that shrinks while it is being read can leave the module partly
-    /// loaded (the exception says so, and the caller discards the module).
+    /// Builds a module for the keys of a safetensors file and loads the file into it, after the same checks as
+    /// <see cref="Load"/>; the header is read once. When the file and the module are all float32 on the CPU, each
+    /// tensor's bytes go from the file straight into its parameter, so loading never holds a second copy of the weights;
+    /// otherwise the file is read into tensors first. Every check runs before the first byte is copied; only a file
+    /// that shrinks while it is being read fails part-way, and then the module is disposed.
     /// </summary>
-    /// <exception cref="ModelFormatException">The file is damaged, or its keys, shapes or dtypes do not match the module.</exception>
-    public static void LoadSafetensors(nn.Module module, string path, string prefix)
+    /// <param name="path">The <c>.safetensors</c> file.</param>
+    /// <param name="prefix">A model prefix to strip from the keys (<c>bert.</c>).</param>
+    /// <param name="create">Builds the module from the checkpoint's keys (after <see cref="Normalize"/>'s rewriting).</param>
+    /// <exception cref="ModelFormatException">The file is missing or damaged, or its keys, shapes or dtypes do not match the module.</exception>
+    public static T LoadSafetensors<T>(string path, string prefix, Func<IReadOnlyCollection<string>, T> create)
+        where T : nn.Module
     {
-        var target = module.state_dict();
-        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan))
-        {
-            var header = SafetensorsHeader.Read(stream, path);
-            var entries = Entries(header, prefix);
-            Validate(target, entries.ToDictionary(kv => kv.Key, kv => (kv.Value.Shape, IsFloatingPoint(kv.Value.DType), kv.Value.DType.ToString()), StringComparer.Ordinal), path);
-            bool direct = entries.Values.All(e => e.DType == TensorDType.F32)
-                && target.Values.All(t => t.dtype == ScalarType.Float32 && t.device_type == TorchSharp.DeviceType.CPU && t.is_contiguous());
-            if (direct)
-            {
-                foreach (var (key, entry) in entries.OrderBy(kv => kv.Value.Begin))
-                {
-                    stream.Position = header.DataStart + entry.Begin;
-                    try
-                    {
-                        stream.ReadExactly(target[key].bytes);                                  // file → the parameter's memory
-                    }
-                    catch (EndOfStreamException ex)
-                    {
-                        throw new ModelFormatException(path, $"file ended while reading tensor '{entry.Name}' (was it changed while being read?).", ex);
-                    }
-                }
-
-                return;
-            }
-        }
-
-        var tensors = TensorConversion.ReadSafetensors(path);
+        T? module = null;
         try
         {
-            Load(module, Normalize(tensors, prefix), path);
-        }
-        finally
-        {
-            foreach (var t in tensors.Values)
+            bool direct;
+            using (var stream = SafetensorsReader.Open(path))
             {
-                t.Dispose();
+                var header = SafetensorsHeader.Read(stream, path);
+                var entries = Entries(header, prefix);
+                module = create(entries.Keys);
+                var target = module.state_dict();
+                Validate(target, entries.ToDictionary(kv => kv.Key, kv => (kv.Value.Shape, IsFloatingPoint(kv.Value.DType), kv.Value.DType.ToString()), StringComparer.Ordinal), path);
+                direct = entries.Values.All(e => e.DType == TensorDType.F32)
+                    && target.Values.All(t => t.dtype == ScalarType.Float32 && t.device_type == TorchSharp.DeviceType.CPU && t.is_contiguous());
+                if (direct)
+                {
+                    // Entries the rewriting dropped (ignored keys, a key repeated under the prefix) are read and discarded.
+                    var destinations = entries.ToDictionary(kv => kv.Value.Name, kv => target[kv.Key], StringComparer.Ordinal);
+                    SafetensorsReader.ReadEntries(stream, header, path, entry =>
+                        destinations.TryGetValue(entry.Name, out var parameter) ? parameter.bytes : new byte[entry.End - entry.Begin]);
+                }
             }
+
+            if (!direct)
+            {
+                var tensors = TensorConversion.ReadSafetensors(path);
+                try
+                {
+                    Load(module, Normalize(tensors, prefix), path);
+                }
+                finally
+                {
+                    foreach (var t in tensors.Values)
+                    {
+                        t.Dispose();
+                    }
+                }
+            }
+
+            return module;
+        }
+        catch
+        {
+            module?.Dispose();
+            throw;
         }
     }
 

@@ -32,18 +32,25 @@ internal static class TensorConversion
     /// (as by <see cref="SafetensorsReader"/>), then each tensor's bytes go from the file into its native buffer, so
     /// loading never holds a managed copy of the weights.
     /// </summary>
-    /// <exception cref="ModelFormatException">The file breaks a rule of the format or ends early; no tensor is left allocated.</exception>
+    /// <exception cref="ModelFormatException">The file is missing, breaks a rule of the format or ends early; no tensor is left allocated.</exception>
     public static Dictionary<string, Tensor> ReadSafetensors(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        using var stream = SafetensorsReader.Open(path);
         var header = SafetensorsHeader.Read(stream, path);
         var result = new Dictionary<string, Tensor>(header.Entries.Count, StringComparer.Ordinal);
         try
         {
-            foreach (var entry in header.Entries)
+            // Bools arrive as bytes: torch bools must be 0 or 1, and every non-zero byte means true (as in ToTorch).
+            SafetensorsReader.ReadEntries(stream, header, path, entry =>
             {
-                // Entries are sorted and contiguous, so the stream is already at entry.Begin.
-                result.Add(entry.Name, ReadEntry(stream, entry, path));
+                var t = empty(entry.Shape, entry.DType == TensorDType.Bool ? ScalarType.Byte : ScalarTypeOf(entry.DType));
+                result.Add(entry.Name, t);
+                return t.bytes;                                                                 // file → native memory
+            });
+            foreach (var entry in header.Entries.Where(e => e.DType == TensorDType.Bool))
+            {
+                using var bytes = result[entry.Name];
+                result[entry.Name] = bytes.ne(0);
             }
 
             return result;
@@ -59,41 +66,6 @@ internal static class TensorConversion
         }
     }
 
-    private static Tensor ReadEntry(Stream stream, SafetensorsHeader.Entry entry, string path)
-    {
-        if (entry.DType == TensorDType.Bool)
-        {
-            // Bytes other than 0 and 1 are not valid torch bools: go through TensorData, which maps every non-zero byte to true.
-            var bytes = new byte[entry.End - entry.Begin];
-            ReadExactly(stream, bytes, entry, path);
-            return ToTorch(new TensorData(entry.Name, entry.DType, entry.Shape, bytes));
-        }
-
-        var t = empty(entry.Shape, ScalarTypeOf(entry.DType));
-        try
-        {
-            ReadExactly(stream, t.bytes, entry, path);                                          // file → native memory
-            return t;
-        }
-        catch
-        {
-            t.Dispose();
-            throw;
-        }
-    }
-
-    private static void ReadExactly(Stream stream, Span<byte> destination, SafetensorsHeader.Entry entry, string path)
-    {
-        try
-        {
-            stream.ReadExactly(destination);
-        }
-        catch (EndOfStreamException ex)
-        {
-            throw new ModelFormatException(path, $"file ended while reading tensor '{entry.Name}' (was it changed while being read?).", ex);
-        }
-    }
-
     private static ScalarType ScalarTypeOf(TensorDType dtype) => dtype switch
     {
         TensorDType.F64 => ScalarType.Float64,
@@ -105,7 +77,7 @@ internal static class TensorConversion
         TensorDType.I16 => ScalarType.Int16,
         TensorDType.I8 => ScalarType.Int8,
         TensorDType.U8 => ScalarType.Byte,
-        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "No direct torch dtype."),
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "No torch dtype with the same bytes."),
     };
 
     /// <summary>The tensor's values as float32 <see cref="TensorData"/> named <paramref name="name"/>.</summary>

@@ -320,20 +320,12 @@ public sealed partial class SentenceEncoder : IDisposable
 
     private static BertModel LoadBackbone(ModelSource source)
     {
+        BertModel Create(IEnumerable<string> keys) =>
+            new(source.Config, addPoolingLayer: keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal)));
+
         if (source.SafetensorsFile() is { } file)
         {
-            var keys = StateDictLoader.ReadKeys(file, "bert.");
-            var model = new BertModel(source.Config, addPoolingLayer: keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal)));
-            try
-            {
-                StateDictLoader.LoadSafetensors(model, file, "bert.");                           // no second copy of the weights
-                return model;
-            }
-            catch
-            {
-                model.Dispose();
-                throw;
-            }
+            return StateDictLoader.LoadSafetensors(file, "bert.", Create);                        // no second copy of the weights
         }
 
         var raw = source.LoadWeights();
@@ -341,7 +333,7 @@ public sealed partial class SentenceEncoder : IDisposable
         try
         {
             var weights = StateDictLoader.Normalize(raw, "bert.");
-            loaded = new BertModel(source.Config, addPoolingLayer: weights.Keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal)));
+            loaded = Create(weights.Keys);
             StateDictLoader.Load(loaded, weights, source.WeightsName);
             var result = loaded;
             loaded = null;

@@ -34,7 +34,7 @@ internal static class SafetensorsReader
 
         SafetensorsHeader header = SafetensorsHeader.Read(stream, fileName);
         var tensors = new List<TensorData>(header.Entries.Count);
-        foreach (SafetensorsHeader.Entry entry in header.Entries)
+        ReadEntries(stream, header, fileName, entry =>
         {
             long length = entry.End - entry.Begin;
             if (length > Array.MaxLength)
@@ -43,21 +43,36 @@ internal static class SafetensorsReader
                     fileName, $"tensor '{entry.Name}' is {length} bytes, more than one .NET array can hold ({Array.MaxLength}).");
             }
 
-            // Entries are sorted and contiguous, so the stream is already at entry.Begin.
             var bytes = new byte[length];
+            tensors.Add(new TensorData(entry.Name, entry.DType, entry.Shape, bytes));
+            return bytes;
+        });
+        return tensors;
+    }
+
+    /// <summary>Where one tensor's bytes go: exactly <c>End − Begin</c> bytes of memory.</summary>
+    internal delegate Span<byte> EntryDestination(SafetensorsHeader.Entry entry);
+
+    /// <summary>
+    /// Reads every tensor's bytes, in file order, into the memory <paramref name="destination"/> gives for it — a
+    /// managed array, or a native tensor's buffer. <paramref name="header"/> must just have been read from
+    /// <paramref name="stream"/>, which is then at the first tensor (entries are sorted and contiguous).
+    /// </summary>
+    /// <exception cref="ModelFormatException">The file ended early (it changed while being read).</exception>
+    internal static void ReadEntries(Stream stream, SafetensorsHeader header, string fileName, EntryDestination destination)
+    {
+        foreach (SafetensorsHeader.Entry entry in header.Entries)
+        {
+            var memory = destination(entry);
             try
             {
-                stream.ReadExactly(bytes);
+                stream.ReadExactly(memory);
             }
             catch (EndOfStreamException ex)
             {
                 throw new ModelFormatException(fileName, $"file ended while reading tensor '{entry.Name}' (was it changed while being read?).", ex);
             }
-
-            tensors.Add(new TensorData(entry.Name, entry.DType, entry.Shape, bytes));
         }
-
-        return tensors;
     }
 
     /// <summary>
@@ -73,7 +88,8 @@ internal static class SafetensorsReader
         return SafetensorsHeader.Read(stream, path).Metadata;
     }
 
-    private static FileStream Open(string path)
+    /// <summary>Opens a safetensors file for one sequential read; a missing file is a <see cref="ModelFormatException"/>.</summary>
+    internal static FileStream Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         try

@@ -20,10 +20,10 @@ public sealed class StateDictLoaderTests : IDisposable
     {
         using var source = new BertModel(BertModelTests.Tiny);
         string path = Write(source, "bert.", t => TensorConversion.ToData(t.Name, t.Tensor));
-        using var target = new BertModel(BertModelTests.Tiny);
+        IReadOnlyCollection<string>? keys = null;
+        using var target = StateDictLoader.LoadSafetensors(path, "bert.", k => { keys = k; return new BertModel(BertModelTests.Tiny); });
 
-        Assert.Equal(source.state_dict().Keys.Order(), StateDictLoader.ReadKeys(path, "bert.").Order());
-        StateDictLoader.LoadSafetensors(target, path, "bert.");
+        Assert.Equal(source.state_dict().Keys.Order(), keys!.Order());
 
         foreach (var (key, expected) in source.state_dict())
         {
@@ -40,9 +40,7 @@ public sealed class StateDictLoaderTests : IDisposable
             using var half = t.Tensor.detach().to_type(ScalarType.Float16).contiguous();
             return new TensorData(t.Name, TensorDType.F16, half.shape, half.bytes.ToArray());
         });
-        using var target = new BertModel(BertModelTests.Tiny);
-
-        StateDictLoader.LoadSafetensors(target, path, "bert.");
+        using var target = StateDictLoader.LoadSafetensors(path, "bert.", _ => new BertModel(BertModelTests.Tiny));
 
         foreach (var (key, expected) in source.state_dict())
         {
@@ -52,18 +50,26 @@ public sealed class StateDictLoaderTests : IDisposable
     }
 
     [Fact]
-    public void A_missing_key_is_named_and_nothing_is_written()
+    public void A_missing_key_is_named_nothing_is_written_and_the_module_is_disposed()
     {
         using var source = new BertModel(BertModelTests.Tiny);
         string path = Write(source, "", t => TensorConversion.ToData(t.Name, t.Tensor), skip: "encoder.layer.1.output.dense.bias");
-        using var target = new BertModel(BertModelTests.Tiny);
-        using var before = target.state_dict()["embeddings.word_embeddings.weight"].clone();
-
-        var ex = Assert.Throws<ModelFormatException>(() => StateDictLoader.LoadSafetensors(target, path, "bert."));
+        Tensor? parameter = null, storage = null, before = null;
+        var ex = Assert.Throws<ModelFormatException>(() => StateDictLoader.LoadSafetensors(path, "bert.", _ =>
+        {
+            var target = new BertModel(BertModelTests.Tiny);
+            parameter = target.state_dict()["embeddings.word_embeddings.weight"];
+            storage = parameter.alias();                                                        // outlives the module
+            before = parameter.clone();
+            return target;
+        }));
 
         Assert.Contains("missing keys: encoder.layer.1.output.dense.bias", ex.Message, StringComparison.Ordinal);
         Assert.Contains(path, ex.Message, StringComparison.Ordinal);
-        Assert.True(before.allclose(target.state_dict()["embeddings.word_embeddings.weight"], rtol: 0, atol: 0));
+        Assert.True(before!.allclose(storage!, rtol: 0, atol: 0));                             // nothing was written
+        Assert.True(parameter!.IsInvalid);                                                      // and the module was disposed
+        storage!.Dispose();
+        before.Dispose();
     }
 
     private string Write(BertModel model, string prefix, Func<(string Name, Tensor Tensor), TensorData> convert, string? skip = null)
