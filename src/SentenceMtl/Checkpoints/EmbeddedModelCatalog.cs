@@ -100,15 +100,10 @@ internal static class EmbeddedModelCatalog
     /// <summary>The weights as CPU tensors: from the cache when it holds them, else imported (and cached when possible).</summary>
     private static Dictionary<string, Tensor> ToTorch(Entry entry, string cacheDirectory)
     {
-        string cached = CachePath(entry, cacheDirectory);
-        if (IsValid(cached))
-        {
-            return TensorConversion.ReadSafetensors(cached);
-        }
-
-        var tensors = Import(entry);
-        TryWrite(cached, tensors);
-        return ToTorch(tensors);
+        IReadOnlyList<TensorData>? imported = null;
+        return CachedWeights(entry, cacheDirectory, t => imported = t) is { } cached
+            ? TensorConversion.ReadSafetensors(cached)
+            : ToTorch(imported!);
     }
 
     private static Dictionary<string, Tensor> ToTorch(IReadOnlyList<TensorData> tensors) =>
