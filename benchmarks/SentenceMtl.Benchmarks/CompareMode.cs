@@ -83,12 +83,10 @@ internal static class CompareMode
             foreach (var p in pipelines)
             {
                 double best = corpus.Texts.Length / seconds[p.Key].Min(), median = corpus.Texts.Length / Median(seconds[p.Key]);
-                var rss = ChildModes.Pipelines.Contains(p.Key)
-                    ? ChildProcess.Run("--rss-child", p.Key, corpus.Name, corpus.Texts.Length.ToString()).LastLine.Split(' ')
-                    : ["", "-1", "-1"];
+                var rss = ChildModes.Pipelines.Contains(p.Key) ? RssChild(p.Key, corpus.Name, corpus.Texts.Length) : (AfterLoad: -1, Peak: -1);
                 var cosines = reference[p.Key].Zip(reference["ort"]).Select(v => SentenceEncoder.CosineSimilarity(v.First, v.Second)).ToArray();
                 output.Add($"| {label} | {p.Name} | {best:F0} | {median:F0} | {best / ortBest:F2}× / {median / ortMedian:F2}× | {Median(cores[p.Key]):F2} | " +
-                    $"{ProcessMemory.Mib(long.Parse(rss[1]))} | {ProcessMemory.Mib(long.Parse(rss[2]))} | {cosines.Min():F4} / {cosines.Average():F4} |");
+                    $"{ProcessMemory.Mib(rss.AfterLoad)} | {ProcessMemory.Mib(rss.Peak)} | {cosines.Min():F4} / {cosines.Average():F4} |");
             }
 
             profiles.AddRange(Profile(corpus, ort, ours, label));
@@ -158,8 +156,7 @@ internal static class CompareMode
         const int count = 10_000;
         Log.WriteLine($"Peak RSS: {count} sentences");
         var peak = new[] { "ort", "ours" }.ToDictionary(p => p, p => Enumerable.Range(0, 2)
-            .Select(_ => ChildProcess.Run("--rss-child", p, "sentences", count.ToString()).LastLine.Split(' '))
-            .Select(f => (AfterLoad: long.Parse(f[1]), Peak: long.Parse(f[2])))
+            .Select(_ => RssChild(p, "sentences", count))
             .MinBy(r => r.Peak));
         yield return $"### Peak RSS encoding {count:N0} sentences (each pipeline alone in a child process; lower of 2 runs)";
         yield return "";
@@ -171,6 +168,13 @@ internal static class CompareMode
         }
 
         yield return "";
+    }
+
+    /// <summary>Runs <c>--rss-child</c>: one pipeline alone in a fresh process, encoding the first <paramref name="count"/> texts once.</summary>
+    private static (long AfterLoad, long Peak) RssChild(string pipeline, string corpus, int count)
+    {
+        var fields = ChildProcess.Run("--rss-child", pipeline, corpus, count.ToString()).LastLine.Split(' ');
+        return (long.Parse(fields[1]), long.Parse(fields[2]));
     }
 
     private static IEnumerable<string> Loading(double firstLoad, double secondLoad)
