@@ -1,5 +1,6 @@
 using SentenceMtl.Checkpoints;
 using SentenceMtl.Modeling.Bert;
+using SentenceMtl.Modeling.Kernels;
 using SentenceMtl.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -107,6 +108,11 @@ public sealed partial class SentenceEncoder : IDisposable
         var model = LoadBackbone(source);
         model.eval();
         model.to(device);
+        foreach (var parameter in model.parameters())
+        {
+            parameter.requires_grad = false;                                                     // an encoder is frozen until a trainer unfreezes it
+        }
+
         return new SentenceEncoder(source.Id, model, tokenizer, source.LowerCaseInput,
             options.Pooling ?? source.Pooling, options.Normalize ?? source.Normalize, maxLength, options.BatchSize, device);
     }
@@ -221,6 +227,7 @@ public sealed partial class SentenceEncoder : IDisposable
     {
         if (Interlocked.Exchange(ref disposed, 1) == 0)
         {
+            model.ReleasePrepackedWeights();
             model.Dispose();
         }
     }
@@ -284,21 +291,102 @@ public sealed partial class SentenceEncoder : IDisposable
     /// </summary>
     internal int MaxBatchTokens { get; set; } = 4096;
 
+    /// <summary>
+    /// Tokenizes, sorts by length and cuts batches, then embeds them and hands each to <paramref name="consume"/> (from
+    /// the worker thread that embedded it, one call at a time). On the CPU, with several threads allowed
+    /// (<see cref="get_num_threads"/>) and several batches, whole batches run side by side, one per thread; a single
+    /// batch runs on the calling thread with its matrix products split over the threads (see <see cref="InferenceThreads"/>).
+    /// </summary>
     private void EncodeBatches(IReadOnlyList<string> sentences, Action<int[], Tensor> consume, CancellationToken cancellationToken)
     {
         var ids = TokenizeAll(sentences);
-        var order = Enumerable.Range(0, ids.Length).OrderByDescending(i => ids[i].Length).ToArray();
-        using var inference = inference_mode();
-        for (int start = 0, count; start < order.Length; start += count)
+        var batches = Batches(ids);
+        int threads = Math.Max(1, get_num_threads());
+        if (Device.type != DeviceType.CPU)
+        {
+            using var inference = inference_mode();
+            foreach (var batch in batches)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                EmbedBatch(batch, consume);
+            }
+
+            return;
+        }
+
+        int workers = Math.Min(threads, batches.Count);
+        if (workers <= 1)
+        {
+            using var single = InferenceThreads.Use(threads);
+            using var inference = inference_mode();
+            foreach (var batch in batches)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                EmbedBatch(batch, consume);
+            }
+
+            return;
+        }
+
+        int next = -1;
+        var gate = new Lock();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        try
+        {
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, _ =>
+            {
+                using var perWorker = InferenceThreads.Use(1);
+                using var inference = inference_mode();
+                try
+                {
+                    for (int b; (b = Interlocked.Increment(ref next)) < batches.Count;)
+                    {
+                        stop.Token.ThrowIfCancellationRequested();
+                        EmbedBatch(batches[b], (indices, pooled) =>
+                        {
+                            lock (gate)
+                            {
+                                consume(indices, pooled);
+                            }
+                        });
+                    }
+                }
+                catch
+                {
+                    stop.Cancel();                                                                // the other workers stop at their next batch
+                    throw;
+                }
+            });
+        }
+        catch (AggregateException e)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var first = e.Flatten().InnerExceptions.FirstOrDefault(x => x is not OperationCanceledException) ?? e.InnerExceptions[0];
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+            throw;
+        }
+
+        void EmbedBatch(int[] batch, Action<int[], Tensor> sink)
+        {
+            using var scope = NewDisposeScope();
+            var (inputIds, mask) = Collate(batch.Select(i => ids[i]).ToArray());
+            sink(batch, Embed(inputIds, mask));
+        }
+    }
+
+    /// <summary>Sentence indices in batches, longest first: at most <see cref="BatchSize"/> texts and <see cref="MaxBatchTokens"/> padded tokens each.</summary>
+    private List<int[]> Batches(int[][] ids)
+    {
+        var order = Enumerable.Range(0, ids.Length).OrderByDescending(i => ids[i].Length).ToArray();
+        var batches = new List<int[]>();
+        for (int start = 0, count; start < order.Length; start += count)
+        {
             int longest = ids[order[start]].Length;                                              // sorted: the first is the longest
             count = Math.Min(order.Length - start, Math.Clamp(MaxBatchTokens / Math.Max(1, longest), 1, BatchSize));
-            var indices = order.AsSpan(start, count).ToArray();
-            using var scope = NewDisposeScope();
-            var (inputIds, mask) = Collate(indices.Select(i => ids[i]).ToArray());
-            consume(indices, Embed(inputIds, mask));
+            batches.Add(order.AsSpan(start, count).ToArray());
         }
+
+        return batches;
     }
 
     /// <summary>The elements of a contiguous CPU float32 tensor, without copying (valid while the tensor lives).</summary>

@@ -24,6 +24,10 @@ public sealed partial class MultiTaskModel : IDisposable
         {
             FreezeBackbone();
         }
+        else
+        {
+            UnfreezeBackbone();                                                                 // encoders load frozen
+        }
 
         SetTrainingMode(false);
     }

@@ -172,6 +172,11 @@ public sealed class MultiTaskTrainer
                 }
 
                 model.SetTrainingMode(false);
+                if (!phase.BackboneFrozen)
+                {
+                    model.Encoder.Backbone.ReleasePrepackedWeights();                              // its weights changed in place
+                }
+
                 IReadOnlyDictionary<string, double>? f1 = null;
                 if (validation is not null)
                 {
@@ -223,6 +228,7 @@ public sealed class MultiTaskTrainer
         {
             torch.set_num_threads(threads);
             model.SetTrainingMode(false);
+            model.Encoder.Backbone.ReleasePrepackedWeights();                                      // steps or Restore may have changed them
             foreach (var (parameter, requiresGrad) in userRequiresGrad)
             {
                 parameter.requires_grad = requiresGrad; // strategies change freezing only for the run

@@ -127,6 +127,46 @@ public sealed class SentenceEncoderTests(EmbeddedEncoders encoders)
     }
 
     [Fact]
+    public void Batches_side_by_side_give_the_single_thread_results_and_cancel_cleanly()
+    {
+        var texts = File.ReadLines(TestPaths.Sentences).Take(200).ToArray();                 // 7 batches of 32
+        int threads = TorchSharp.torch.get_num_threads();
+        float[][] alone;
+        TorchSharp.torch.set_num_threads(1);
+        try
+        {
+            alone = encoders.MiniLm.Encode(texts);                                            // one batch at a time
+        }
+        finally
+        {
+            TorchSharp.torch.set_num_threads(threads);
+        }
+
+        TorchSharp.torch.set_num_threads(Math.Max(2, threads));
+        try
+        {
+            var sideBySide = encoders.MiniLm.Encode(texts);
+            using var tensor = encoders.MiniLm.EncodeToTensor(texts);
+            var rows = tensor.data<float>().ToArray();
+            for (int i = 0; i < texts.Length; i++)
+            {
+                Assert.Equal(alone[i], sideBySide[i]);                                         // same kernels, same order of sums
+                Assert.Equal(alone[i], rows.AsSpan(i * alone[i].Length, alone[i].Length).ToArray());
+            }
+
+            using var cts = new CancellationTokenSource();
+            cts.Cancel();
+            Assert.Throws<OperationCanceledException>(() => encoders.MiniLm.Encode(texts, cts.Token)); // not an AggregateException
+        }
+        finally
+        {
+            TorchSharp.torch.set_num_threads(threads);
+        }
+
+        Assert.Equal(threads, TorchSharp.torch.get_num_threads());
+    }
+
+    [Fact]
     public void Unknown_model_lists_what_was_looked_for_and_the_embedded_names()
     {
         var ex = Assert.Throws<ModelFormatException>(() => SentenceEncoder.FromPretrained("no-such-model-xyz"));

@@ -48,6 +48,22 @@ public sealed class MultiTaskTrainerTests : IDisposable
     }
 
     [Fact]
+    public void After_fine_tuning_inference_sees_the_new_backbone_weights()
+    {
+        using var model = NewModel(freezeBackbone: false);
+        var data = TinyData.Dataset();
+        var texts = data.Texts.Take(8).ToArray();
+        var untrained = model.Encoder.Encode(texts);                                          // packs the initial weights for inference
+        new MultiTaskTrainer(model, new TrainerOptions { Epochs = 3, Strategy = TrainingStrategy.FullFineTuning, BackboneLearningRate = 1e-3 })
+            .Train(data, data);                                                                 // validation between epochs packs them again; best weights restored
+        var fast = model.Encoder.Encode(texts);
+        model.Encoder.Backbone.UsePrepackedWeights = false;
+        var reference = model.Encoder.Encode(texts);
+        Assert.True(fast.Zip(reference).All(p => p.First.Zip(p.Second).All(q => Math.Abs(q.First - q.Second) <= 1e-5)));
+        Assert.False(untrained.Zip(reference).All(p => p.First.Zip(p.Second).All(q => Math.Abs(q.First - q.Second) <= 1e-3)));
+    }
+
+    [Fact]
     public void The_loss_is_the_weighted_sum_of_per_task_cross_entropies()
     {
         using var model = NewModel();

@@ -20,6 +20,6 @@ internal sealed class BertAttention : nn.Module<Tensor, AttentionContext, Tensor
     public override Tensor forward(Tensor x, AttentionContext context)
     {
         using var attended = self.forward(x, context);                                  // (B, T, H)
-        return output.forward(attended, x);                                                     // (B, T, H)
+        return output.forward(attended, x, context);                                            // (B, T, H)
     }
 }

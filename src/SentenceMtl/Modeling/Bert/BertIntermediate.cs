@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace SentenceMtl.Modeling.Bert;
 
 /// <summary>The feed-forward expansion: Linear(H → I) and the configured activation.</summary>
-internal sealed class BertIntermediate : nn.Module<Tensor, Tensor>
+internal sealed class BertIntermediate : nn.Module<Tensor, AttentionContext, Tensor>
 {
     private readonly Linear dense;
     private readonly string activation;
@@ -16,11 +16,12 @@ internal sealed class BertIntermediate : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <param name="x">(B, T, H).</param>
+    /// <param name="x">(B, T, H), or (N, H) when packed.</param>
+    /// <param name="context">Says whether this pass may use the prepacked inference weights.</param>
     /// <returns>(B, T, I).</returns>
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x, AttentionContext context)
     {
-        using var h = dense.forward(x);                                                         // (B, T, I)
+        using var h = context.Linear(dense, x);                                                         // (B, T, I)
         return BertActivation.Apply(activation, h);
     }
 }

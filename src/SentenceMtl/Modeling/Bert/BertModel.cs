@@ -1,3 +1,5 @@
+using SentenceMtl.Modeling.Kernels;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SentenceMtl.Modeling.Bert;
@@ -11,6 +13,7 @@ internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
     private readonly BertEmbeddings embeddings;
     private readonly BertEncoder encoder;
     private readonly BertPooler? pooler;
+    private readonly PrepackedWeights prepackedWeights = new();
 
     /// <param name="config">A validated configuration.</param>
     /// <param name="addPoolingLayer">Whether to create <c>pooler.dense</c> (Hugging Face's add_pooling_layer).</param>
@@ -52,6 +55,19 @@ internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
     /// </summary>
     public double PackingThreshold { get; set; } = 0.9;
 
+    /// <summary>
+    /// Whether inference passes on the CPU (eval mode, no gradients) run the linear layers through
+    /// <see cref="PrepackedLinear"/> on weights packed at first use, instead of libtorch's <c>linear</c>. Same values to
+    /// float rounding; costs one more copy of the encoder's linear weights.
+    /// </summary>
+    public bool UsePrepackedWeights { get; set; } = true;
+
+    /// <summary>The prepacked inference weights (empty until the first inference pass).</summary>
+    internal PrepackedWeights PrepackedWeights => prepackedWeights;
+
+    /// <summary>Drops the prepacked inference weights; call after changing weights in place (they are packed again when next needed).</summary>
+    public void ReleasePrepackedWeights() => prepackedWeights.Clear();
+
     /// <summary>Last hidden states with explicit token types.</summary>
     /// <param name="input_ids">(B, T) int64.</param>
     /// <param name="attention_mask">(B, T).</param>
@@ -67,7 +83,8 @@ internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
             : zeros(new[] { B, 1, 1, T }, dtype: float32, device: input_ids.device)
                 .masked_fill(keep.logical_not().view(B, 1, 1, T), float.MinValue);             // (B, 1, 1, T) additive
         var indices = real < PackingThreshold * B * T ? keep.reshape(-1).nonzero().squeeze(1) : null; // (N)
-        var context = new AttentionContext(mask, indices, B, T);
+        bool prepackedInference = UsePrepackedWeights && !training && !is_grad_enabled() && input_ids.device_type == DeviceType.CPU;
+        var context = new AttentionContext(mask, indices, B, T, prepackedInference ? prepackedWeights : null);
         var x = context.Pack(embeddings.forward(input_ids, token_type_ids));                   // (B, T, H) or (N, H)
         var h = encoder.forward(x, context);                                                    // layout of x
         return context.Unpack(h).MoveToOuterDisposeScope();                                     // (B, T, H)

@@ -40,7 +40,9 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, AttentionContext, Te
         using var scope = NewDisposeScope();
         long B = context.Batch, T = context.Length, H = x.shape[^1], hs = H / nh;
         var (w, b) = qkv.Operands();                                                            // (3H, H), (3H)
-        var fused = context.Unpack(nn.functional.linear(x, w, b));                              // (B, T, 3H)
+        var projected = context.PrepackedWeights?.TryLinear(qkv, x, w, b, frozen: qkv.IsCurrent && qkv.IsFrozen) // same w, b objects every call
+            ?? nn.functional.linear(x, w, b);
+        var fused = context.Unpack(projected);                                                  // (B, T, 3H)
         var heads = fused.view(B, T, 3, nh, hs).permute(2, 0, 3, 1, 4);                        // (3, B, nh, T, hs)
         var y = nn.functional.scaled_dot_product_attention(
             heads[0], heads[1], heads[2], context.Mask, p: training ? attention_dropout : 0.0);  // (B, nh, T, hs)
@@ -54,8 +56,8 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, AttentionContext, Te
         private readonly Linear[] layers;
         private readonly Parameter[] weights;
         private readonly Parameter[] biases;
-        private readonly long[] weightShape;
-        private readonly long[] biasShape;
+        private readonly Tensor wholeWeight;
+        private readonly Tensor wholeBias;
 
         /// <summary>Moves the layers' current values into one (ΣO, I) matrix and one (ΣO) vector and makes their parameters views of them.</summary>
         public FusedProjection(Linear[] layers)
@@ -68,8 +70,6 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, AttentionContext, Te
                 bias = cat(layers.Select(l => (Tensor)l.bias!).ToArray());                     // (ΣO)
             }
 
-            weightShape = weight.shape;
-            biasShape = bias.shape;
             weights = new Parameter[layers.Length];
             biases = new Parameter[layers.Length];
             long offset = 0;
@@ -84,13 +84,18 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, AttentionContext, Te
                 offset += rows;
             }
 
+            wholeWeight = Whole(weights[0], weight.shape);
+            wholeBias = Whole(biases[0], bias.shape);
             weight.Dispose();                                                                   // the views keep the storage alive
             bias.Dispose();
         }
 
         /// <summary>The whole stacked tensor, seen through the view of its first block (the storage they all share).</summary>
-        private static Tensor Whole(Tensor first, long[] shape) =>
-            first.as_strided(shape, shape.Length == 2 ? [shape[1], 1] : [1], first.storage_offset());
+        private static Tensor Whole(Tensor first, long[] shape)
+        {
+            using var data = first.detach();
+            return data.as_strided(shape, shape.Length == 2 ? [shape[1], 1] : [1], first.storage_offset()).DetachFromDisposeScope();
+        }
 
         /// <summary>Whether the layers still hold the views (nothing replaced their parameters).</summary>
         public bool IsCurrent
@@ -109,12 +114,18 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, AttentionContext, Te
             }
         }
 
-        /// <summary>The stacked weight and bias: the shared storage when no gradient is needed, else a differentiable concatenation.</summary>
+        /// <summary>Whether no parameter of the layers requires a gradient.</summary>
+        public bool IsFrozen => layers.All(l => !l.weight!.requires_grad && !l.bias!.requires_grad);
+
+        /// <summary>
+        /// The stacked weight and bias: the shared storage when no gradient is needed (the same two tensor objects every
+        /// call), else a differentiable concatenation.
+        /// </summary>
         public (Tensor Weight, Tensor Bias) Operands()
         {
             bool needsGraph = is_grad_enabled() && layers.Any(l => l.weight!.requires_grad || l.bias!.requires_grad);
             return !needsGraph && IsCurrent
-                ? (Whole(weights[0], weightShape), Whole(biases[0], biasShape))
+                ? (wholeWeight, wholeBias)
                 : (cat(layers.Select(l => (Tensor)l.weight!).ToArray()), cat(layers.Select(l => (Tensor)l.bias!).ToArray()));
         }
     }

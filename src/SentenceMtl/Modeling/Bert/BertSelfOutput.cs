@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace SentenceMtl.Modeling.Bert;
 
 /// <summary>Attention output projection, dropout, then residual + LayerNorm.</summary>
-internal sealed class BertSelfOutput : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class BertSelfOutput : nn.Module<Tensor, Tensor, AttentionContext, Tensor>
 {
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;
@@ -20,6 +20,7 @@ internal sealed class BertSelfOutput : nn.Module<Tensor, Tensor, Tensor>
 
     /// <param name="hidden_states">(B, T, H) attention context.</param>
     /// <param name="input_tensor">(B, T, H) the attention block's input (residual).</param>
-    public override Tensor forward(Tensor hidden_states, Tensor input_tensor) =>
-        LayerNorm.forward(dropout.forward(dense.forward(hidden_states)) + input_tensor);        // (B, T, H)
+    /// <param name="context">Says whether this pass may use the prepacked inference weights.</param>
+    public override Tensor forward(Tensor hidden_states, Tensor input_tensor, AttentionContext context) =>
+        LayerNorm.forward(dropout.forward(context.Linear(dense, hidden_states)) + input_tensor);        // (B, T, H)
 }

@@ -102,6 +102,95 @@ public class BertModelTests
         Assert.Equal(0f, packed[1, 4].abs().sum().item<float>());
     }
 
+    private static void SetFrozen(BertModel model, bool frozen)
+    {
+        foreach (var p in model.parameters())
+        {
+            p.requires_grad = !frozen;
+        }
+    }
+
+    [Fact]
+    public void Prepacked_weights_give_libtorchs_results_and_serve_only_frozen_layers_in_inference()
+    {
+        using var model = new BertModel(Tiny);
+        model.eval();
+        using var ids = tensor(new long[] { 2, 5, 7, 8, 9, 3, 2, 6, 3, 0, 0, 0 }, new long[] { 2, 6 });
+        using var mask = tensor(new long[] { 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0 }, new long[] { 2, 6 });
+        Tensor Run(bool prepacked)
+        {
+            model.UsePrepackedWeights = prepacked;
+            using var noGrad = no_grad();
+            return model.forward(ids, mask);
+        }
+
+        using var trainable = Run(true);                                                       // parameters require gradients: libtorch
+        Assert.Equal(0, model.PrepackedWeights.Count);
+        SetFrozen(model, true);
+        using var reference = Run(false);
+        Assert.Equal(0, model.PrepackedWeights.Count);
+        using var fast = Run(true);
+        Assert.True(fast.allclose(reference, rtol: 0, atol: 1e-5));
+        Assert.True(trainable.allclose(reference, rtol: 0, atol: 0));
+        int perLayer = 4;                                                                       // query/key/value, attention output, intermediate, output
+        Assert.Equal(SentenceMtl.Modeling.Kernels.PrepackedLinear.IsSupported ? Tiny.NumHiddenLayers * perLayer : 0, model.PrepackedWeights.Count);
+
+        model.train();
+        using (var noGrad = no_grad())
+        using (var training = model.forward(ids, mask))                                        // training mode: libtorch, copies kept
+        {
+            Assert.Equal(SentenceMtl.Modeling.Kernels.PrepackedLinear.IsSupported ? 8 : 0, model.PrepackedWeights.Count);
+        }
+
+        model.eval();
+        SetFrozen(model, false);
+        using var unfrozen = Run(true);                                                         // unfrozen layers lose their copies
+        Assert.Equal(0, model.PrepackedWeights.Count);
+        Assert.True(unfrozen.allclose(reference, rtol: 0, atol: 0));
+    }
+
+    [Fact]
+    public void Changed_weights_are_seen_after_releasing_the_prepacked_copies_or_unfreezing()
+    {
+        using var model = new BertModel(Tiny);
+        model.eval();
+        SetFrozen(model, true);
+        using var ids = tensor(new long[] { 2, 5, 7, 3 }, new long[] { 1, 4 });
+        using var mask = ones_like(ids);
+        using var noGrad = no_grad();
+        Tensor Forward(bool prepacked)
+        {
+            model.UsePrepackedWeights = prepacked;
+            return model.forward(ids, mask);
+        }
+
+        void Scale(double factor)
+        {
+            foreach (var p in model.parameters().Where(p => p.dim() == 2))
+            {
+                p.mul_(factor);                                                                 // in place, as an optimizer step or a restore
+            }
+        }
+
+        using var before = Forward(true);
+        Scale(0.5);
+        model.ReleasePrepackedWeights();
+        using var afterRelease = Forward(true);
+        using var reference = Forward(false);
+        Assert.False(afterRelease.allclose(before, rtol: 0, atol: 1e-3));
+        Assert.True(afterRelease.allclose(reference, rtol: 0, atol: 1e-5));
+
+        SetFrozen(model, false);                                                                // as a trainer does before its steps
+        Forward(true).Dispose();                                                                // a pass that finds the layers unfrozen
+
+        Scale(2);
+        SetFrozen(model, true);
+        using var afterTraining = Forward(true);
+        using var reference2 = Forward(false);
+        Assert.True(afterTraining.allclose(reference2, rtol: 0, atol: 1e-5));
+        Assert.True(afterTraining.allclose(before, rtol: 0, atol: 1e-4));
+    }
+
     [Fact]
     public void Packed_training_gives_the_same_gradients()
     {

@@ -1,0 +1,50 @@
+using TorchSharp;
+
+namespace SentenceMtl.Modeling.Kernels;
+
+/// <summary>
+/// How an inference pass on the CPU uses the cores, for the calling thread: libtorch's own operations run on this
+/// thread alone, and <see cref="PrepackedLinear"/> splits each product over <see cref="KernelThreads"/> threads.
+/// </summary>
+/// <remarks>
+/// libtorch's OpenMP workers keep spinning for a while after every parallel operation, so a thread of ours that needs
+/// the same core meanwhile runs at half speed: with both thread teams active, a batch of 32 sentences was slower than
+/// with libtorch alone. The encoder therefore either runs whole batches side by side, one per core (each in a
+/// <see cref="Use"/> scope of one kernel thread), or, for a single batch, one thread of libtorch operations whose
+/// matrix products use every core. libtorch's thread count is per thread (OpenMP) and restored when the scope ends.
+/// </remarks>
+internal readonly struct InferenceThreads : IDisposable
+{
+    [ThreadStatic]
+    private static int kernelThreads;
+
+    private readonly int previousTorchThreads;
+    private readonly int previousKernelThreads;
+
+    private InferenceThreads(int previousTorchThreads, int previousKernelThreads)
+    {
+        this.previousTorchThreads = previousTorchThreads;
+        this.previousKernelThreads = previousKernelThreads;
+    }
+
+    /// <summary>Threads a prepacked product started on this thread may use: the scope's count, else libtorch's thread count.</summary>
+    public static int KernelThreads => kernelThreads > 0 ? kernelThreads : torch.get_num_threads();
+
+    /// <summary>Until disposed: libtorch single-threaded on this thread, prepacked products over <paramref name="threads"/> threads.</summary>
+    /// <param name="threads">At least 1.</param>
+    public static InferenceThreads Use(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        var scope = new InferenceThreads(torch.get_num_threads(), kernelThreads);
+        torch.set_num_threads(1);
+        kernelThreads = threads;
+        return scope;
+    }
+
+    /// <summary>Restores this thread's previous settings.</summary>
+    public void Dispose()
+    {
+        torch.set_num_threads(previousTorchThreads);
+        kernelThreads = previousKernelThreads;
+    }
+}

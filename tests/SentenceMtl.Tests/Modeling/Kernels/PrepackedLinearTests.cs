@@ -1,0 +1,158 @@
+using SentenceMtl.Modeling.Kernels;
+using static TorchSharp.torch;
+
+namespace SentenceMtl.Tests.Modeling.Kernels;
+
+[Collection(GlobalRngCollection.Name)]
+public class PrepackedLinearTests
+{
+    static PrepackedLinearTests() => TorchSharpNative.EnsureLoadable();
+
+    /// <summary>Row counts around the 8-row tile, inner sizes from 1 to BERT's, 1 to 3 panels.</summary>
+    public static TheoryData<int, int, int, bool> Shapes => new()
+    {
+        { 1, 1, 32, true }, { 7, 5, 32, false }, { 8, 384, 64, true }, { 9, 37, 96, true }, { 12, 384, 32, true },
+        { 33, 64, 64, false }, { 130, 128, 96, true },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Matches_torch_linear(int rows, int inFeatures, int outFeatures, bool withBias)
+    {
+        if (NotSupportedHere())
+        {
+            return;
+        }
+
+        manual_seed(rows + inFeatures);
+        using var x = randn(rows, inFeatures);
+        using var w = randn(outFeatures, inFeatures);
+        using var b = withBias ? randn(outFeatures) : null;
+        using var packed = PrepackedLinear.Pack(w, b);
+        using var expected = nn.functional.linear(x, w, b);
+        using var actual = packed.Forward(x);
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.True(actual.allclose(expected, rtol: 1e-5, atol: 1e-4), $"max |diff| {(actual - expected).abs().max().item<float>()}");
+    }
+
+    [Fact]
+    public void Takes_any_leading_shape_strided_inputs_and_views_with_an_offset()
+    {
+        if (NotSupportedHere())
+        {
+            return;
+        }
+
+        manual_seed(1);
+        using var w = randn(64, 24);
+        using var b = randn(64);
+        using var packed = PrepackedLinear.Pack(w, b);
+        using var batch = randn(3, 5, 24);                                                    // (B, T, K)
+        using var transposed = randn(24, 11).t();                                              // not contiguous
+        using var big = randn(20, 24);
+        using var offset = big.narrow(0, 3, 9);                                                // contiguous rows, storage offset 72
+        foreach (var x in new[] { batch, transposed, offset })
+        {
+            using var expected = nn.functional.linear(x, w, b);
+            using var actual = packed.Forward(x);
+            Assert.Equal(expected.shape, actual.shape);
+            Assert.True(actual.allclose(expected, rtol: 1e-5, atol: 1e-4));
+        }
+
+        using var none = packed.Forward(zeros(0, 24));
+        Assert.Equal(new long[] { 0, 64 }, none.shape);
+    }
+
+    [Fact]
+    public void The_thread_split_does_not_change_a_single_bit()
+    {
+        if (NotSupportedHere())
+        {
+            return;
+        }
+
+        manual_seed(2);
+        using var x = randn(100, 384);
+        using var w = randn(1536, 384);
+        using var packed = PrepackedLinear.Pack(w, null);
+        Tensor Run(int threads)
+        {
+            using var scope = InferenceThreads.Use(threads);
+            return packed.Forward(x);
+        }
+
+        using var one = Run(1);
+        using var two = Run(2);
+        using var three = Run(3);
+        Assert.True(one.eq(two).all().item<bool>());
+        Assert.True(one.eq(three).all().item<bool>());
+    }
+
+    [Fact]
+    public void The_packed_copy_is_a_snapshot_of_the_weight()
+    {
+        if (NotSupportedHere())
+        {
+            return;
+        }
+
+        using var x = ones(2, 8);
+        using var w = ones(32, 8);
+        using var packed = PrepackedLinear.Pack(w, null);
+        w.mul_(2);
+        using var y = packed.Forward(x);
+        Assert.Equal(8f, y[1, 31].item<float>());                                              // the weight as it was when packed
+    }
+
+    [Fact]
+    public void Bad_shapes_and_types_are_refused_with_the_reason()
+    {
+        Assert.False(PrepackedLinear.CanPack(zeros(33, 8)));                                   // not a multiple of 32 rows
+        Assert.False(PrepackedLinear.CanPack(zeros(new long[] { 32, 8 }, dtype: ScalarType.Float64)));
+        Assert.False(PrepackedLinear.CanPack(zeros(32)));
+        var ex = Assert.Throws<ArgumentException>(() => PrepackedLinear.Pack(zeros(33, 8), null));
+        Assert.Contains("multiple of 32", ex.Message);
+        if (NotSupportedHere())
+        {
+            return;
+        }
+
+        Assert.Contains("length 32", Assert.Throws<ArgumentException>(() => PrepackedLinear.Pack(zeros(32, 8), zeros(31))).Message);
+        using var packed = PrepackedLinear.Pack(zeros(32, 8), null);
+        Assert.Contains("(…, 8)", Assert.Throws<ArgumentException>(() => packed.Forward(zeros(4, 9))).Message);
+        Assert.Contains("Float64", Assert.Throws<ArgumentException>(() => packed.Forward(zeros(new long[] { 4, 8 }, dtype: ScalarType.Float64))).Message);
+    }
+
+    /// <summary>Without AVX-512 nothing can be packed (the model then keeps libtorch's linear); the kernel tests stop there.</summary>
+    private static bool NotSupportedHere()
+    {
+        if (PrepackedLinear.IsSupported)
+        {
+            return false;
+        }
+
+        Assert.False(PrepackedLinear.CanPack(zeros(32, 8)));
+        return true;
+    }
+
+    [Fact]
+    public void Inference_threads_scope_restores_the_thread_counts()
+    {
+        int before = get_num_threads();
+        using (InferenceThreads.Use(3))
+        {
+            Assert.Equal(1, get_num_threads());
+            Assert.Equal(3, InferenceThreads.KernelThreads);
+            using (InferenceThreads.Use(1))
+            {
+                Assert.Equal(1, InferenceThreads.KernelThreads);
+            }
+
+            Assert.Equal(3, InferenceThreads.KernelThreads);
+        }
+
+        Assert.Equal(before, get_num_threads());
+        Assert.Equal(before, InferenceThreads.KernelThreads);
+        Assert.Throws<ArgumentOutOfRangeException>(() => InferenceThreads.Use(0));
+    }
+}
