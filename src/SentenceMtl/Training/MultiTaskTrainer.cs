@@ -80,7 +80,7 @@ public sealed class MultiTaskTrainer
         var logVariances = o.UncertaintyWeighting
             ? tasks.ToDictionary(t => t.Name, t => new Parameter(zeros(1, device: model.Encoder.Device)), StringComparer.Ordinal)
             : null;
-        var optimizers = new Dictionary<string, (FlatAdamW Optimizer, List<(FlatAdamW.Group Group, double BaseLr)> Groups)>();
+        var optimizers = new Dictionary<string, (FusedAdamW Optimizer, List<(FusedAdamW.Group Group, double BaseLr)> Groups)>();
         var rng = new Random(unchecked((int)o.Seed));
         torch.manual_seed(o.Seed);
 
@@ -360,9 +360,9 @@ public sealed class MultiTaskTrainer
     /// moments). Groups: heads at the head rate, backbone layers at the backbone rate (scaled down per layer below the
     /// top for gradual unfreezing); weight decay only on matrices (no biases, no LayerNorm weights).
     /// </summary>
-    private (FlatAdamW Optimizer, List<(FlatAdamW.Group Group, double BaseLr)> Groups) OptimizerFor(
+    private (FusedAdamW Optimizer, List<(FusedAdamW.Group Group, double BaseLr)> Groups) OptimizerFor(
         Phase phase, List<(string Name, Parameter Parameter)> trainable, Dictionary<string, Parameter>? logVariances,
-        Dictionary<string, (FlatAdamW, List<(FlatAdamW.Group, double)>)> cache)
+        Dictionary<string, (FusedAdamW, List<(FusedAdamW.Group, double)>)> cache)
     {
         string key = phase.Key + "|" + string.Join(",", trainable.Select(p => p.Name));
         if (cache.TryGetValue(key, out var existing))
@@ -390,7 +390,7 @@ public sealed class MultiTaskTrainer
             byRate[(o.HeadLearningRate, false)] = [.. byRate.GetValueOrDefault((o.HeadLearningRate, false)) ?? [], .. logVariances.Values];
         }
 
-        var optimizer = new FlatAdamW(byRate.Select(kv => ((IReadOnlyList<Parameter>)kv.Value, kv.Key.Lr, kv.Key.Decay ? o.WeightDecay : 0.0)));
+        var optimizer = new FusedAdamW(byRate.Select(kv => ((IReadOnlyList<Parameter>)kv.Value, kv.Key.Lr, kv.Key.Decay ? o.WeightDecay : 0.0)));
         var entry = (optimizer, optimizer.Groups.Zip(byRate.Keys, (g, k) => (g, k.Lr)).ToList());
         cache[key] = entry;
         return entry;

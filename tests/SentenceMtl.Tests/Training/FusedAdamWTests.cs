@@ -4,11 +4,11 @@ using static TorchSharp.torch;
 
 namespace SentenceMtl.Tests.Training;
 
-/// <summary>FlatAdamW against TorchSharp's own AdamW and clip_grad_norm_, on identical copies of one model.</summary>
+/// <summary>FusedAdamW (both paths) against TorchSharp's own AdamW and clip_grad_norm_, on identical copies of one model.</summary>
 [Collection(GlobalRngCollection.Name)]
-public sealed class FlatAdamWTests
+public sealed class FusedAdamWTests
 {
-    static FlatAdamWTests() => TorchSharpNative.EnsureLoadable();
+    static FusedAdamWTests() => TorchSharpNative.EnsureLoadable();
 
     private static (Sequential A, Sequential B) Twins()
     {
@@ -36,18 +36,18 @@ public sealed class FlatAdamWTests
     }
 
     [Theory]
-    [InlineData(0.0, FlatAdamW.DefaultFlatLimit)]   // no clipping
-    [InlineData(0.05, FlatAdamW.DefaultFlatLimit)]  // clipping active at every step
-    [InlineData(0.05, 10L)]                         // groups over the flat limit: parameter by parameter
-    public void Steps_match_torchsharp_adamw_and_clip_grad_norm(double maxNorm, long flatLimit)
+    [InlineData(0.0, false)]   // no clipping
+    [InlineData(0.05, false)]  // clipping active at every step
+    [InlineData(0.0, true)]    // the tensor-operation path (GPU, non-contiguous parameters)
+    [InlineData(0.05, true)]
+    public void Steps_match_torchsharp_adamw_and_clip_grad_norm(double maxNorm, bool tensorOperations)
     {
         var (a, b) = Twins();
         var ga = Groups(a);
         var gb = Groups(b);
         using var reference = optim.AdamW([new AdamW.ParamGroup(ga[0], new AdamW.Options { LearningRate = 0.01, weight_decay = 0.1 }),
             new AdamW.ParamGroup(ga[1], new AdamW.Options { LearningRate = 0.02, weight_decay = 0.0 })]);
-        using var flat = new FlatAdamW([(gb[0], 0.01, 0.1), (gb[1], 0.02, 0.0)], flatLimit: flatLimit);
-        Assert.Equal(flatLimit > 1000, flat.Groups[0].IsFlat);
+        using var fused = new FusedAdamW([(gb[0], 0.01, 0.1), (gb[1], 0.02, 0.0)]) { UseTensorOperations = tensorOperations };
         manual_seed(3);
         for (int step = 0; step < 6; step++)
         {
@@ -61,9 +61,9 @@ public sealed class FlatAdamWTests
             }
 
             reference.step();
-            flat.ZeroGrad();
+            fused.ZeroGrad();
             Backward(b, x, y);
-            flat.Step(maxNorm);
+            fused.Step(maxNorm);
         }
 
         foreach (var (pa, pb) in a.parameters().Zip(b.parameters()))
@@ -72,7 +72,7 @@ public sealed class FlatAdamWTests
         }
 
         Assert.False(a.parameters().First().allclose(Twins().A.parameters().First(), rtol: 0, atol: 1e-3)); // the weights did move
-        Assert.Equal(6, flat.Groups[0].StepCount(0));
+        Assert.Equal(6, fused.Groups[0].StepCount(0));
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public sealed class FlatAdamWTests
     {
         var (a, b) = Twins();
         using var reference = optim.AdamW(a.parameters(), lr: 0.01, weight_decay: 0.1);
-        using var flat = new FlatAdamW([(b.parameters().ToList(), 0.01, 0.1)]);
+        using var fused = new FusedAdamW([(b.parameters().ToList(), 0.01, 0.1)]);
         var lastA = (Linear)a.children().Last();
         var lastB = (Linear)b.children().Last();
         manual_seed(5);
@@ -89,7 +89,7 @@ public sealed class FlatAdamWTests
             using var x = randn(4, 12);
             using var y = randint(0, 3, 4);
             reference.zero_grad();
-            flat.ZeroGrad();
+            fused.ZeroGrad();
             if (step < 2)
             {
                 // Only the first layer gets gradients: the last layer has none yet and must not move.
@@ -103,10 +103,10 @@ public sealed class FlatAdamWTests
             }
 
             reference.step();
-            flat.Step();
+            fused.Step();
             if (step == 1)
             {
-                Assert.Equal(0, flat.Groups[0].StepCount(b.parameters().ToList().IndexOf(lastB.weight!)));
+                Assert.Equal(0, fused.Groups[0].StepCount(b.parameters().ToList().IndexOf(lastB.weight!)));
             }
         }
 
@@ -122,7 +122,7 @@ public sealed class FlatAdamWTests
     {
         var (_, b) = Twins();
         var all = b.parameters().ToList();
-        var ex = Assert.Throws<ArgumentException>(() => new FlatAdamW([(all, 0.01, 0.0), (all.Take(1).ToList(), 0.01, 0.0)]));
+        var ex = Assert.Throws<ArgumentException>(() => new FusedAdamW([(all, 0.01, 0.0), (all.Take(1).ToList(), 0.01, 0.0)]));
         Assert.Contains("more than one group", ex.Message, StringComparison.Ordinal);
     }
 }
