@@ -1,13 +1,15 @@
 using System.Runtime.InteropServices;
+using SentenceMtl.Modeling.Kernels;
 using static TorchSharp.torch;
 
 namespace SentenceMtl.Benchmarks;
 
 /// <summary>
 /// A Stopwatch breakdown of <see cref="SentenceEncoder.Encode(IReadOnlyList{string}, CancellationToken)"/>: the same
-/// steps (tokenize, length sort, collate, backbone, pooling + normalize, copy out) timed one by one. CPU torch ops are
-/// synchronous, so each stopwatch sees its own work. It uses only the encoder's stable entry points, not the
-/// backbone's inner modules, so it survives changes inside <c>Modeling/</c>.
+/// steps (tokenize, length sort, collate, backbone, pooling + normalize, copy out) timed one by one, on one thread as
+/// each of <c>Encode</c>'s workers runs them (libtorch and the prepacked products single-threaded; <c>Encode</c> runs one
+/// such worker per core). CPU torch ops are synchronous, so each stopwatch sees its own work. It uses only the
+/// encoder's stable entry points, not the backbone's inner modules, so it survives changes inside <c>Modeling/</c>.
 /// </summary>
 internal static class SentenceMtlProfiler
 {
@@ -15,6 +17,7 @@ internal static class SentenceMtlProfiler
     public static StageTimes Profile(SentenceEncoder encoder, IReadOnlyList<string> texts)
     {
         var times = new StageTimes();
+        using var oneThread = InferenceThreads.Use(1);
         var ids = times.Time("tokenize", () => encoder.TokenizeAll(texts));
         var order = Enumerable.Range(0, ids.Length).OrderByDescending(i => ids[i].Length).ToArray();
         using var inference = inference_mode();
@@ -44,12 +47,13 @@ internal static class SentenceMtlProfiler
     }
 
     /// <summary>
-    /// The backbone's matrix products alone: every 2-D weight of <c>encoder.layer.*</c> (query, key, value, the two
-    /// output denses, the intermediate dense) applied as <c>linear</c> to a (B·T, in) input, for the same padded
-    /// batches as <see cref="Profile"/> — what libtorch's GEMMs cost for this corpus, without attention, LayerNorm,
-    /// GELU, masking or per-op overhead.
+    /// The backbone's matrix products alone, on one thread: every 2-D weight of <c>encoder.layer.*</c> (query, key,
+    /// value, the two output denses, the intermediate dense) applied to a (B·T, in) input, for the same padded batches
+    /// as <see cref="Profile"/>, either through <see cref="PrepackedLinear"/> (packed before timing) or libtorch's
+    /// <c>linear</c> (MKL) — what the GEMMs cost for this corpus, without attention, LayerNorm, GELU, masking or
+    /// per-op overhead.
     /// </summary>
-    public static TimeSpan LinearLayersOnly(SentenceEncoder encoder, IReadOnlyList<string> texts)
+    public static TimeSpan LinearLayersOnly(SentenceEncoder encoder, IReadOnlyList<string> texts, bool prepacked)
     {
         var ids = encoder.TokenizeAll(texts);
         var lengths = ids.Select(r => (long)r.Length).OrderDescending().ToArray();
@@ -59,19 +63,28 @@ internal static class SentenceMtlProfiler
             .Select(p => (Weight: p.Value, Bias: parameters[p.Key[..^".weight".Length] + ".bias"]))
             .ToArray();
         var elapsed = TimeSpan.Zero;
+        using var oneThread = InferenceThreads.Use(1);
         using var inference = inference_mode();
+        var packed = prepacked ? linears.Select(l => PrepackedLinear.Pack(l.Weight, l.Bias)).ToArray() : null;
         foreach (var batch in lengths.Chunk(encoder.BatchSize))
         {
             using var scope = NewDisposeScope();
             long tokens = batch[0] * batch.Length;                                                                // B·T, padded
             var inputs = linears.Select(l => l.Weight.shape[1]).Distinct().ToDictionary(n => n, n => randn(tokens, n));
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
-            foreach (var (weight, bias) in linears)
+            for (int i = 0; i < linears.Length; i++)
             {
-                nn.functional.linear(inputs[weight.shape[1]], weight, bias).Dispose();                            // (B·T, out)
+                var (weight, bias) = linears[i];
+                var input = inputs[weight.shape[1]];
+                (packed is null ? nn.functional.linear(input, weight, bias) : packed[i].Forward(input)).Dispose(); // (B·T, out)
             }
 
             elapsed += System.Diagnostics.Stopwatch.GetElapsedTime(start);
+        }
+
+        foreach (var p in packed ?? [])
+        {
+            p.Dispose();
         }
 
         return elapsed;

@@ -272,9 +272,10 @@ public sealed class MultiTaskTrainer
             var selected = rows.Length == gold.Length ? taskLogits : taskLogits.index_select(0, tensor(rows, device: taskLogits.device));
             var ce = nn.functional.cross_entropy(selected, target);                             // mean over labelled rows
             perTask[task.Name] = ce.item<float>();
+            double weight = TaskWeight(task.Name);
             var weighted = logVariances is not null
                 ? (ce * (-logVariances[task.Name]).exp()).sum() + (logVariances[task.Name].sum() * 0.5)
-                : ce * TaskWeight(task.Name);
+                : weight == 1.0 ? ce : ce * weight;                                             // ×1 exactly: no extra graph node
             total = total is null ? weighted : total + weighted;
         }
 
