@@ -242,15 +242,15 @@ internal static class CompareMode
                 ortBest = ort.Profile;
             }
 
-            var mine = SentenceMtlProfiler.Profile(ours, corpus.Texts);
+            var mine = SentenceMtlProfiler.Profile(ours, corpus.Texts, kernelThreads: 1);
             if (oursBest is null || mine.Total < oursBest.Total)
             {
                 oursBest = mine;
             }
 
-            var packed = SentenceMtlProfiler.LinearLayersOnly(ours, corpus.Texts, prepacked: true);
+            var packed = SentenceMtlProfiler.LinearLayersOnly(ours, corpus.Texts, prepacked: true, threads: 1);
             packedLinears = packed < packedLinears ? packed : packedLinears;
-            var mkl = SentenceMtlProfiler.LinearLayersOnly(ours, corpus.Texts, prepacked: false);
+            var mkl = SentenceMtlProfiler.LinearLayersOnly(ours, corpus.Texts, prepacked: false, threads: 1);
             libtorchLinears = mkl < libtorchLinears ? mkl : libtorchLinears;
         }
 

@@ -6,18 +6,21 @@ namespace SentenceMtl.Benchmarks;
 
 /// <summary>
 /// A Stopwatch breakdown of <see cref="SentenceEncoder.Encode(IReadOnlyList{string}, CancellationToken)"/>: the same
-/// steps (tokenize, length sort, collate, backbone, pooling + normalize, copy out) timed one by one, on one thread as
-/// each of <c>Encode</c>'s workers runs them (libtorch and the prepacked products single-threaded; <c>Encode</c> runs one
-/// such worker per core). CPU torch ops are synchronous, so each stopwatch sees its own work. It uses only the
+/// steps (tokenize, length sort, collate, backbone, pooling + normalize, copy out) timed one by one, with libtorch
+/// single-threaded as <c>Encode</c> runs it: with one kernel thread, each of <c>Encode</c>'s workers when it runs
+/// batches side by side (one per core); with all of them, <c>Encode</c> on a single batch. CPU torch ops are synchronous, so each stopwatch sees its own work. It uses only the
 /// encoder's stable entry points, not the backbone's inner modules, so it survives changes inside <c>Modeling/</c>.
 /// </summary>
 internal static class SentenceMtlProfiler
 {
     /// <summary>Encodes <paramref name="texts"/> once, timing each stage.</summary>
-    public static StageTimes Profile(SentenceEncoder encoder, IReadOnlyList<string> texts)
+    /// <param name="encoder">The encoder.</param>
+    /// <param name="texts">The texts.</param>
+    /// <param name="kernelThreads">Threads each prepacked product may use.</param>
+    public static StageTimes Profile(SentenceEncoder encoder, IReadOnlyList<string> texts, int kernelThreads)
     {
         var times = new StageTimes();
-        using var oneThread = InferenceThreads.Use(1);
+        using var threads = InferenceThreads.Use(kernelThreads);
         var ids = times.Time("tokenize", () => encoder.TokenizeAll(texts));
         var order = Enumerable.Range(0, ids.Length).OrderByDescending(i => ids[i].Length).ToArray();
         using var inference = inference_mode();
@@ -47,13 +50,17 @@ internal static class SentenceMtlProfiler
     }
 
     /// <summary>
-    /// The backbone's matrix products alone, on one thread: every 2-D weight of <c>encoder.layer.*</c> (query, key,
+    /// The backbone's matrix products alone: every 2-D weight of <c>encoder.layer.*</c> (query, key,
     /// value, the two output denses, the intermediate dense) applied to a (B·T, in) input, for the same padded batches
     /// as <see cref="Profile"/>, either through <see cref="PrepackedLinear"/> (packed before timing) or libtorch's
     /// <c>linear</c> (MKL) — what the GEMMs cost for this corpus, without attention, LayerNorm, GELU, masking or
     /// per-op overhead.
     /// </summary>
-    public static TimeSpan LinearLayersOnly(SentenceEncoder encoder, IReadOnlyList<string> texts, bool prepacked)
+    /// <param name="encoder">The encoder.</param>
+    /// <param name="texts">The texts.</param>
+    /// <param name="prepacked">Through the prepacked kernel (else libtorch's <c>linear</c>).</param>
+    /// <param name="threads">Threads for either (libtorch's on this thread, or the kernel's).</param>
+    public static TimeSpan LinearLayersOnly(SentenceEncoder encoder, IReadOnlyList<string> texts, bool prepacked, int threads)
     {
         var ids = encoder.TokenizeAll(texts);
         var lengths = ids.Select(r => (long)r.Length).OrderDescending().ToArray();
@@ -63,7 +70,9 @@ internal static class SentenceMtlProfiler
             .Select(p => (Weight: p.Value, Bias: parameters[p.Key[..^".weight".Length] + ".bias"]))
             .ToArray();
         var elapsed = TimeSpan.Zero;
-        using var oneThread = InferenceThreads.Use(1);
+        using var scope0 = InferenceThreads.Use(threads);
+        int torchThreads = get_num_threads();
+        set_num_threads(prepacked ? 1 : threads);
         using var inference = inference_mode();
         var packed = prepacked ? linears.Select(l => PrepackedLinear.Pack(l.Weight, l.Bias)).ToArray() : null;
         foreach (var batch in lengths.Chunk(encoder.BatchSize))
@@ -87,6 +96,7 @@ internal static class SentenceMtlProfiler
             p.Dispose();
         }
 
+        set_num_threads(torchThreads);
         return elapsed;
     }
 }
