@@ -335,7 +335,7 @@ public sealed partial class SentenceEncoder : IDisposable
         {
             Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, _ =>
             {
-                using var perWorker = InferenceThreads.Use(1);
+                using var perWorker = InferenceThreads.Use(1, torchThreadsAfter: threads);     // pool threads end as the caller
                 using var inference = inference_mode();
                 try
                 {

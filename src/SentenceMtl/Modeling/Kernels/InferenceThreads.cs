@@ -10,8 +10,11 @@ namespace SentenceMtl.Modeling.Kernels;
 /// libtorch's OpenMP workers keep spinning for a while after every parallel operation, so a thread of ours that needs
 /// the same core meanwhile runs at half speed: with both thread teams active, a batch of 32 sentences was slower than
 /// with libtorch alone. The encoder therefore either runs whole batches side by side, one per core (each in a
-/// <see cref="Use"/> scope of one kernel thread), or, for a single batch, one thread of libtorch operations whose
-/// matrix products use every core. libtorch's thread count is per thread (OpenMP) and restored when the scope ends.
+/// <see cref="Use(int, int)"/> scope of one kernel thread), or, for a single batch, one thread of libtorch operations whose
+/// matrix products use every core. libtorch's thread count is per thread (OpenMP) and restored when the scope ends;
+/// libtorch also keeps the last count set as the default for threads that have not run an operation yet, so while a
+/// scope is open a brand-new thread would start single-threaded, and a pool thread that works for the caller should
+/// restore the caller's count rather than whatever it saw on entry (<see cref="Use(int, int)"/>).
 /// </remarks>
 internal readonly struct InferenceThreads : IDisposable
 {
@@ -32,10 +35,16 @@ internal readonly struct InferenceThreads : IDisposable
 
     /// <summary>Until disposed: libtorch single-threaded on this thread, prepacked products over <paramref name="threads"/> threads.</summary>
     /// <param name="threads">At least 1.</param>
-    public static InferenceThreads Use(int threads)
+    public static InferenceThreads Use(int threads) => Use(threads, torch.get_num_threads());
+
+    /// <summary>As <see cref="Use(int)"/>, then libtorch at <paramref name="torchThreadsAfter"/> threads on this thread.</summary>
+    /// <param name="threads">At least 1.</param>
+    /// <param name="torchThreadsAfter">libtorch's thread count for this thread when the scope ends; at least 1.</param>
+    public static InferenceThreads Use(int threads, int torchThreadsAfter)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
-        var scope = new InferenceThreads(torch.get_num_threads(), kernelThreads);
+        ArgumentOutOfRangeException.ThrowIfLessThan(torchThreadsAfter, 1);
+        var scope = new InferenceThreads(torchThreadsAfter, kernelThreads);
         torch.set_num_threads(1);
         kernelThreads = threads;
         return scope;

@@ -153,6 +153,14 @@ public class PrepackedLinearTests
 
         Assert.Equal(before, get_num_threads());
         Assert.Equal(before, InferenceThreads.KernelThreads);
+        using (InferenceThreads.Use(1, torchThreadsAfter: before + 1))                         // a pool thread working for a caller
+        {
+            Assert.Equal(1, get_num_threads());
+        }
+
+        Assert.Equal(before + 1, get_num_threads());
+        set_num_threads(before);
         Assert.Throws<ArgumentOutOfRangeException>(() => InferenceThreads.Use(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => InferenceThreads.Use(1, 0));
     }
 }
