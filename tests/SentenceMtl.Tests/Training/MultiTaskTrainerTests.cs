@@ -57,7 +57,7 @@ public sealed class MultiTaskTrainerTests : IDisposable
         new MultiTaskTrainer(model, new TrainerOptions { Epochs = 3, Strategy = TrainingStrategy.FullFineTuning, BackboneLearningRate = 1e-3 })
             .Train(data, data);                                                                 // validation between epochs packs them again; best weights restored
         var fast = model.Encoder.Encode(texts);
-        model.Encoder.Backbone.UsePrepackedWeights = false;
+        model.Encoder.Backbone.UseCpuKernels = false;
         var reference = model.Encoder.Encode(texts);
         Assert.True(fast.Zip(reference).All(p => p.First.Zip(p.Second).All(q => Math.Abs(q.First - q.Second) <= 1e-5)));
         Assert.False(untrained.Zip(reference).All(p => p.First.Zip(p.Second).All(q => Math.Abs(q.First - q.Second) <= 1e-3)));

@@ -43,6 +43,9 @@ internal sealed class AttentionContext
     /// <summary>The prepacked inference weights this pass uses, or null.</summary>
     public PrepackedWeights? PrepackedWeights { get; }
 
+    /// <summary>Whether this is an inference pass on the CPU that uses SentenceMtl's kernels (<see cref="BertModel.UseCpuKernels"/>).</summary>
+    public bool UsesCpuKernels => PrepackedWeights is not null;
+
     /// <summary><paramref name="layer"/>(<paramref name="x"/>), through its prepacked weight when this pass has them and the layer is frozen.</summary>
     /// <param name="layer">A linear layer of the model.</param>
     /// <param name="x">(…, in_features).</param>

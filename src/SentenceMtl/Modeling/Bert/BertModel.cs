@@ -56,11 +56,11 @@ internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
     public double PackingThreshold { get; set; } = 0.9;
 
     /// <summary>
-    /// Whether inference passes on the CPU (eval mode, no gradients) run the linear layers through
-    /// <see cref="PrepackedLinear"/> on weights packed at first use, instead of libtorch's <c>linear</c>. Same values to
-    /// float rounding; costs one more copy of the encoder's linear weights.
+    /// Whether inference passes on the CPU (eval mode, no gradients) use SentenceMtl's own kernels instead of libtorch's:
+    /// the linear layers of frozen layers through <see cref="PrepackedLinear"/> on weights packed at first use (one more
+    /// copy of the encoder's linear weights), attention through <see cref="FusedAttention"/>. Same values to float rounding.
     /// </summary>
-    public bool UsePrepackedWeights { get; set; } = true;
+    public bool UseCpuKernels { get; set; } = true;
 
     /// <summary>The prepacked inference weights (empty until the first inference pass).</summary>
     internal PrepackedWeights PrepackedWeights => prepackedWeights;
@@ -83,8 +83,8 @@ internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
             : zeros(new[] { B, 1, 1, T }, dtype: float32, device: input_ids.device)
                 .masked_fill(keep.logical_not().view(B, 1, 1, T), float.MinValue);             // (B, 1, 1, T) additive
         var indices = real < PackingThreshold * B * T ? keep.reshape(-1).nonzero().squeeze(1) : null; // (N)
-        bool prepackedInference = UsePrepackedWeights && !training && !is_grad_enabled() && input_ids.device_type == DeviceType.CPU;
-        var context = new AttentionContext(mask, indices, B, T, prepackedInference ? prepackedWeights : null);
+        bool kernels = UseCpuKernels && !training && !is_grad_enabled() && input_ids.device_type == DeviceType.CPU;
+        var context = new AttentionContext(mask, indices, B, T, kernels ? prepackedWeights : null);
         var x = context.Pack(embeddings.forward(input_ids, token_type_ids));                   // (B, T, H) or (N, H)
         var h = encoder.forward(x, context);                                                    // layout of x
         return context.Unpack(h).MoveToOuterDisposeScope();                                     // (B, T, H)

@@ -1,3 +1,4 @@
+using SentenceMtl.Modeling.Kernels;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -43,6 +44,11 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, AttentionContext, Te
         var projected = context.PrepackedWeights?.TryLinear(qkv, x, w, b, frozen: qkv.IsCurrent && qkv.IsFrozen) // same w, b objects every call
             ?? nn.functional.linear(x, w, b);
         var fused = context.Unpack(projected);                                                  // (B, T, 3H)
+        if (context.UsesCpuKernels && FusedAttention.CanRun(fused, nh, context.Mask))
+        {
+            return context.Pack(FusedAttention.Forward(fused, nh, context.Mask)).MoveToOuterDisposeScope(); // layout of x
+        }
+
         var heads = fused.view(B, T, 3, nh, hs).permute(2, 0, 3, 1, 4);                        // (3, B, nh, T, hs)
         var y = nn.functional.scaled_dot_product_attention(
             heads[0], heads[1], heads[2], context.Mask, p: training ? attention_dropout : 0.0);  // (B, nh, T, hs)

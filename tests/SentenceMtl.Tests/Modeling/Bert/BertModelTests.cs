@@ -119,7 +119,7 @@ public class BertModelTests
         using var mask = tensor(new long[] { 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0 }, new long[] { 2, 6 });
         Tensor Run(bool prepacked)
         {
-            model.UsePrepackedWeights = prepacked;
+            model.UseCpuKernels = prepacked;
             using var noGrad = no_grad();
             return model.forward(ids, mask);
         }
@@ -160,7 +160,7 @@ public class BertModelTests
         using var noGrad = no_grad();
         Tensor Forward(bool prepacked)
         {
-            model.UsePrepackedWeights = prepacked;
+            model.UseCpuKernels = prepacked;
             return model.forward(ids, mask);
         }
 
