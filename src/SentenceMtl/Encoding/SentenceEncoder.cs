@@ -333,9 +333,9 @@ public sealed partial class SentenceEncoder : IDisposable
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
-            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, _ =>
+            InferenceWorkers.Run(workers, _ =>
             {
-                using var perWorker = InferenceThreads.Use(1, torchThreadsAfter: threads);     // pool threads end as the caller
+                using var perWorker = InferenceThreads.Use(1, torchThreadsAfter: threads);
                 using var inference = inference_mode();
                 try
                 {
@@ -358,11 +358,9 @@ public sealed partial class SentenceEncoder : IDisposable
                 }
             });
         }
-        catch (AggregateException e)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var first = e.Flatten().InnerExceptions.FirstOrDefault(x => x is not OperationCanceledException) ?? e.InnerExceptions[0];
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+            cancellationToken.ThrowIfCancellationRequested();                                     // with the caller's token
             throw;
         }
 
