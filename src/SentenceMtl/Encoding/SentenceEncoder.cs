@@ -13,7 +13,11 @@ namespace SentenceMtl;
 /// </summary>
 /// <remarks>
 /// <see cref="Encode(IReadOnlyList{string}, CancellationToken)"/> is safe to call from several threads at once.
-/// Dispose the encoder to free its native memory.
+/// On the CPU it uses up to <c>torch.get_num_threads()</c> cores: several batches run side by side (on the calling
+/// thread and long-lived background threads, libtorch single-threaded on each), and a single batch splits its matrix
+/// products over the cores; <c>torch.set_num_threads(1)</c> keeps everything on the calling thread. With AVX-512,
+/// inference on a frozen encoder runs its linear layers on weights packed once at first use (one more copy of them)
+/// and attention through SentenceMtl's own kernel. Dispose the encoder to free its native memory.
 /// </remarks>
 public sealed partial class SentenceEncoder : IDisposable
 {
