@@ -21,7 +21,7 @@ internal sealed class BertIntermediate : nn.Module<Tensor, AttentionContext, Ten
     /// <returns>(B, T, I).</returns>
     public override Tensor forward(Tensor x, AttentionContext context)
     {
-        using var h = context.Linear(dense, x);                                                         // (B, T, I)
+        using var h = context.Linear(dense, x);                                                 // (B, T, I)
         return BertActivation.Apply(activation, h);
     }
 }

@@ -22,5 +22,5 @@ internal sealed class BertOutput : nn.Module<Tensor, Tensor, AttentionContext, T
     /// <param name="input_tensor">(B, T, H) the feed-forward block's input (residual).</param>
     /// <param name="context">Says whether this pass may use the prepacked inference weights.</param>
     public override Tensor forward(Tensor hidden_states, Tensor input_tensor, AttentionContext context) =>
-        LayerNorm.forward(dropout.forward(context.Linear(dense, hidden_states)) + input_tensor);        // (B, T, H)
+        LayerNorm.forward(dropout.forward(context.Linear(dense, hidden_states)) + input_tensor); // (B, T, H)
 }

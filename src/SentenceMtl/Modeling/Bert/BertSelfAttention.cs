@@ -9,6 +9,8 @@ namespace SentenceMtl.Modeling.Bert;
 /// (<c>query</c>, <c>key</c>, <c>value</c>) but run as one fused (H → 3H) matrix product: their weights and biases are
 /// views into one (3H, H) matrix and one (3H) vector, which inference uses as they are; when gradients must reach the
 /// three parameters (or they were replaced, e.g. by moving the module), the fused operands are concatenated per call.
+/// Inference on the CPU computes the projection with the prepacked kernel (frozen layers) and attention with
+/// <see cref="FusedAttention"/>; otherwise <c>scaled_dot_product_attention</c> (with attention dropout in training).
 /// </summary>
 internal sealed class BertSelfAttention : nn.Module<Tensor, AttentionContext, Tensor>
 {

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -22,9 +21,6 @@ namespace SentenceMtl.Modeling.Kernels;
 internal static unsafe class FusedAttention
 {
     private const int Lanes = 16;
-
-    /// <summary>Below this many multiply-adds a call stays on the calling thread.</summary>
-    private const long ParallelThreshold = 1L << 18;
 
     /// <summary>Whether the kernel handles these operands: float32 CPU (B, T, 3·H), head size a multiple of 16, and an
     /// additive float32 (B, 1, 1, T) mask or none.</summary>
@@ -68,23 +64,12 @@ internal static unsafe class FusedAttention
             return y;
         }
 
-        var job = new Job(Address(input), additive is null ? null : Address(additive), Address(y), (int)t, heads, (int)(h / heads));
+        var job = new Job(TensorPointers.Of(input), additive is null ? null : TensorPointers.Of(additive), TensorPointers.Of(y), (int)t, heads, (int)(h / heads));
         int items = (int)b * heads;
-        int threads = Math.Clamp(InferenceThreads.KernelThreads, 1, items);
-        if (threads == 1 || b * t * t * h * 2 < ParallelThreshold)
-        {
-            job.Run(0, items);
-        }
-        else
-        {
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads },
-                i => job.Run(items * i / threads, items * (i + 1) / threads));
-        }
+        InferenceThreads.Split(items, b * t * t * h * 2, job.Run);
 
         return y;
     }
-
-    private static float* Address(Tensor t) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
 
     /// <summary>One call's operands as raw pointers into tensors the caller keeps alive.</summary>
     private readonly struct Job(float* qkv, float* mask, float* y, int length, int heads, int headSize)

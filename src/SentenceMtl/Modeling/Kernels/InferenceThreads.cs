@@ -50,6 +50,27 @@ internal readonly struct InferenceThreads : IDisposable
         return scope;
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/>(first, end) over [0, <paramref name="count"/>) cut into one contiguous range per
+    /// kernel thread (<see cref="KernelThreads"/>), the calling thread taking one; all on the calling thread when there is
+    /// one thread or less than 2¹⁸ multiply-adds of <paramref name="work"/> (a hand-off costs microseconds).
+    /// </summary>
+    /// <param name="count">Work items.</param>
+    /// <param name="work">Multiply-adds in all, to judge whether splitting pays.</param>
+    /// <param name="body">Processes items [first, end).</param>
+    public static void Split(int count, long work, Action<int, int> body)
+    {
+        int threads = Math.Clamp(KernelThreads, 1, Math.Max(1, count));
+        if (threads == 1 || work < (1L << 18))
+        {
+            body(0, count);
+            return;
+        }
+
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads },
+            t => body((int)((long)count * t / threads), (int)((long)count * (t + 1) / threads)));
+    }
+
     /// <summary>Restores this thread's previous settings.</summary>
     public void Dispose()
     {

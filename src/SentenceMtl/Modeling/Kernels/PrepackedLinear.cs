@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -25,9 +24,6 @@ internal sealed unsafe class PrepackedLinear : IDisposable
 
     /// <summary>Rows of x per micro-kernel call.</summary>
     private const int TileRows = 8;
-
-    /// <summary>Below this many multiply-adds a call stays on the calling thread (a thread hand-off costs microseconds).</summary>
-    private const long ParallelThreshold = 1L << 20;
 
     private readonly Tensor panels;                                                             // (N / 32, K, 32)
     private readonly Tensor bias;                                                               // (N)
@@ -100,18 +96,9 @@ internal sealed unsafe class PrepackedLinear : IDisposable
             return y;
         }
 
-        var job = new Job(Address(input), Address(panels), Address(bias), Address(y), m, InFeatures, OutFeatures);
+        var job = new Job(TensorPointers.Of(input), TensorPointers.Of(panels), TensorPointers.Of(bias), TensorPointers.Of(y), m, InFeatures, OutFeatures);
         int panelCount = OutFeatures / PanelWidth;
-        int threads = Math.Clamp(InferenceThreads.KernelThreads, 1, panelCount);
-        if (threads == 1 || m * InFeatures * OutFeatures < ParallelThreshold)
-        {
-            job.Run(0, panelCount);
-        }
-        else
-        {
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads },
-                t => job.Run(panelCount * t / threads, panelCount * (t + 1) / threads));
-        }
+        InferenceThreads.Split(panelCount, m * InFeatures * OutFeatures, job.Run);
 
         return y;
     }
@@ -122,9 +109,6 @@ internal sealed unsafe class PrepackedLinear : IDisposable
         panels.Dispose();
         bias.Dispose();
     }
-
-    /// <summary>The first element of a contiguous CPU float tensor (its storage offset included).</summary>
-    private static float* Address(Tensor t) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
 
     /// <summary>One product's operands, as raw pointers into tensors kept alive by the caller.</summary>
     private readonly struct Job(float* a, float* panels, float* bias, float* c, long rows, int k, int n)
