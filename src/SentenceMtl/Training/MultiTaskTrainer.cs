@@ -228,7 +228,10 @@ public sealed class MultiTaskTrainer
         {
             torch.set_num_threads(threads);
             model.SetTrainingMode(false);
-            model.Encoder.Backbone.ReleasePrepackedWeights();                                      // steps or Restore may have changed them
+            if (!frozenThroughout)
+            {
+                model.Encoder.Backbone.ReleasePrepackedWeights();                                  // steps or Restore may have changed them
+            }
             foreach (var (parameter, requiresGrad) in userRequiresGrad)
             {
                 parameter.requires_grad = requiresGrad; // strategies change freezing only for the run

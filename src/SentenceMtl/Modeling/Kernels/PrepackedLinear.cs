@@ -71,7 +71,7 @@ internal sealed unsafe class PrepackedLinear : IDisposable
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var panels = weight.detach().view(n / PanelWidth, PanelWidth, k).transpose(1, 2).contiguous(); // (N/32, K, 32)
+        var panels = weight.detach().reshape(n / PanelWidth, PanelWidth, k).transpose(1, 2).contiguous(); // (N/32, K, 32)
         var b = bias is null ? zeros(n) : bias.detach().contiguous().clone();                  // (N)
         return new PrepackedLinear(panels.DetachFromDisposeScope(), b.DetachFromDisposeScope(), (int)k, (int)n);  // owned by this object
     }
