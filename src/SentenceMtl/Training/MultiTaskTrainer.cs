@@ -232,6 +232,7 @@ public sealed class MultiTaskTrainer
             {
                 model.Encoder.Backbone.ReleasePrepackedWeights();                                  // steps or Restore may have changed them
             }
+
             foreach (var (parameter, requiresGrad) in userRequiresGrad)
             {
                 parameter.requires_grad = requiresGrad; // strategies change freezing only for the run
