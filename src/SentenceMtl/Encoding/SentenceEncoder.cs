@@ -140,7 +140,7 @@ public sealed partial class SentenceEncoder : IDisposable
         EncodeBatches(sentences, (indices, pooled) =>
         {
             using var cpu = pooled.to(CPU).contiguous();                                          // (b, H)
-            var values = Span(cpu);
+            var values = TensorMemory.Values(cpu);
             int h = Dimension;
             for (int i = 0; i < indices.Length; i++)
             {
@@ -306,22 +306,11 @@ public sealed partial class SentenceEncoder : IDisposable
         var ids = TokenizeAll(sentences);
         var batches = Batches(ids);
         int threads = Math.Max(1, get_num_threads());
-        if (Device.type != DeviceType.CPU)
-        {
-            using var inference = inference_mode();
-            foreach (var batch in batches)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                EmbedBatch(batch, consume);
-            }
-
-            return;
-        }
-
-        int workers = Math.Min(threads, batches.Count);
+        bool cpu = Device.type == DeviceType.CPU;
+        int workers = cpu ? Math.Min(threads, batches.Count) : 1;
         if (workers <= 1)
         {
-            using var single = InferenceThreads.Use(threads);
+            using InferenceThreads? single = cpu ? InferenceThreads.Use(threads) : null;        // the kernels are CPU-only
             using var inference = inference_mode();
             foreach (var batch in batches)
             {
@@ -390,9 +379,6 @@ public sealed partial class SentenceEncoder : IDisposable
 
         return batches;
     }
-
-    /// <summary>The elements of a contiguous CPU float32 tensor, without copying (valid while the tensor lives).</summary>
-    private static ReadOnlySpan<float> Span(Tensor t) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(t.bytes);
 
     private static int CheckSentences(IReadOnlyList<string> sentences)
     {

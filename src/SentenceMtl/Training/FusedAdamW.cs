@@ -1,5 +1,5 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
+using SentenceMtl.Modeling.Kernels;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -100,7 +100,7 @@ internal sealed class FusedAdamW : IDisposable
             return n * n;
         }
 
-        var g = Values(gradient);
+        var g = TensorMemory.Values(gradient);
         double total = 0;
         for (int start = 0; start < g.Length; start += 4096)                                     // float partial sums, double total
         {
@@ -128,9 +128,6 @@ internal sealed class FusedAdamW : IDisposable
     /// <summary>Whether a tensor's values can be read and written in place as one span: contiguous float32 on the CPU.</summary>
     private static bool IsPlainCpu(Tensor t) =>
         t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous();
-
-    /// <summary>The values of a contiguous float32 CPU tensor (valid while it lives).</summary>
-    private static Span<float> Values(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 
     /// <summary>One group: its parameters, hyper-parameters and moment buffers (one flat buffer per moment, viewed per parameter).</summary>
     internal sealed class Group : IDisposable
@@ -182,7 +179,7 @@ internal sealed class FusedAdamW : IDisposable
                 var p = Parameters[i];
                 if (!tensorOperations && IsPlainCpu(p) && IsPlainCpu(grad) && IsPlainCpu(expAvgViews[i]))
                 {
-                    Fused(Values(p), Values(grad), Values(expAvgViews[i]), Values(expAvgSqViews[i]),
+                    Fused(TensorMemory.Values(p), TensorMemory.Values(grad), TensorMemory.Values(expAvgViews[i]), TensorMemory.Values(expAvgSqViews[i]),
                         (float)coefficient, (float)decay, (float)beta1, (float)beta2, (float)stepSize, (float)(1 / correction2), (float)eps);
                     continue;
                 }

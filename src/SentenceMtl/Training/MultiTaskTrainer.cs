@@ -172,11 +172,6 @@ public sealed class MultiTaskTrainer
                 }
 
                 model.SetTrainingMode(false);
-                if (!phase.BackboneFrozen)
-                {
-                    model.Encoder.Backbone.ReleasePrepackedWeights();                              // its weights changed in place
-                }
-
                 IReadOnlyDictionary<string, double>? f1 = null;
                 if (validation is not null)
                 {
@@ -230,7 +225,9 @@ public sealed class MultiTaskTrainer
             model.SetTrainingMode(false);
             if (!frozenThroughout)
             {
-                model.Encoder.Backbone.ReleasePrepackedWeights();                                  // steps or Restore may have changed them
+                // Layers trained in this run are frozen again below: drop their packed copies, which may predate the
+                // steps or Restore. (During the run, validation finds them unfrozen and does not use the copies.)
+                model.Encoder.Backbone.ReleasePrepackedWeights();
             }
 
             foreach (var (parameter, requiresGrad) in userRequiresGrad)

@@ -64,7 +64,7 @@ internal static unsafe class FusedAttention
             return y;
         }
 
-        var job = new Job(TensorPointers.Of(input), additive is null ? null : TensorPointers.Of(additive), TensorPointers.Of(y), (int)t, heads, (int)(h / heads));
+        var job = new Job(TensorMemory.Pointer(input), additive is null ? null : TensorMemory.Pointer(additive), TensorMemory.Pointer(y), (int)t, heads, (int)(h / heads));
         int items = (int)b * heads;
         InferenceThreads.Split(items, b * t * t * h * 2, job.Run);
 

@@ -51,6 +51,11 @@ internal sealed unsafe class PrepackedLinear : IDisposable
         && weight.shape[0] > 0 && weight.shape[0] % PanelWidth == 0 && weight.shape[1] > 0
         && weight.shape[0] <= int.MaxValue && weight.shape[1] <= int.MaxValue;
 
+    /// <summary>Whether <paramref name="x"/> can be multiplied by a packed (N, <paramref name="inFeatures"/>) weight: float32
+    /// on the CPU, last dimension <paramref name="inFeatures"/>.</summary>
+    public static bool Accepts(Tensor x, long inFeatures) =>
+        x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU && x.dim() > 0 && x.shape[^1] == inFeatures;
+
     /// <summary>Copies <paramref name="weight"/> (N, K) and <paramref name="bias"/> (N) into the kernel's layout.</summary>
     /// <exception cref="ArgumentException">The weight cannot be packed (<see cref="CanPack"/>) or the bias does not match it.</exception>
     public static PrepackedLinear Pack(Tensor weight, Tensor? bias)
@@ -82,7 +87,7 @@ internal sealed unsafe class PrepackedLinear : IDisposable
     public Tensor Forward(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
-        if (x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || x.dim() == 0 || x.shape[^1] != InFeatures)
+        if (!Accepts(x, InFeatures))
         {
             throw new ArgumentException(
                 $"Expected a float32 CPU tensor (…, {InFeatures}), got {x.dtype} [{string.Join(", ", x.shape)}] on {x.device_type}.", nameof(x));
@@ -96,7 +101,7 @@ internal sealed unsafe class PrepackedLinear : IDisposable
             return y;
         }
 
-        var job = new Job(TensorPointers.Of(input), TensorPointers.Of(panels), TensorPointers.Of(bias), TensorPointers.Of(y), m, InFeatures, OutFeatures);
+        var job = new Job(TensorMemory.Pointer(input), TensorMemory.Pointer(panels), TensorMemory.Pointer(bias), TensorMemory.Pointer(y), m, InFeatures, OutFeatures);
         int panelCount = OutFeatures / PanelWidth;
         InferenceThreads.Split(panelCount, m * InFeatures * OutFeatures, job.Run);
 

@@ -1,4 +1,3 @@
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SentenceMtl.Modeling.Kernels;
@@ -30,8 +29,7 @@ internal sealed class PrepackedWeights : IDisposable
     /// <returns>(…, N), or null: compute it with libtorch.</returns>
     public Tensor? TryLinear(object key, Tensor x, Tensor weight, Tensor? bias, bool frozen)
     {
-        bool usable = frozen && PrepackedLinear.CanPack(weight) && x.dtype == ScalarType.Float32
-            && x.device_type == DeviceType.CPU && x.dim() > 0 && x.shape[^1] == weight.shape[1];
+        bool usable = frozen && PrepackedLinear.CanPack(weight) && PrepackedLinear.Accepts(x, weight.shape[1]);
         PrepackedLinear packed;
         lock (gate)
         {
