@@ -1,13 +1,10 @@
-using SentenceMtl.Modeling.Kernels;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace SentenceMtl.Modeling.Bert;
 
 /// <summary>
 /// What every layer needs for one forward pass: the additive attention mask, built once and shared by all layers;
-/// when the batch is packed, where its real tokens sit in the padded (B, T) grid; and for inference on the CPU, the
-/// model's prepacked weights for the linear layers.
+/// when the batch is packed, where its real tokens sit in the padded (B, T) grid.
 /// </summary>
 /// <remarks>
 /// Packing removes padding from everything but attention: the dense layers, LayerNorms and activations see only the
@@ -19,11 +16,8 @@ internal sealed class AttentionContext
     /// <param name="tokenIndices">(N) flat indices of real tokens in the B·T grid when packed; null when hidden states are (B, T, H).</param>
     /// <param name="batch">B.</param>
     /// <param name="length">T.</param>
-    /// <param name="prepackedWeights">The model's packed inference weights when this pass may use them (eval mode, no
-    /// gradients, CPU); null to run every linear layer through libtorch.</param>
-    public AttentionContext(Tensor? mask, Tensor? tokenIndices, long batch, long length, PrepackedWeights? prepackedWeights = null)
+    public AttentionContext(Tensor? mask, Tensor? tokenIndices, long batch, long length)
     {
-        PrepackedWeights = prepackedWeights;
         Mask = mask;
         TokenIndices = tokenIndices;
         Batch = batch;
@@ -39,20 +33,6 @@ internal sealed class AttentionContext
     public long Length { get; }
 
     public bool IsPacked => TokenIndices is not null;
-
-    /// <summary>The prepacked inference weights this pass uses, or null.</summary>
-    public PrepackedWeights? PrepackedWeights { get; }
-
-    /// <summary>Whether this is an inference pass on the CPU that uses SentenceMtl's kernels (<see cref="BertModel.UseCpuKernels"/>).</summary>
-    public bool UsesCpuKernels => PrepackedWeights is not null;
-
-    /// <summary><paramref name="layer"/>(<paramref name="x"/>), through its prepacked weight when this pass has them and the layer is frozen.</summary>
-    /// <param name="layer">A linear layer of the model.</param>
-    /// <param name="x">(…, in_features).</param>
-    /// <returns>(…, out_features).</returns>
-    public Tensor Linear(Linear layer, Tensor x) =>
-        PrepackedWeights?.TryLinear(layer, x, layer.weight!, layer.bias, frozen: !layer.weight!.requires_grad && layer.bias?.requires_grad != true)
-        ?? layer.forward(x);
 
     /// <summary>(N, C) packed rows → (B, T, C) with zeros at padding; (B, T, C) is returned as a view.</summary>
     public Tensor Unpack(Tensor x)

@@ -56,9 +56,11 @@ internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
     public double PackingThreshold { get; set; } = 0.9;
 
     /// <summary>
-    /// Whether inference passes on the CPU (eval mode, no gradients) use SentenceMtl's own kernels instead of libtorch's:
-    /// the linear layers of frozen layers through <see cref="PrepackedLinear"/> on weights packed at first use (one more
-    /// copy of the encoder's linear weights), attention through <see cref="FusedAttention"/>. Same values to float rounding.
+    /// Whether inference passes on the CPU (eval mode, no gradients) run frozen layers through SentenceMtl's own kernels
+    /// instead of libtorch: the batch's real tokens packed without padding into <see cref="InferenceBuffers"/> and updated
+    /// in place, linear layers through <see cref="PrepackedLinear"/> on weights packed at first use (one more copy of the
+    /// encoder's linear weights) with the bias, residual and GELU in its epilogue, attention within each sequence through
+    /// <see cref="FusedAttention"/>, layer norms through <see cref="RowLayerNorm"/>. Same values to float rounding.
     /// </summary>
     public bool UseCpuKernels { get; set; } = true;
 
@@ -82,12 +84,22 @@ internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
         var mask = real == B * T ? null                                                         // no padding: attention needs no mask
             : zeros(new[] { B, 1, 1, T }, dtype: float32, device: input_ids.device)
                 .masked_fill(keep.logical_not().view(B, 1, 1, T), float.MinValue);             // (B, 1, 1, T) additive
-        var indices = real < PackingThreshold * B * T ? keep.reshape(-1).nonzero().squeeze(1) : null; // (N)
-        bool kernels = UseCpuKernels && !training && !is_grad_enabled() && input_ids.device_type == DeviceType.CPU;
-        var context = new AttentionContext(mask, indices, B, T, kernels ? prepackedWeights : null);
+        bool kernels = UseCpuKernels && PrepackedLinear.IsSupported && !training && !is_grad_enabled()
+            && input_ids.device_type == DeviceType.CPU && real > 0;
+        double packBelow = kernels ? 1.0 : PackingThreshold;                                    // the kernels never see padding
+        var indices = real < packBelow * B * T ? keep.reshape(-1).nonzero().squeeze(1) : null; // (N)
+        var context = new AttentionContext(mask, indices, B, T);
         var x = context.Pack(embeddings.forward(input_ids, token_type_ids));                   // (B, T, H) or (N, H)
-        var h = encoder.forward(x, context);                                                    // layout of x
+        var h = kernels
+            ? encoder.Infer(new InferenceBuffers(prepackedWeights, x, Lengths(keep), Config), context) // layout of x, in place
+            : encoder.forward(x, context);                                                      // layout of x
         return context.Unpack(h).MoveToOuterDisposeScope();                                     // (B, T, H)
+    }
+
+    private static int[] Lengths(Tensor keep)
+    {
+        using var counts = keep.sum(1);                                                         // (B) int64
+        return [.. counts.data<long>().Select(n => (int)n)];
     }
 
     /// <summary>BERT's pooled output, tanh(W · h[CLS] + b).</summary>

@@ -35,6 +35,17 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, AttentionContext, Te
     /// <summary>Whether the next inference call uses the fused weight in place (no per-call concatenation).</summary>
     internal bool UsesFusedWeights => qkv.IsCurrent;
 
+    /// <summary>Whether <see cref="Infer"/> can run: the fused projection is current, frozen and packable (packed now if so).</summary>
+    internal bool CanInfer(InferenceBuffers buffers) => qkv.Packed(buffers.Weights) is not null;
+
+    /// <summary>Kernel inference: the fused projection of the states, then attention within each sequence.</summary>
+    internal unsafe void Infer(InferenceBuffers buffers)
+    {
+        var projection = qkv.Packed(buffers.Weights) ?? throw new InvalidOperationException("A packed weight was released during an inference pass.");
+        projection.Multiply(buffers.HiddenValues, buffers.Rows, buffers.Qkv, LinearEpilogue.None);              // (N, 3H)
+        FusedAttention.Run(buffers.Qkv, buffers.Attended, buffers.Lengths, nh, buffers.Width / nh);             // (N, H)
+    }
+
     /// <param name="x">(B, T, H) hidden states, or (N, H) when packed.</param>
     /// <param name="context">The shared mask and token layout.</param>
     /// <returns>Context vectors in the same layout as <paramref name="x"/>.</returns>
@@ -43,14 +54,7 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, AttentionContext, Te
         using var scope = NewDisposeScope();
         long B = context.Batch, T = context.Length, H = x.shape[^1], hs = H / nh;
         var (w, b) = qkv.Operands();                                                            // (3H, H), (3H)
-        var projected = context.PrepackedWeights?.TryLinear(qkv, x, w, b, frozen: qkv.IsCurrent && qkv.IsFrozen) // same w, b objects every call
-            ?? nn.functional.linear(x, w, b);
-        var fused = context.Unpack(projected);                                                  // (B, T, 3H)
-        if (context.UsesCpuKernels && FusedAttention.CanRun(fused, nh, context.Mask))
-        {
-            return context.Pack(FusedAttention.Forward(fused, nh, context.Mask)).MoveToOuterDisposeScope(); // layout of x
-        }
-
+        var fused = context.Unpack(nn.functional.linear(x, w, b));                              // (B, T, 3H)
         var heads = fused.view(B, T, 3, nh, hs).permute(2, 0, 3, 1, 4);                        // (3, B, nh, T, hs)
         var y = nn.functional.scaled_dot_product_attention(
             heads[0], heads[1], heads[2], context.Mask, p: training ? attention_dropout : 0.0);  // (B, nh, T, hs)
@@ -124,6 +128,9 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, AttentionContext, Te
 
         /// <summary>Whether no parameter of the layers requires a gradient.</summary>
         public bool IsFrozen => layers.All(l => !l.weight!.requires_grad && !l.bias!.requires_grad);
+
+        /// <summary>The packed copy of the whole projection, or null (and any copy dropped) unless it is current and frozen.</summary>
+        public PrepackedLinear? Packed(PrepackedWeights weights) => weights.TryGet(this, wholeWeight, wholeBias, frozen: IsCurrent && IsFrozen);
 
         /// <summary>
         /// The stacked weight and bias: the shared storage when no gradient is needed (the same two tensor objects every

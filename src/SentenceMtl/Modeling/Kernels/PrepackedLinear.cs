@@ -86,26 +86,55 @@ internal sealed unsafe class PrepackedLinear : IDisposable
     /// <returns>(…, N), a new tensor.</returns>
     public Tensor Forward(Tensor x)
     {
+        CheckInput(x);
+        var y = empty([.. x.shape[..^1], OutFeatures]);
+        Multiply(x, y, LinearEpilogue.None);
+        return y;
+    }
+
+    /// <summary>Writes x·Wᵀ + b into <paramref name="y"/>, finished by <paramref name="epilogue"/>.</summary>
+    /// <param name="x">(…, K) float32 on the CPU.</param>
+    /// <param name="y">(…, N) contiguous float32 on the CPU with as many rows as <paramref name="x"/>, not overlapping it; its
+    /// values are the residual for <see cref="LinearEpilogue.AddToOutput"/>.</param>
+    /// <param name="epilogue">What happens to each output value.</param>
+    public void Multiply(Tensor x, Tensor y, LinearEpilogue epilogue)
+    {
+        CheckInput(x);
+        ArgumentNullException.ThrowIfNull(y);
+        long m = x.numel() / InFeatures;
+        if (!Accepts(y, OutFeatures) || !y.is_contiguous() || y.numel() != m * OutFeatures)
+        {
+            throw new ArgumentException(
+                $"Expected a contiguous float32 CPU output of {m} rows of {OutFeatures}, got {y.dtype} [{string.Join(", ", y.shape)}] on {y.device_type}.", nameof(y));
+        }
+
+        if (m > 0)
+        {
+            using var input = x.contiguous();
+            Multiply(TensorMemory.Pointer(input), m, TensorMemory.Pointer(y), epilogue);
+        }
+    }
+
+    /// <summary>y[0..rows) = epilogue(x[0..rows)·Wᵀ + b) on raw row-major buffers of K and N values per row that do not overlap.</summary>
+    internal void Multiply(float* x, long rows, float* y, LinearEpilogue epilogue)
+    {
+        if (rows == 0)
+        {
+            return;
+        }
+
+        var job = new Job(x, TensorMemory.Pointer(panels), TensorMemory.Pointer(bias), y, rows, InFeatures, OutFeatures, epilogue);
+        InferenceThreads.Split(OutFeatures / PanelWidth, rows * InFeatures * OutFeatures, job.Run);
+    }
+
+    private void CheckInput(Tensor x)
+    {
         ArgumentNullException.ThrowIfNull(x);
         if (!Accepts(x, InFeatures))
         {
             throw new ArgumentException(
                 $"Expected a float32 CPU tensor (…, {InFeatures}), got {x.dtype} [{string.Join(", ", x.shape)}] on {x.device_type}.", nameof(x));
         }
-
-        using var input = x.contiguous();
-        long m = input.numel() / InFeatures;
-        var y = empty([.. x.shape[..^1], OutFeatures]);
-        if (m == 0)
-        {
-            return y;
-        }
-
-        var job = new Job(TensorMemory.Pointer(input), TensorMemory.Pointer(panels), TensorMemory.Pointer(bias), TensorMemory.Pointer(y), m, InFeatures, OutFeatures);
-        int panelCount = OutFeatures / PanelWidth;
-        InferenceThreads.Split(panelCount, m * InFeatures * OutFeatures, job.Run);
-
-        return y;
     }
 
     /// <summary>Frees the packed copy.</summary>
@@ -116,7 +145,7 @@ internal sealed unsafe class PrepackedLinear : IDisposable
     }
 
     /// <summary>One product's operands, as raw pointers into tensors kept alive by the caller.</summary>
-    private readonly struct Job(float* a, float* panels, float* bias, float* c, long rows, int k, int n)
+    private readonly struct Job(float* a, float* panels, float* bias, float* c, long rows, int k, int n, LinearEpilogue epilogue)
     {
         /// <summary>Computes output panels [<paramref name="first"/>, <paramref name="end"/>) for every row.</summary>
         public void Run(int first, int end)
@@ -126,7 +155,7 @@ internal sealed unsafe class PrepackedLinear : IDisposable
                 float* w = panels + ((long)p * k * PanelWidth);
                 for (long r = 0; r < rows; r += TileRows)
                 {
-                    Tile(a + (r * k), k, (int)Math.Min(TileRows, rows - r), w, bias + (p * PanelWidth), c + (r * n) + (p * PanelWidth), n);
+                    Tile(a + (r * k), k, (int)Math.Min(TileRows, rows - r), w, bias + (p * PanelWidth), c + (r * n) + (p * PanelWidth), n, epilogue);
                 }
             }
         }
@@ -137,7 +166,7 @@ internal sealed unsafe class PrepackedLinear : IDisposable
     /// With fewer than 8 rows the missing ones repeat the last row and are not stored.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile(float* a, int k, int rows, float* panel, float* bias, float* c, int ldc)
+    private static void Tile(float* a, int k, int rows, float* panel, float* bias, float* c, int ldc, LinearEpilogue epilogue)
     {
         float* a0 = a, a1 = Row(a, k, rows, 1), a2 = Row(a, k, rows, 2), a3 = Row(a, k, rows, 3);
         float* a4 = Row(a, k, rows, 4), a5 = Row(a, k, rows, 5), a6 = Row(a, k, rows, 6), a7 = Row(a, k, rows, 7);
@@ -176,24 +205,49 @@ internal sealed unsafe class PrepackedLinear : IDisposable
             c71 = Vector512.FusedMultiplyAdd(x, w1, c71);
         }
 
-        Store(c, ldc, rows, 0, c00, c01);
-        Store(c, ldc, rows, 1, c10, c11);
-        Store(c, ldc, rows, 2, c20, c21);
-        Store(c, ldc, rows, 3, c30, c31);
-        Store(c, ldc, rows, 4, c40, c41);
-        Store(c, ldc, rows, 5, c50, c51);
-        Store(c, ldc, rows, 6, c60, c61);
-        Store(c, ldc, rows, 7, c70, c71);
+        Store(c, ldc, rows, 0, c00, c01, epilogue);
+        Store(c, ldc, rows, 1, c10, c11, epilogue);
+        Store(c, ldc, rows, 2, c20, c21, epilogue);
+        Store(c, ldc, rows, 3, c30, c31, epilogue);
+        Store(c, ldc, rows, 4, c40, c41, epilogue);
+        Store(c, ldc, rows, 5, c50, c51, epilogue);
+        Store(c, ldc, rows, 6, c60, c61, epilogue);
+        Store(c, ldc, rows, 7, c70, c71, epilogue);
+        if (epilogue == LinearEpilogue.Gelu)
+        {
+            Gelu(c, ldc, rows);
+        }
+    }
+
+    /// <summary>GELU over a stored block, still in L1; kept out of <see cref="Tile"/> so its registers stay on the accumulators.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Gelu(float* c, int ldc, int rows)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = c + ((long)r * ldc);
+            VectorMath.Gelu(Vector512.Load(row)).Store(row);
+            VectorMath.Gelu(Vector512.Load(row + 16)).Store(row + 16);
+        }
     }
 
     private static float* Row(float* a, int k, int rows, int r) => a + ((long)Math.Min(r, rows - 1) * k);
 
-    private static void Store(float* c, int ldc, int rows, int r, Vector512<float> left, Vector512<float> right)
+    private static void Store(float* c, int ldc, int rows, int r, Vector512<float> left, Vector512<float> right, LinearEpilogue epilogue)
     {
-        if (r < rows)
+        if (r >= rows)
         {
-            left.Store(c + ((long)r * ldc));
-            right.Store(c + ((long)r * ldc) + 16);
+            return;
         }
+
+        float* row = c + ((long)r * ldc);
+        if (epilogue == LinearEpilogue.AddToOutput)
+        {
+            left += Vector512.Load(row);
+            right += Vector512.Load(row + 16);
+        }
+
+        left.Store(row);
+        right.Store(row + 16);
     }
 }

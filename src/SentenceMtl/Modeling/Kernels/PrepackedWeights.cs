@@ -1,3 +1,4 @@
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace SentenceMtl.Modeling.Kernels;
@@ -17,20 +18,23 @@ internal sealed class PrepackedWeights : IDisposable
     private readonly Lock gate = new();
 
     /// <summary>
-    /// y = x·Wᵀ + b through the packed copy registered under <paramref name="key"/>, packing it from
-    /// <paramref name="weight"/> and <paramref name="bias"/> the first time, and again when they are other tensor objects
-    /// than last time; null (and any copy dropped) when the layer is not frozen or the operands do not suit the kernel.
+    /// The packed copy of <paramref name="layer"/>'s weight and bias, packed the first time, and again when the layer holds
+    /// other parameter objects than last time; null (and any copy dropped) when the layer is not frozen or its weight
+    /// does not suit the kernel (<see cref="PrepackedLinear.CanPack"/>).
     /// </summary>
-    /// <param name="key">The layer the weight belongs to.</param>
-    /// <param name="x">(…, K).</param>
+    /// <param name="layer">A linear layer of the model.</param>
+    /// <returns>The copy, or null: compute the layer with libtorch.</returns>
+    public PrepackedLinear? TryGet(Linear layer) =>
+        TryGet(layer, layer.weight!, layer.bias, frozen: !layer.weight!.requires_grad && layer.bias?.requires_grad != true);
+
+    /// <summary>As <see cref="TryGet(Linear)"/> for operands that are not one layer's (a fused projection's, say).</summary>
+    /// <param name="key">What the copy is registered under.</param>
     /// <param name="weight">(N, K).</param>
     /// <param name="bias">(N) or null.</param>
-    /// <param name="frozen">Whether none of the layer's parameters requires a gradient.</param>
-    /// <returns>(…, N), or null: compute it with libtorch.</returns>
-    public Tensor? TryLinear(object key, Tensor x, Tensor weight, Tensor? bias, bool frozen)
+    /// <param name="frozen">Whether none of the parameters behind the operands requires a gradient.</param>
+    public PrepackedLinear? TryGet(object key, Tensor weight, Tensor? bias, bool frozen)
     {
-        bool usable = frozen && PrepackedLinear.CanPack(weight) && PrepackedLinear.Accepts(x, weight.shape[1]);
-        PrepackedLinear packed;
+        bool usable = frozen && PrepackedLinear.CanPack(weight);
         lock (gate)
         {
             if (!usable)
@@ -50,10 +54,8 @@ internal sealed class PrepackedWeights : IDisposable
                 entries[key] = entry;
             }
 
-            packed = entry.Packed;
+            return entry.Packed;
         }
-
-        return packed.Forward(x);
     }
 
     /// <summary>Drops every packed copy (after the weights changed in place).</summary>

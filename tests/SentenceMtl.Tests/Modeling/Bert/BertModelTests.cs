@@ -149,6 +149,30 @@ public class BertModelTests
         Assert.True(unfrozen.allclose(reference, rtol: 0, atol: 0));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void A_pass_that_mixes_kernel_layers_and_libtorch_layers_gives_libtorchs_results(int frozenLayer)
+    {
+        using var model = new BertModel(Tiny);
+        model.eval();
+        foreach (var (name, p) in model.named_parameters())
+        {
+            p.requires_grad = !name.StartsWith($"encoder.layer.{frozenLayer}.", StringComparison.Ordinal);   // one layer frozen
+        }
+
+        using var ids = tensor(new long[] { 2, 5, 7, 8, 9, 3, 2, 6, 3, 0, 0, 0, 2, 3, 0, 0, 0, 0 }, new long[] { 3, 6 });
+        using var mask = tensor(new long[] { 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0 }, new long[] { 3, 6 });
+        using var noGrad = no_grad();
+        model.UseCpuKernels = false;
+        using var reference = model.forward(ids, mask);
+        model.UseCpuKernels = true;
+        using var mixed = model.forward(ids, mask);
+        Assert.True(mixed.allclose(reference, rtol: 0, atol: 1e-5), $"max |diff| {(mixed - reference).abs().max().item<float>()}");
+        Assert.Equal(SentenceMtl.Modeling.Kernels.PrepackedLinear.IsSupported ? 4 : 0, model.PrepackedWeights.Count);  // the frozen layer's four
+        Assert.Equal(0f, mixed[2, 3].abs().sum().item<float>());                                // padding stays zero
+    }
+
     [Fact]
     public void Changed_weights_are_seen_after_releasing_the_prepacked_copies_or_unfreezing()
     {

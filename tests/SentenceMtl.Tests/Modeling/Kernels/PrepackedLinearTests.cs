@@ -136,6 +136,60 @@ public class PrepackedLinearTests
     }
 
     [Fact]
+    public void Epilogues_add_to_the_output_or_apply_exact_gelu()
+    {
+        if (NotSupportedHere())
+        {
+            return;
+        }
+
+        manual_seed(5);
+        using var x = randn(13, 40);
+        using var w = randn(64, 40) * 0.5;
+        using var b = randn(64);
+        using var packed = PrepackedLinear.Pack(w, b);
+        using var linear = nn.functional.linear(x, w, b);
+
+        using var residual = randn(13, 64);
+        using var sum = residual.clone();
+        packed.Multiply(x, sum, LinearEpilogue.AddToOutput);
+        using var expectedSum = linear + residual;
+        Assert.True(sum.allclose(expectedSum, rtol: 1e-5, atol: 1e-4));
+
+        using var gelu = empty(13, 64);
+        packed.Multiply(x, gelu, LinearEpilogue.Gelu);
+        using var expectedGelu = nn.functional.gelu(linear);
+        Assert.True(gelu.allclose(expectedGelu, rtol: 1e-5, atol: 1e-4), $"max |diff| {(gelu - expectedGelu).abs().max().item<float>()}");
+
+        var wrong = Assert.Throws<ArgumentException>(() => packed.Multiply(x, empty(12, 64), LinearEpilogue.None));
+        Assert.Equal("y", wrong.ParamName);
+    }
+
+    [Fact]
+    public void Gelu_matches_torch_from_large_negative_to_large_positive_inputs()
+    {
+        if (NotSupportedHere())
+        {
+            return;
+        }
+
+        using var x = linspace(-12, 12, 4801);                                                // step 0.005, 4,801 values
+        using var expected = nn.functional.gelu(x);
+        var input = x.data<float>().ToArray();
+        var actual = new float[input.Length];
+        for (int i = 0; i + 16 <= input.Length; i += 16)
+        {
+            System.Runtime.Intrinsics.Vector512.CopyTo(VectorMath.Gelu(System.Runtime.Intrinsics.Vector512.Create(input.AsSpan(i, 16))), actual.AsSpan(i, 16));
+        }
+
+        var reference = expected.data<float>().ToArray();
+        for (int i = 0; i + 16 <= input.Length; i++)
+        {
+            Assert.True(Math.Abs(actual[i] - reference[i]) <= 1e-6 + (1e-6 * Math.Abs(reference[i])), $"gelu({input[i]}) = {actual[i]}, torch {reference[i]}");
+        }
+    }
+
+    [Fact]
     public void Inference_threads_scope_restores_the_thread_counts()
     {
         int before = get_num_threads();
