@@ -20,7 +20,7 @@ internal sealed class BertAttention : nn.Module<Tensor, AttentionContext, Tensor
     public override Tensor forward(Tensor x, AttentionContext context)
     {
         using var attended = self.forward(x, context);                                  // (B, T, H)
-        return output.forward(attended, x, context);                                            // (B, T, H)
+        return output.forward(attended, x);                                                     // (B, T, H)
     }
 
     /// <summary>Whether <see cref="Infer"/> can run (every sub-block checked, so each packs or drops its copy).</summary>

@@ -22,6 +22,9 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The element type of the embeddings (and so of the hidden states).</summary>
+    internal ScalarType DType => word_embeddings.weight!.dtype;
+
     /// <param name="input_ids">(B, T) token ids.</param>
     /// <param name="token_type_ids">(B, T) segment ids.</param>
     /// <returns>(B, T, H).</returns>

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace SentenceMtl.Modeling.Bert;
 
 /// <summary>The feed-forward expansion: Linear(H → I) and the configured activation.</summary>
-internal sealed class BertIntermediate : nn.Module<Tensor, AttentionContext, Tensor>
+internal sealed class BertIntermediate : nn.Module<Tensor, Tensor>
 {
     private readonly Linear dense;
     private readonly string activation;
@@ -18,9 +18,8 @@ internal sealed class BertIntermediate : nn.Module<Tensor, AttentionContext, Ten
     }
 
     /// <param name="x">(B, T, H), or (N, H) when packed.</param>
-    /// <param name="context">Says whether this pass may use the prepacked inference weights.</param>
     /// <returns>(B, T, I).</returns>
-    public override Tensor forward(Tensor x, AttentionContext context)
+    public override Tensor forward(Tensor x)
     {
         using var h = dense.forward(x);                                                         // (B, T, I)
         return BertActivation.Apply(activation, h);

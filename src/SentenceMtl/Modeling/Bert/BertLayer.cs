@@ -22,8 +22,8 @@ internal sealed class BertLayer : nn.Module<Tensor, AttentionContext, Tensor>
     public override Tensor forward(Tensor x, AttentionContext context)
     {
         using var a = attention.forward(x, context);                                    // (B, T, H)
-        using var i = intermediate.forward(a, context);                                         // (B, T, I)
-        return output.forward(i, a, context);                                                   // (B, T, H)
+        using var i = intermediate.forward(a);                                                  // (B, T, I)
+        return output.forward(i, a);                                                            // (B, T, H)
     }
 
     /// <summary>

@@ -85,7 +85,7 @@ internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
             : zeros(new[] { B, 1, 1, T }, dtype: float32, device: input_ids.device)
                 .masked_fill(keep.logical_not().view(B, 1, 1, T), float.MinValue);             // (B, 1, 1, T) additive
         bool kernels = UseCpuKernels && PrepackedLinear.IsSupported && !training && !is_grad_enabled()
-            && input_ids.device_type == DeviceType.CPU && real > 0;
+            && input_ids.device_type == DeviceType.CPU && real > 0 && embeddings.DType == ScalarType.Float32;
         double packBelow = kernels ? 1.0 : PackingThreshold;                                    // the kernels never see padding
         var indices = real < packBelow * B * T ? keep.reshape(-1).nonzero().squeeze(1) : null; // (N)
         var context = new AttentionContext(mask, indices, B, T);

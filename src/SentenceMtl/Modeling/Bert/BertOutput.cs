@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace SentenceMtl.Modeling.Bert;
 
 /// <summary>The feed-forward contraction: Linear(I → H), dropout, then residual + LayerNorm.</summary>
-internal sealed class BertOutput : nn.Module<Tensor, Tensor, AttentionContext, Tensor>
+internal sealed class BertOutput : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;
@@ -22,8 +22,7 @@ internal sealed class BertOutput : nn.Module<Tensor, Tensor, AttentionContext, T
 
     /// <param name="hidden_states">(B, T, I).</param>
     /// <param name="input_tensor">(B, T, H) the feed-forward block's input (residual).</param>
-    /// <param name="context">Says whether this pass may use the prepacked inference weights.</param>
-    public override Tensor forward(Tensor hidden_states, Tensor input_tensor, AttentionContext context) =>
+    public override Tensor forward(Tensor hidden_states, Tensor input_tensor) =>
         LayerNorm.forward(dropout.forward(dense.forward(hidden_states)) + input_tensor);       // (B, T, H)
 
     /// <summary>Whether <see cref="Infer"/> can run (the dense layer packed now if so).</summary>

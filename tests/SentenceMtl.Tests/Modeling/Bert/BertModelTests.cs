@@ -174,6 +174,23 @@ public class BertModelTests
     }
 
     [Fact]
+    public void A_float64_model_runs_its_frozen_inference_with_libtorch()
+    {
+        using var model = new BertModel(Tiny);
+        model.to(float64);
+        model.eval();
+        SetFrozen(model, true);
+        using var ids = tensor(new long[] { 2, 5, 7, 3, 2, 6, 0, 0 }, new long[] { 2, 4 });
+        using var mask = tensor(new long[] { 1, 1, 1, 1, 1, 1, 0, 0 }, new long[] { 2, 4 });
+        using var withGradients = model.forward(ids, mask);
+        using var noGrad = no_grad();
+        using var inference = model.forward(ids, mask);
+        Assert.Equal(ScalarType.Float64, inference.dtype);
+        Assert.True(inference.allclose(withGradients, rtol: 0, atol: 1e-12));
+        Assert.Equal(0, model.PrepackedWeights.Count);
+    }
+
+    [Fact]
     public void Changed_weights_are_seen_after_releasing_the_prepacked_copies_or_unfreezing()
     {
         using var model = new BertModel(Tiny);
