@@ -8,11 +8,11 @@ public class PrepackedLinearTests
 {
     static PrepackedLinearTests() => TorchSharpNative.EnsureLoadable();
 
-    /// <summary>Row counts around the 8-row tile, inner sizes from 1 to BERT's, 1 to 3 panels.</summary>
+    /// <summary>Row counts around the 8-row tile and the 12-row tail tile (9, 12, 20 = 8 + 12), inner sizes from 1 to BERT's, 1 to 3 panels.</summary>
     public static TheoryData<int, int, int, bool> Shapes => new()
     {
         { 1, 1, 32, true }, { 7, 5, 32, false }, { 8, 384, 64, true }, { 9, 37, 96, true }, { 12, 384, 32, true },
-        { 33, 64, 64, false }, { 130, 128, 96, true },
+        { 20, 384, 64, true }, { 33, 64, 64, false }, { 130, 128, 96, true },
     };
 
     [Theory]
