@@ -16,8 +16,9 @@ namespace SentenceMtl;
 /// On the CPU it uses up to <c>torch.get_num_threads()</c> cores: several batches run side by side (on the calling
 /// thread and long-lived background threads, libtorch single-threaded on each), and a single batch splits its matrix
 /// products over the cores; <c>torch.set_num_threads(1)</c> keeps everything on the calling thread. With AVX-512,
-/// inference on a frozen encoder runs its linear layers on weights packed once at first use (one more copy of them)
-/// and attention through SentenceMtl's own kernel. Dispose the encoder to free its native memory.
+/// inference on a frozen encoder runs its layers through SentenceMtl's own kernels on the batch's real tokens only:
+/// linear layers on weights packed once at first use (one more copy of them), attention, layer norms and GELU.
+/// Dispose the encoder to free its native memory.
 /// </remarks>
 public sealed partial class SentenceEncoder : IDisposable
 {

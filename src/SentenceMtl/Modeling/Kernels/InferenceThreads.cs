@@ -52,8 +52,9 @@ internal readonly struct InferenceThreads : IDisposable
 
     /// <summary>
     /// Runs <paramref name="body"/>(first, end) over [0, <paramref name="count"/>) cut into one contiguous range per
-    /// kernel thread (<see cref="KernelThreads"/>), the calling thread taking one; all on the calling thread when there is
-    /// one thread or less than 2¹⁸ multiply-adds of <paramref name="work"/> (a hand-off costs microseconds).
+    /// kernel thread (<see cref="KernelThreads"/>), the calling thread taking one and <see cref="KernelTeam"/>'s spinning
+    /// helpers the others (thread-pool threads while another caller has the team); all on the calling thread when there
+    /// is one thread or less than 2¹⁸ multiply-adds of <paramref name="work"/>.
     /// </summary>
     /// <param name="count">Work items.</param>
     /// <param name="work">Multiply-adds in all, to judge whether splitting pays.</param>
@@ -67,8 +68,11 @@ internal readonly struct InferenceThreads : IDisposable
             return;
         }
 
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads },
-            t => body((int)((long)count * t / threads), (int)((long)count * (t + 1) / threads)));
+        void Part(int t) => body((int)((long)count * t / threads), (int)((long)count * (t + 1) / threads));
+        if (!KernelTeam.WithHelpers(threads - 1).TryRun(threads, Part))
+        {
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, Part);    // another caller has the team
+        }
     }
 
     /// <summary>Restores this thread's previous settings.</summary>
