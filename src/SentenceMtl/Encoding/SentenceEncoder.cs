@@ -1,6 +1,7 @@
 using SentenceMtl.Checkpoints;
 using SentenceMtl.Modeling.Bert;
 using SentenceMtl.Modeling.Kernels;
+using SentenceMtl.Native;
 using SentenceMtl.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -360,9 +361,16 @@ public sealed partial class SentenceEncoder : IDisposable
 
         void EmbedBatch(int[] batch, Action<int[], Tensor> sink)
         {
-            using var scope = NewDisposeScope();
-            var (inputIds, mask) = Collate(batch.Select(i => ids[i]).ToArray());
-            sink(batch, Embed(inputIds, mask));
+            using (var scope = NewDisposeScope())
+            {
+                var (inputIds, mask) = Collate(batch.Select(i => ids[i]).ToArray());
+                sink(batch, Embed(inputIds, mask));
+            }
+
+            if (cpu && batch.Length > 1)
+            {
+                NativeHeap.ReturnFreeMemory();                                                  // the batch's freed activations (see NativeHeap)
+            }
         }
     }
 
