@@ -80,7 +80,8 @@ internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         long B = input_ids.shape[0], T = input_ids.shape[1];
         var keep = attention_mask.to_type(ScalarType.Bool);                                     // (B, T)
-        long real = keep.sum().item<long>();
+        int[] lengths = Lengths(keep);                                                          // real tokens per row
+        long real = lengths.Sum(n => (long)n);
         var mask = real == B * T ? null                                                         // no padding: attention needs no mask
             : zeros(new[] { B, 1, 1, T }, dtype: float32, device: input_ids.device)
                 .masked_fill(keep.logical_not().view(B, 1, 1, T), float.MinValue);             // (B, 1, 1, T) additive
@@ -91,14 +92,14 @@ internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
         var context = new AttentionContext(mask, indices, B, T);
         var x = context.Pack(embeddings.forward(input_ids, token_type_ids));                   // (B, T, H) or (N, H)
         var h = kernels
-            ? encoder.Infer(new InferenceBuffers(prepackedWeights, x, Lengths(keep), Config), context) // layout of x, in place
+            ? encoder.Infer(new InferenceBuffers(prepackedWeights, x, lengths, Config), context) // layout of x, in place
             : encoder.forward(x, context);                                                      // layout of x
         return context.Unpack(h).MoveToOuterDisposeScope();                                     // (B, T, H)
     }
 
     private static int[] Lengths(Tensor keep)
     {
-        using var counts = keep.sum(1);                                                         // (B) int64
+        using var counts = keep.sum(1).cpu();                                                   // (B) int64
         return [.. counts.data<long>().Select(n => (int)n)];
     }
 
