@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using SentenceMtl.Modeling.Kernels;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -91,6 +92,7 @@ internal sealed class FusedAdamW : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double SumOfSquares(Tensor gradient)
     {
         if (UseTensorOperations || !IsPlainCpu(gradient))
@@ -210,6 +212,7 @@ internal sealed class FusedAdamW : IDisposable
         /// One pass: g = coefficient·grad; p ← decay·p; m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
         /// p ← p − stepSize · m / (√v / √(1−β2^t) + ε).
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Fused(Span<float> p, ReadOnlySpan<float> grad, Span<float> m, Span<float> v,
             float coefficient, float decay, float beta1, float beta2, float stepSize, float inverseCorrection2, float eps)
         {

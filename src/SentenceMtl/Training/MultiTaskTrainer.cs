@@ -34,10 +34,19 @@ public sealed class MultiTaskTrainer
     /// <summary>The hyper-parameters.</summary>
     public TrainerOptions Options { get; }
 
+    /// <summary>
+    /// Whether heads on cached embeddings train with <see cref="HeadBackpropagation"/> where it applies (default), or
+    /// always with libtorch autograd (tests compare the two).
+    /// </summary>
+    internal bool HandwrittenHeadSteps { get; init; } = true;
+
     /// <summary>Trains the model in place.</summary>
     /// <remarks>
-    /// When the backbone stays frozen, embeddings are computed once and the heads train on the cache with one libtorch
-    /// intra-op thread (the thread count is process-wide in libtorch and is restored when training ends).
+    /// When the backbone stays frozen, embeddings are computed once and the heads train on the cache: on the CPU with
+    /// float32 weights by hand-written forward and backward passes (autograd's gradients without its per-call cost;
+    /// dropout masks from their own seeded generator, not libtorch's), otherwise with one libtorch
+    /// intra-op thread (the thread count is process-wide in libtorch and is restored when training ends). A batch whose
+    /// labels all belong to frozen heads counts towards the epoch's loss but updates nothing.
     /// </remarks>
     /// <param name="train">Training examples (with the model's tasks).</param>
     /// <param name="validation">Optional validation examples for per-epoch macro-F1, best-weights selection and early stopping.</param>
@@ -90,6 +99,7 @@ public sealed class MultiTaskTrainer
         bool stoppedEarly = false;
         Dictionary<string, Tensor>? bestWeights = null;
         Tensor? cache = null, validationCache = null;
+        HeadBackpropagation? handwritten = null;
         var userHeadFrozen = tasks.ToDictionary(t => t.Name, t => model.IsHeadFrozen(t.Name), StringComparer.Ordinal);
         var userRequiresGrad = model.AllParametersByName().Select(p => (p.Parameter, p.Parameter.requires_grad)).ToList();
         int step = 0;
@@ -123,6 +133,7 @@ public sealed class MultiTaskTrainer
                 if (useCache && cache is null)
                 {
                     cache = EncodeForCache(train.Texts);
+                    handwritten = HandwrittenHeadSteps ? HeadBackpropagation.TryCreate(model, cache, labels, o.BatchSize, o.Seed) : null;
                 }
 
                 var order = Enumerable.Range(0, train.Count).ToArray();
@@ -140,26 +151,46 @@ public sealed class MultiTaskTrainer
                         group.LearningRate = baseLr * factor;
                     }
 
-                    var logits = cache is not null
-                        ? model.ForwardHeads(cache.index_select(0, tensor(batch.Select(i => (long)i).ToArray(), device: cache.device)))
-                        : ForwardUncached(batch, tokenIds!, phase.BackboneFrozen);
-                    var (total, perTask) = Loss(logits, batch, labels, logVariances);
-                    if (total is null)
+                    double lossValue;
+                    Dictionary<string, double> perTask;
+                    if (handwritten is not null)
                     {
-                        step++;
-                        continue; // no labels for any task in this batch (possible with partially labelled data)
+                        if (handwritten.Forward(batch, TaskWeight, logVariances) is not { } loss)
+                        {
+                            step++;
+                            continue; // no labels for any task in this batch (possible with partially labelled data)
+                        }
+
+                        (lossValue, perTask) = loss;
+                        ThrowIfNotFinite(lossValue, epoch, step);
+                        if (handwritten.ReachesTrainableParameters)
+                        {
+                            handwritten.Backward(logVariances);                                // writes every trainable .grad
+                            current.Optimizer.Step(o.MaxGradientNorm);                        // clips to the global norm first
+                        }
+                    }
+                    else
+                    {
+                        var logits = cache is not null
+                            ? model.ForwardHeads(cache.index_select(0, tensor(batch.Select(i => (long)i).ToArray(), device: cache.device)))
+                            : ForwardUncached(batch, tokenIds!, phase.BackboneFrozen);
+                        (var total, perTask) = Loss(logits, batch, labels, logVariances);
+                        if (total is null)
+                        {
+                            step++;
+                            continue;
+                        }
+
+                        lossValue = total.item<float>();
+                        ThrowIfNotFinite(lossValue, epoch, step);
+                        if (total.requires_grad)                                                // false when only frozen heads had labels
+                        {
+                            current.Optimizer.ZeroGrad();
+                            total.backward();
+                            current.Optimizer.Step(o.MaxGradientNorm);
+                        }
                     }
 
-                    double lossValue = total.item<float>();
-                    if (!double.IsFinite(lossValue))
-                    {
-                        throw new InvalidOperationException(
-                            $"The loss became {lossValue} at epoch {epoch + 1}, step {step + 1}. Lower the learning rates or check the data.");
-                    }
-
-                    current.Optimizer.ZeroGrad();
-                    total.backward();
-                    current.Optimizer.Step(o.MaxGradientNorm);                                // clips to the global norm first
                     step++;
                     lossSum += lossValue;
                     foreach (var (name, value) in perTask)
@@ -281,6 +312,15 @@ public sealed class MultiTaskTrainer
         }
 
         return (total, perTask);
+    }
+
+    private static void ThrowIfNotFinite(double loss, int epoch, int step)
+    {
+        if (!double.IsFinite(loss))
+        {
+            throw new InvalidOperationException(
+                $"The loss became {loss} at epoch {epoch + 1}, step {step + 1}. Lower the learning rates or check the data.");
+        }
     }
 
     private double TaskWeight(string task) =>

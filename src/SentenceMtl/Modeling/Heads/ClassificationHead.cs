@@ -19,6 +19,8 @@ internal sealed class ClassificationHead : nn.Module<Tensor, Tensor>
     public ClassificationHead(int inputSize, IReadOnlyList<int> hiddenSizes, int labelCount, HeadActivation activation, double dropout)
         : base(nameof(ClassificationHead))
     {
+        Activation = activation;
+        DropoutProbability = dropout;
         var layers = new List<nn.Module<Tensor, Tensor>>();
         int width = inputSize;
         foreach (int hidden in hiddenSizes)
@@ -39,6 +41,16 @@ internal sealed class ClassificationHead : nn.Module<Tensor, Tensor>
         mlp = nn.Sequential(layers);
         RegisterComponents();
     }
+
+    /// <summary>The linear layers in order: the hidden layers, then the output layer.</summary>
+    /// <remarks>Read from the sequence each time: a field holding them would be registered as a second set of keys.</remarks>
+    public IReadOnlyList<Linear> Linears => mlp.children().OfType<Linear>().ToList();
+
+    /// <summary>The activation after each hidden layer.</summary>
+    public HeadActivation Activation { get; }
+
+    /// <summary>The dropout probability after each activation.</summary>
+    public double DropoutProbability { get; }
 
     /// <param name="x">(B, H) sentence embeddings.</param>
     /// <returns>(B, C) logits.</returns>
