@@ -3,6 +3,7 @@ using SentenceMtl.Native;
 
 namespace SentenceMtl.Tests.Native;
 
+[Collection(ProcessMemoryCollection.Name)]
 public class NativeHeapTests
 {
     private static long ResidentBytes() =>
