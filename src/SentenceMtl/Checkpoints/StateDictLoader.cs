@@ -1,3 +1,4 @@
+using SentenceMtl.Modeling.Kernels;
 using SentenceMtl.Serialization;
 using static TorchSharp.torch;
 
@@ -68,7 +69,7 @@ internal static class StateDictLoader
                 var target = module.state_dict();
                 Validate(target, entries.ToDictionary(kv => kv.Key, kv => (kv.Value.Shape, IsFloatingPoint(kv.Value.DType), kv.Value.DType.ToString()), StringComparer.Ordinal), path);
                 direct = entries.Values.All(e => e.DType == TensorDType.F32)
-                    && target.Values.All(t => t.dtype == ScalarType.Float32 && t.device_type == TorchSharp.DeviceType.CPU && t.is_contiguous());
+                    && target.Values.All(TensorMemory.IsReadable);
                 if (direct)
                 {
                     // Entries the rewriting dropped (ignored keys, a key repeated under the prefix) are read and discarded.

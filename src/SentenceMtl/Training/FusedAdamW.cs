@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using SentenceMtl.Modeling.Kernels;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -95,7 +94,7 @@ internal sealed class FusedAdamW : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double SumOfSquares(Tensor gradient)
     {
-        if (UseTensorOperations || !IsPlainCpu(gradient))
+        if (UseTensorOperations || !TensorMemory.IsReadable(gradient))
         {
             using var norm = gradient.norm();
             double n = norm.item<float>();
@@ -126,10 +125,6 @@ internal sealed class FusedAdamW : IDisposable
 
         return total;
     }
-
-    /// <summary>Whether a tensor's values can be read and written in place as one span: contiguous float32 on the CPU.</summary>
-    private static bool IsPlainCpu(Tensor t) =>
-        t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous();
 
     /// <summary>One group: its parameters, hyper-parameters and moment buffers (one flat buffer per moment, viewed per parameter).</summary>
     internal sealed class Group : IDisposable
@@ -179,7 +174,7 @@ internal sealed class FusedAdamW : IDisposable
                 double correction2 = Math.Sqrt(1 - Math.Pow(beta2, step));
                 double decay = 1 - (LearningRate * WeightDecay);
                 var p = Parameters[i];
-                if (!tensorOperations && IsPlainCpu(p) && IsPlainCpu(grad) && IsPlainCpu(expAvgViews[i]))
+                if (!tensorOperations && TensorMemory.IsReadable(p) && TensorMemory.IsReadable(grad) && TensorMemory.IsReadable(expAvgViews[i]))
                 {
                     Fused(TensorMemory.Values(p), TensorMemory.Values(grad), TensorMemory.Values(expAvgViews[i]), TensorMemory.Values(expAvgSqViews[i]),
                         (float)coefficient, (float)decay, (float)beta1, (float)beta2, (float)stepSize, (float)(1 / correction2), (float)eps);

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using SentenceMtl.Modeling.Kernels;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -52,7 +51,7 @@ internal sealed class HeadBackpropagation
     public static HeadBackpropagation? TryCreate(MultiTaskModel model, Tensor cache, IReadOnlyDictionary<string, int[]> labels,
         int batchSize, long seed)
     {
-        if (!Vector512.IsHardwareAccelerated || cache.dim() != 2 || !IsPlainCpu(cache))
+        if (!Vector512.IsHardwareAccelerated || cache.dim() != 2 || !TensorMemory.IsReadable(cache))
         {
             return null;
         }
@@ -62,7 +61,7 @@ internal sealed class HeadBackpropagation
         {
             var head = model.Head(task.Name);
             var linears = head.Linears;
-            if (linears.Any(l => l.bias is null || !IsPlainCpu(l.weight!) || !IsPlainCpu(l.bias)) || linears[0].weight!.shape[1] != cache.shape[1])
+            if (linears.Any(l => l.bias is null || !TensorMemory.IsReadable(l.weight!) || !TensorMemory.IsReadable(l.bias)) || linears[0].weight!.shape[1] != cache.shape[1])
             {
                 return null;
             }
@@ -94,6 +93,7 @@ internal sealed class HeadBackpropagation
         var perTask = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var head in heads)
         {
+            head.Trains = head.Layers.Any(l => l.Weight.requires_grad || l.Bias.requires_grad);
             ForwardLayers(head);
             double? ce = CrossEntropy(head, batch);
             head.HasLoss = ce is not null;
@@ -117,8 +117,7 @@ internal sealed class HeadBackpropagation
             }
         }
 
-        ReachesTrainableParameters = heads.Any(h => h.HasLoss
-            && (h.Layers.Any(l => l.Weight.requires_grad || l.Bias.requires_grad) || (logVariances?[h.Task].requires_grad ?? false)));
+        ReachesTrainableParameters = heads.Any(h => h.HasLoss && (h.Trains || (logVariances?[h.Task].requires_grad ?? false)));
         return perTask.Count == 0 ? null : (total, perTask);
     }
 
@@ -159,7 +158,7 @@ internal sealed class HeadBackpropagation
                 continue;
             }
 
-            if (layers.All(l => !l.Weight.requires_grad && !l.Bias.requires_grad))
+            if (!head.Trains)
             {
                 continue;                                                                       // a frozen head
             }
@@ -371,7 +370,7 @@ internal sealed class HeadBackpropagation
     private static Span<float> GradientOf(Parameter parameter)
     {
         var gradient = parameter.grad;
-        if (gradient is null || !IsPlainCpu(gradient))
+        if (gradient is null || !TensorMemory.IsReadable(gradient))
         {
             using var zeros = zeros_like(parameter);
             parameter.grad = zeros;
@@ -389,9 +388,6 @@ internal sealed class HeadBackpropagation
         }
     }
 
-    private static bool IsPlainCpu(Tensor t) =>
-        t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous();
-
     /// <summary>One head: its layers and the state of the current step.</summary>
     private sealed class Head(string task, int[] labels, Layer[] layers, HeadActivation activation, float dropout)
     {
@@ -405,6 +401,9 @@ internal sealed class HeadBackpropagation
 
         public float Dropout { get; } = dropout;
 
+        /// <summary>Whether any of the head's parameters is trainable (read once per step).</summary>
+        public bool Trains { get; set; }
+
         public bool HasLoss { get; set; }
 
         /// <summary>∂total/∂CE: the task weight, or exp(−s) with uncertainty weighting.</summary>
@@ -414,23 +413,34 @@ internal sealed class HeadBackpropagation
     }
 
     /// <summary>One linear layer with the step's buffers, (B, out) each.</summary>
-    private sealed class Layer(Linear linear, int batchSize)
+    private sealed class Layer
     {
-        public Parameter Weight { get; } = linear.weight!;
+        public Layer(Linear linear, int batchSize)
+        {
+            Weight = linear.weight!;
+            Bias = linear.bias!;
+            Out = (int)Weight.shape[0];
+            In = (int)Weight.shape[1];
+            Output = new float[batchSize * Out];
+            Slope = new float[batchSize * Out];
+            Gradient = new float[batchSize * Out];
+        }
 
-        public Parameter Bias { get; } = linear.bias!;
+        public Parameter Weight { get; }
 
-        public int Out { get; } = (int)linear.weight!.shape[0];
+        public Parameter Bias { get; }
 
-        public int In { get; } = (int)linear.weight!.shape[1];
+        public int Out { get; }
+
+        public int In { get; }
 
         /// <summary>The layer's output: after activation and dropout for hidden layers, the logits for the last.</summary>
-        public float[] Output { get; } = new float[batchSize * (int)linear.weight!.shape[0]];
+        public float[] Output { get; }
 
         /// <summary>∂output/∂pre-activation: activation′ × dropout scale (hidden layers).</summary>
-        public float[] Slope { get; } = new float[batchSize * (int)linear.weight!.shape[0]];
+        public float[] Slope { get; }
 
         /// <summary>∂loss/∂pre-activation.</summary>
-        public float[] Gradient { get; } = new float[batchSize * (int)linear.weight!.shape[0]];
+        public float[] Gradient { get; }
     }
 }
