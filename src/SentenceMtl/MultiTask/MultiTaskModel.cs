@@ -172,8 +172,13 @@ public sealed partial class MultiTaskModel : IDisposable
         }
 
         var backbone = encoder.Backbone;
-        backbone.train(training && !IsBackboneFrozen);
-        if (training && !IsBackboneFrozen)
+        bool trainBackbone = training && !IsBackboneFrozen;
+        if (trainBackbone || backbone.training)                                                 // a frozen backbone stays in eval mode: no walk over its modules
+        {
+            backbone.train(trainBackbone);
+        }
+
+        if (trainBackbone)
         {
             if (backbone.Embeddings.parameters().All(p => !p.requires_grad))
             {

@@ -103,6 +103,8 @@ public sealed class MultiTaskTrainer
         var userHeadFrozen = tasks.ToDictionary(t => t.Name, t => model.IsHeadFrozen(t.Name), StringComparer.Ordinal);
         var userRequiresGrad = model.AllParametersByName().Select(p => (p.Parameter, p.Parameter.requires_grad)).ToList();
         int step = 0;
+        Phase? appliedPhase = null;
+        List<(string Name, Parameter Parameter)> trainable = [];
         // Heads on cached embeddings are tiny matrix products: one intra-op thread is fastest, and with more, libtorch's
         // OpenMP barriers stall whenever another process competes for the cores. (Process-wide; restored afterwards.)
         int threads = torch.get_num_threads();
@@ -120,12 +122,17 @@ public sealed class MultiTaskTrainer
             {
                 var watch = Stopwatch.StartNew();
                 var phase = phases[epoch];
-                ApplyPhase(phase, userHeadFrozen);
-                var trainable = model.NamedTrainableParameters().ToList();
-                if (trainable.Count == 0)
+                if (phase != appliedPhase)                                                      // freezing walks every parameter: only when it changes
                 {
-                    throw new InvalidOperationException(
-                        $"Nothing to train in epoch {epoch + 1}: the backbone and every head are frozen. Unfreeze a head (UnfreezeHead) or the backbone.");
+                    ApplyPhase(phase, userHeadFrozen);
+                    trainable = model.NamedTrainableParameters().ToList();
+                    if (trainable.Count == 0)
+                    {
+                        throw new InvalidOperationException(
+                            $"Nothing to train in epoch {epoch + 1}: the backbone and every head are frozen. Unfreeze a head (UnfreezeHead) or the backbone.");
+                    }
+
+                    appliedPhase = phase;
                 }
 
                 var current = OptimizerFor(phase, trainable, logVariances, optimizers);
