@@ -164,7 +164,11 @@ public sealed partial class MultiTaskModel : IDisposable
     /// Training mode for the heads; the backbone trains only where it is not frozen (frozen layers, and a wholly
     /// frozen backbone, stay in eval mode so their outputs are deterministic).
     /// </summary>
-    internal void SetTrainingMode(bool training)
+    internal void SetTrainingMode(bool training) => SetTrainingMode(training, IsBackboneFrozen);
+
+    /// <summary>As <see cref="SetTrainingMode(bool)"/>, for a caller that knows whether the whole backbone is frozen
+    /// (<see cref="IsBackboneFrozen"/> walks every backbone parameter).</summary>
+    internal void SetTrainingMode(bool training, bool backboneFrozen)
     {
         foreach (var head in heads.Values)
         {
@@ -172,7 +176,7 @@ public sealed partial class MultiTaskModel : IDisposable
         }
 
         var backbone = encoder.Backbone;
-        bool trainBackbone = training && !IsBackboneFrozen;
+        bool trainBackbone = training && !backboneFrozen;
         if (trainBackbone || backbone.training)                                                 // a frozen backbone stays in eval mode: no walk over its modules
         {
             backbone.train(trainBackbone);

@@ -104,6 +104,7 @@ public sealed class MultiTaskTrainer
         var userRequiresGrad = model.AllParametersByName().Select(p => (p.Parameter, p.Parameter.requires_grad)).ToList();
         int step = 0;
         Phase? appliedPhase = null;
+        bool backboneFrozen = false;
         List<(string Name, Parameter Parameter)> trainable = [];
         // Heads on cached embeddings are tiny matrix products: one intra-op thread is fastest, and with more, libtorch's
         // OpenMP barriers stall whenever another process competes for the cores. (Process-wide; restored afterwards.)
@@ -133,10 +134,11 @@ public sealed class MultiTaskTrainer
                     }
 
                     appliedPhase = phase;
+                    backboneFrozen = model.IsBackboneFrozen;
                 }
 
                 var current = OptimizerFor(phase, trainable, logVariances, optimizers);
-                model.SetTrainingMode(true);
+                model.SetTrainingMode(true, backboneFrozen);
                 if (useCache && cache is null)
                 {
                     cache = EncodeForCache(train.Texts);
@@ -209,7 +211,7 @@ public sealed class MultiTaskTrainer
                     progress?.Report(new TrainingProgress(epoch + 1, step, totalSteps, lossValue, perTask));
                 }
 
-                model.SetTrainingMode(false);
+                model.SetTrainingMode(false, backboneFrozen);
                 IReadOnlyDictionary<string, double>? f1 = null;
                 if (validation is not null)
                 {
