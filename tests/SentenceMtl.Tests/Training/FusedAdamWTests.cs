@@ -117,6 +117,39 @@ public sealed class FusedAdamWTests
         }
     }
 
+    /// <summary>Gradients so small that the moments become subnormal (stored as 0 by the fused pass, kept by libtorch's
+    /// AdamW) move the weights exactly as libtorch's AdamW does, to float rounding; 1,000 values cover the 16-float vectors
+    /// and the scalar tail.</summary>
+    [Fact]
+    public void Subnormal_moments_do_not_change_the_update()
+    {
+        manual_seed(11);
+        using var start = randn(1000);
+        using var scales = tensor(new[] { 1e-2f, 1e-20f, 1e-39f, 0f, -3e-21f }).repeat(200);             // normal, tiny, subnormal, zero
+        using var gradient = start.abs().add(0.5f).mul(scales);
+        var reference = new Parameter(start.clone());
+        var candidate = new Parameter(start.clone());
+        using var torchAdamW = optim.AdamW([reference], lr: 0.01, weight_decay: 0.1);
+        using var fused = new FusedAdamW([([candidate], 0.01, 0.1)]);
+        for (int step = 0; step < 8; step++)
+        {
+            torchAdamW.zero_grad();
+            fused.ZeroGrad();
+            using (var loss = reference.mul(gradient).sum()) { loss.backward(); }               // ∂/∂p = gradient
+            using (var loss = candidate.mul(gradient).sum()) { loss.backward(); }
+            torchAdamW.step();
+            fused.Step();
+        }
+
+        using var normal = arange(0, 1000, 5);                                                   // the 1e-2 gradients
+        using var tiny = arange(0, 1000).remainder(5).ne(0).nonzero().squeeze(1);               // tiny, subnormal, zero
+        Assert.True(reference.index_select(0, normal).allclose(candidate.index_select(0, normal), rtol: 1e-5, atol: 1e-6));
+        Assert.True(reference.index_select(0, tiny).eq(candidate.index_select(0, tiny)).all().item<bool>(), "updates below float rounding leave identical weights");
+        Assert.False(candidate.allclose(start, rtol: 0, atol: 1e-3));                           // the normal-gradient weights moved
+        reference.Dispose();
+        candidate.Dispose();
+    }
+
     [Fact]
     public void A_parameter_in_two_groups_is_rejected()
     {
