@@ -18,6 +18,10 @@ namespace SentenceMtl.Modeling.Kernels;
 /// </remarks>
 internal readonly struct InferenceThreads : IDisposable
 {
+    /// <summary>Chunks per thread in a split: threads claim them one at a time, so a thread that starts late or runs slow
+    /// leaves its share to the others.</summary>
+    private const int ChunksPerThread = 4;
+
     [ThreadStatic]
     private static int kernelThreads;
 
@@ -51,10 +55,11 @@ internal readonly struct InferenceThreads : IDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="body"/>(first, end) over [0, <paramref name="count"/>) cut into one contiguous range per
-    /// kernel thread (<see cref="KernelThreads"/>), the calling thread taking one and <see cref="KernelTeam"/>'s spinning
-    /// helpers the others (thread-pool threads while another caller has the team); all on the calling thread when there
-    /// is one thread or less than 2¹⁸ multiply-adds of <paramref name="work"/>.
+    /// Runs <paramref name="body"/>(first, end) over [0, <paramref name="count"/>) cut into up to
+    /// <see cref="ChunksPerThread"/> contiguous ranges per kernel thread (<see cref="KernelThreads"/>), which the calling
+    /// thread and <see cref="KernelTeam"/>'s spinning helpers claim one at a time (thread-pool threads while another
+    /// caller has the team); all on the calling thread when there is one thread or less than 2¹⁸ multiply-adds of
+    /// <paramref name="work"/>.
     /// </summary>
     /// <param name="count">Work items.</param>
     /// <param name="work">Multiply-adds in all, to judge whether splitting pays.</param>
@@ -68,10 +73,11 @@ internal readonly struct InferenceThreads : IDisposable
             return;
         }
 
-        void Part(int t) => body((int)((long)count * t / threads), (int)((long)count * (t + 1) / threads));
-        if (!KernelTeam.WithHelpers(threads - 1).TryRun(threads, Part))
+        int chunks = Math.Min(count, threads * ChunksPerThread);
+        void Chunk(int c) => body((int)((long)count * c / chunks), (int)((long)count * (c + 1) / chunks));
+        if (!KernelTeam.WithHelpers(threads - 1).TryRun(threads, chunks, Chunk))
         {
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, Part);    // another caller has the team
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, Chunk);    // another caller has the team
         }
     }
 

@@ -50,11 +50,18 @@ internal sealed class KernelTeam
     }
 
     /// <summary>
-    /// Runs <paramref name="body"/>(t) for t in [0, <paramref name="threads"/>): t = 0 on the calling thread, the others on
-    /// helpers; returns when all are done, rethrowing the first exception. False, with nothing run, when the team is busy.
+    /// Runs <paramref name="body"/>(c) once for every c in [0, <paramref name="chunks"/>), the calling thread and
+    /// <paramref name="threads"/> − 1 helpers claiming chunks one at a time until none is left; returns when all are done,
+    /// rethrowing the first exception. False, with nothing run, when the team is busy or has fewer helpers.
     /// </summary>
-    public bool TryRun(int threads, Action<int> body)
+    /// <remarks>
+    /// The caller never waits for a helper that has not started: on this 2-vCPU virtual machine a helper's core is
+    /// sometimes taken away for a while, and with fixed halves every product then waited for it (a single sentence makes
+    /// three dozen products). A helper that arrives late finds the chunks taken and goes back to waiting.
+    /// </remarks>
+    public bool TryRun(int threads, int chunks, Action<int> body)
     {
+        ArgumentNullException.ThrowIfNull(body);
         if (threads - 1 > helpers.Length || Interlocked.CompareExchange(ref busy, 1, 0) != 0)
         {
             return false;
@@ -62,27 +69,15 @@ internal sealed class KernelTeam
 
         try
         {
+            var job = new Job(body, chunks);
             for (int t = 1; t < threads; t++)
             {
-                helpers[t - 1].Post(body, t);
+                helpers[t - 1].Post(job);
             }
 
-            Exception? error = null;
-            try
-            {
-                body(0);
-            }
-            catch (Exception e)
-            {
-                error = e;
-            }
-
-            for (int t = 1; t < threads; t++)
-            {
-                error ??= helpers[t - 1].Join();
-            }
-
-            if (error is not null)
+            job.Participate();
+            job.WaitUntilFinished();
+            if (job.Error is { } error)
             {
                 ExceptionDispatchInfo.Capture(error).Throw();
             }
@@ -95,16 +90,52 @@ internal sealed class KernelTeam
         }
     }
 
-    /// <summary>One helper thread and its work slot.</summary>
+    /// <summary>One call's chunks: claimed by counter, counted when finished.</summary>
+    private sealed class Job(Action<int> body, int chunks)
+    {
+        private int next = -1;
+        private int finished;
+        private Exception? error;
+
+        /// <summary>The first exception a chunk threw.</summary>
+        public Exception? Error => Volatile.Read(ref error);
+
+        /// <summary>Runs unclaimed chunks until none is left.</summary>
+        public void Participate()
+        {
+            for (int c; (c = Interlocked.Increment(ref next)) < chunks;)
+            {
+                try
+                {
+                    body(c);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref error, e, null);
+                }
+                finally
+                {
+                    Interlocked.Increment(ref finished);
+                }
+            }
+        }
+
+        /// <summary>Spins until every chunk has finished (all are claimed when the caller gets here).</summary>
+        public void WaitUntilFinished()
+        {
+            var spin = default(SpinWait);
+            while (Volatile.Read(ref finished) < chunks)
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+        }
+    }
+
+    /// <summary>One helper thread and the last job posted to it.</summary>
     private sealed class Helper
     {
-        private const int Idle = 0, Posted = 1, Done = 2;
-
         private readonly SemaphoreSlim wake = new(0);
-        private Action<int>? body;
-        private int index;
-        private Exception? error;
-        private int state;
+        private Job? posted;
         private int sleeping;
 
         public Helper()
@@ -112,58 +143,34 @@ internal sealed class KernelTeam
             new Thread(Loop) { IsBackground = true, Name = "SentenceMtl kernel helper" }.Start();
         }
 
-        /// <summary>Hands over body(index).</summary>
-        public void Post(Action<int> work, int workIndex)
+        /// <summary>Offers <paramref name="job"/> to this helper (replacing any job it has not looked at yet).</summary>
+        public void Post(Job job)
         {
-            body = work;
-            index = workIndex;
-            error = null;
-            Interlocked.Exchange(ref state, Posted);                                            // full fence: the fields above first
+            Interlocked.Exchange(ref posted, job);                                              // full fence: the job is visible first
             if (Interlocked.CompareExchange(ref sleeping, 0, 1) == 1)
             {
                 wake.Release();
             }
         }
 
-        /// <summary>Waits for the posted work; its exception, if any.</summary>
-        public Exception? Join()
-        {
-            var spin = default(SpinWait);
-            while (Volatile.Read(ref state) != Done)
-            {
-                spin.SpinOnce(sleep1Threshold: -1);
-            }
-
-            Volatile.Write(ref state, Idle);
-            return error;
-        }
-
         private void Loop()
         {
+            Job? last = null;
             while (true)
             {
-                WaitForWork();
-                try
-                {
-                    body!(index);
-                }
-                catch (Exception e)
-                {
-                    error = e;
-                }
-
-                body = null;
-                Volatile.Write(ref state, Done);
+                last = WaitForJob(last);
+                last.Participate();
             }
         }
 
-        private void WaitForWork()
+        /// <summary>The next job other than <paramref name="last"/>: spins a while, then sleeps until one is posted.</summary>
+        private Job WaitForJob(Job? last)
         {
             for (int i = 0; i < SpinIterations; i++)
             {
-                if (Volatile.Read(ref state) == Posted)
+                if (Volatile.Read(ref posted) is { } job && job != last)
                 {
-                    return;
+                    return job;
                 }
 
                 Thread.SpinWait(1);
@@ -172,21 +179,17 @@ internal sealed class KernelTeam
             while (true)
             {
                 Interlocked.Exchange(ref sleeping, 1);                                          // full fence before the re-check
-                if (Volatile.Read(ref state) == Posted)
+                if (Volatile.Read(ref posted) is { } job && job != last)
                 {
                     if (Interlocked.CompareExchange(ref sleeping, 0, 1) == 0)
                     {
                         wake.Wait();                                                            // the poster released once: consume it
                     }
 
-                    return;
+                    return job;
                 }
 
                 wake.Wait();
-                if (Volatile.Read(ref state) == Posted)
-                {
-                    return;
-                }
             }
         }
     }

@@ -13,7 +13,8 @@ namespace SentenceMtl.Modeling.Kernels;
 /// At 16 rows a libtorch product costs about as much in fixed per-call work as in arithmetic; here each product is one
 /// pass over the weight. The forward product keeps 4 × 4 dot products in registers (each weight row read once per
 /// 4 input rows); the other two accumulate 64-float strips of four output rows at a time over the inner dimension
-/// (each strip of the combined rows loaded once for the four).
+/// (each strip of the combined rows loaded once for the four). Callers check <see cref="Vector512.IsHardwareAccelerated"/>
+/// (x86 with AVX-512, so SSE3's horizontal add is there too).
 /// </remarks>
 internal static unsafe class SmallMatrixProducts
 {
@@ -283,7 +284,7 @@ internal static unsafe class SmallMatrixProducts
         }
 
         var biases = Vector128.Create(bias[0], bias[1], bias[2], bias[3]);
-        var y0 = RowSums(a00, a01, a02, a03) + biases;                                         // every accumulator reduced before any call
+        var y0 = RowSums(a00, a01, a02, a03) + biases;                                         // all sixteen reduced first: none stays live across the stores
         var y1 = RowSums(a10, a11, a12, a13) + biases;
         var y2 = RowSums(a20, a21, a22, a23) + biases;
         var y3 = RowSums(a30, a31, a32, a33) + biases;
