@@ -86,7 +86,8 @@ internal static unsafe class SmallMatrixProducts
 
     /// <summary>
     /// output[p, :] = Σ_q a(p, q) · rows[q, :] with a(p, q) = coefficients[p·coefficientRowStride + q·coefficientStride]:
-    /// each 64-float strip of an output row is accumulated in four registers over q, then stored once.
+    /// four output rows at a time (<see cref="CombineFourRows"/>), then the last outputRows mod 4 one by one, each 64-float
+    /// strip of a row accumulated in four registers over q and stored once.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CombineRows(float* coefficients, int coefficientRowStride, int coefficientStride, float* rows,
@@ -116,10 +117,7 @@ internal static unsafe class SmallMatrixProducts
                     s3 = Vector512.FusedMultiplyAdd(Vector512.Load(row + (3 * Lanes)), aq, s3);
                 }
 
-                s0.Store(o + c);
-                s1.Store(o + c + Lanes);
-                s2.Store(o + c + (2 * Lanes));
-                s3.Store(o + c + (3 * Lanes));
+                StoreStrip(o + c, s0, s1, s2, s3);
             }
 
             for (; c + Lanes <= k; c += Lanes)
@@ -238,6 +236,8 @@ internal static unsafe class SmallMatrixProducts
         }
     }
 
+    /// <summary>Stores a 64-float strip held in four registers (inlined: a call would pass them through memory).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreStrip(float* o, Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3)
     {
         s0.Store(o);
