@@ -196,7 +196,7 @@ internal static class CompareMode
 
     private static IEnumerable<string> Training()
     {
-        string path = Corpus.SharedPath("data", "news_train.jsonl");
+        string path = Corpus.DataPath("news_train.jsonl");
         var data = MultiTaskDataset.Load(path, [TaskDefinition.Topic, TaskDefinition.Sentiment]);
         Log.WriteLine("Training: frozen backbone");
         var frozen = new List<(double First, double Later)>();

@@ -1,6 +1,6 @@
 namespace SentenceMtl.Benchmarks;
 
-/// <summary>A named list of benchmark texts read from the shared <c>bench/</c> folder.</summary>
+/// <summary>A named list of benchmark texts read from the repository's <c>data/bench/</c> folder.</summary>
 /// <param name="Name">"sentences" or "paragraphs".</param>
 /// <param name="Texts">The first lines of the file.</param>
 internal sealed record Corpus(string Name, string[] Texts)
@@ -14,38 +14,32 @@ internal sealed record Corpus(string Name, string[] Texts)
     /// <summary>The file behind corpus <paramref name="name"/>.</summary>
     public static string PathOf(string name) => name switch
     {
-        "sentences" => SharedPath("bench", "sentences_10k.txt"),
-        "paragraphs" => SharedPath("bench", "paragraphs_2k.txt"),
+        "sentences" => DataPath("bench", "sentences_10k.txt"),
+        "paragraphs" => DataPath("bench", "paragraphs_2k.txt"),
         _ => throw new ArgumentException($"Unknown corpus '{name}' (sentences or paragraphs).", nameof(name)),
     };
 
     /// <summary>
-    /// A path under the shared data folder: <c>$SENTENCEMTL_SHARED</c>, else the first <c>shared/</c> folder found
-    /// walking up from the executable (which also works from BenchmarkDotNet's build folders) or the working directory.
+    /// A path under the repository's <c>data/</c> folder, found by walking up from the executable (which also works from
+    /// BenchmarkDotNet's build folders) or the working directory to the folder holding <c>SentenceMtl.sln</c>.
     /// </summary>
-    public static string SharedPath(params string[] parts) => Path.Combine([SharedDirectory.Value, .. parts]);
+    public static string DataPath(params string[] parts) => Path.Combine([DataDirectory.Value, .. parts]);
 
-    private static readonly Lazy<string> SharedDirectory = new(FindShared);
+    private static readonly Lazy<string> DataDirectory = new(FindData);
 
-    private static string FindShared()
+    private static string FindData()
     {
-        if (Environment.GetEnvironmentVariable("SENTENCEMTL_SHARED") is { Length: > 0 } configured)
-        {
-            return configured;
-        }
-
         foreach (string start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
         {
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
-                string candidate = Path.Combine(dir.FullName, "shared");
-                if (File.Exists(Path.Combine(candidate, "bench", "sentences_10k.txt")))
+                if (File.Exists(Path.Combine(dir.FullName, "SentenceMtl.sln")))
                 {
-                    return candidate;
+                    return Path.Combine(dir.FullName, "data");
                 }
             }
         }
 
-        throw new DirectoryNotFoundException("No shared/bench/sentences_10k.txt above the executable; set SENTENCEMTL_SHARED.");
+        throw new DirectoryNotFoundException("No SentenceMtl.sln above the executable or the working directory: run the benchmarks from the repository.");
     }
 }

@@ -1,6 +1,6 @@
 namespace SentenceMtl.Tests;
 
-/// <summary>Locations of the shared data (<c>../shared</c> beside the repository, or <c>$SENTENCEMTL_SHARED</c>).</summary>
+/// <summary>Locations of the repository's own data (<c>data/</c> at the repository root).</summary>
 internal static class TestPaths
 {
     public static string RepoRoot
@@ -19,12 +19,12 @@ internal static class TestPaths
         }
     }
 
-    public static string Shared =>
-        Environment.GetEnvironmentVariable("SENTENCEMTL_SHARED") is { Length: > 0 } s ? s : Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
+    /// <summary>The repository's <c>data/</c> folder.</summary>
+    public static string Data => Path.Combine(RepoRoot, "data");
 
-    public static string Sentences => Path.Combine(Shared, "bench", "sentences_10k.txt");
+    public static string Sentences => Path.Combine(Data, "bench", "sentences_10k.txt");
 
-    public static string Paragraphs => Path.Combine(Shared, "bench", "paragraphs_2k.txt");
+    public static string Paragraphs => Path.Combine(Data, "bench", "paragraphs_2k.txt");
 
-    public static string NewsTrain => Path.Combine(Shared, "data", "news_train.jsonl");
+    public static string NewsTrain => Path.Combine(Data, "news_train.jsonl");
 }
