@@ -22,14 +22,19 @@ namespace SentenceMtl;
 /// so concurrent processes are safe. SentenceMtl calls <see cref="EnsureLoadable"/> before its first use of
 /// TorchSharp; an application that calls TorchSharp directly first should call it at start-up.
 /// </para>
+/// <para>
+/// This is the fallback. The SentenceMtl package's build step (<c>buildTransitive/SentenceMtl.targets</c>) already
+/// marks the requirement weak in the build and publish folders' copies, so a published application starts in a
+/// read-only folder: finding the copy weak, this class only reads it.
+/// </para>
 /// </remarks>
 public static class TorchSharpNative
 {
     /// <summary>The libstdc++ version that TorchSharp's native library asks for.</summary>
-    public const string RequiredVersion = "GLIBCXX_3.4.32";
+    public const string RequiredVersion = GlibcxxRequirement.Version;
 
     /// <summary>The only symbol that carries <see cref="RequiredVersion"/> in the native library.</summary>
-    public const string MarkerSymbol = "_ZSt21ios_base_library_initv";
+    public const string MarkerSymbol = GlibcxxRequirement.MarkerSymbol;
 
     private const string LibraryFileName = "libLibTorchSharp.so";
     private static readonly Lazy<string> Outcome = new(Apply, LazyThreadSafetyMode.ExecutionAndPublication);
@@ -70,54 +75,20 @@ public static class TorchSharpNative
     }
 
     /// <summary>Patches <paramref name="library"/> in place if it has a strong requirement on the version.</summary>
-    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     internal static string PatchFile(string library)
     {
-        var image = ElfImage.Read(library);
-        var requirement = image.RequiredVersions().SingleOrDefault(r => r.Version == RequiredVersion);
-        if (requirement is null || (requirement.Flags & ElfImage.VerFlagWeak) != 0)
-        {
-            return $"{library} has no strong {RequiredVersion} requirement: nothing to do.";
-        }
-
-        var symbols = image.SymbolsWithVersion(requirement.Index);
-        if (symbols.Count != 1 || symbols[0] != MarkerSymbol)
-        {
-            throw new InvalidOperationException(
-                $"{library} requires {RequiredVersion} for [{string.Join(", ", symbols)}], not only {MarkerSymbol}; " +
-                "marking it weak would not be safe. Install a libstdc++ from GCC 13 or newer.");
-        }
-
-        if (IsInsideNuGetCache(library))
-        {
-            throw new InvalidOperationException(
-                $"{library} needs {RequiredVersion}, which this system's libstdc++ lacks, and it is loaded from the NuGet " +
-                "package cache, which SentenceMtl never modifies. Run the application from its build or publish folder " +
-                "(the default for 'dotnet run', 'dotnet test' and published apps).");
-        }
-
-        image.SetRequirementFlags(requirement, (ushort)(requirement.Flags | ElfImage.VerFlagWeak));
-        string temp = $"{library}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                stream.Write(image.Bytes);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.SetUnixFileMode(temp, File.GetUnixFileMode(library));
-            File.Move(temp, library, overwrite: true);
+            return GlibcxxRequirement.Weaken(library);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            File.Delete(temp);
             throw new InvalidOperationException(
                 $"{library} needs {RequiredVersion}, which this system's libstdc++ lacks, and could not be patched " +
-                $"({ex.Message}). Make the application folder writable once, or install a libstdc++ from GCC 13 or newer.", ex);
+                $"({ex.Message}). Build or publish the application with the SentenceMtl package's build step (on by " +
+                "default: SentenceMtlWeakenGlibcxxRequirement), make the application folder writable once, or install " +
+                "a libstdc++ from GCC 13 or newer.", ex);
         }
-
-        return $"{library}: marked {RequiredVersion} weak (only {MarkerSymbol} uses it).";
     }
 
     private static string? FindLoadedLibStdCxx()
@@ -140,18 +111,5 @@ public static class TorchSharpNative
             .Append(AppContext.BaseDirectory)
             .Append(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native"));
         return directories.Select(d => Path.Combine(d, LibraryFileName)).FirstOrDefault(File.Exists);
-    }
-
-    private static bool IsInsideNuGetCache(string file)
-    {
-        for (var dir = Path.GetDirectoryName(Path.GetFullPath(file)); dir is not null; dir = Path.GetDirectoryName(dir))
-        {
-            if (File.Exists(Path.Combine(dir, ".nupkg.metadata")))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -7,15 +7,20 @@ namespace SentenceMtl.Tests.Packaging;
 internal static class DotnetCli
 {
     /// <summary>The host that runs these tests (<c>$DOTNET_HOST_PATH</c>, set by <c>dotnet test</c>), else <c>dotnet</c>.</summary>
-    private static string Host =>
+    public static string Host =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 
     /// <summary>Runs <c>dotnet args…</c> in <paramref name="workingDirectory"/> and returns its output; throws with the
     /// output when it fails or outlasts <paramref name="timeout"/>.</summary>
     public static string Run(string workingDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment,
-        params string[] args)
+        params string[] args) => RunProgram(Host, workingDirectory, timeout, environment, args);
+
+    /// <summary>Runs <paramref name="program"/> with <paramref name="args"/> the same way: output returned, failure or
+    /// timeout thrown with the output.</summary>
+    public static string RunProgram(string program, string workingDirectory, TimeSpan timeout,
+        IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var start = new ProcessStartInfo(Host)
+        var start = new ProcessStartInfo(program)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -48,7 +53,7 @@ internal static class DotnetCli
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        string command = $"dotnet {string.Join(' ', args)}";
+        string command = $"{(program == Host ? "dotnet" : program)} {string.Join(' ', args)}";
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);

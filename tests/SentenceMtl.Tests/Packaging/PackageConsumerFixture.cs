@@ -15,7 +15,7 @@ namespace SentenceMtl.Tests.Packaging;
 /// Each run packs a version of its own (<c>0.1.0-test.…</c>), so the package cache never serves a stale copy, while
 /// TorchSharp and its native packages come from the normal cache.
 /// </remarks>
-public sealed class PackageConsumerFixture : IDisposable
+public sealed partial class PackageConsumerFixture : IDisposable
 {
     private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(10);
 
@@ -70,11 +70,14 @@ public sealed class PackageConsumerFixture : IDisposable
     public string? NativeHashAfter { get; private set; }
 
     /// <summary>Whether the app's own copy of the native library had its GLIBCXX_3.4.32 requirement marked weak
-    /// right after the built (resp. published) app ran. A later build copies the package's file back over the build
-    /// output's copy; the app then patches it again on its next start.</summary>
+    /// right after the built (resp. published) app ran. The build opts out of the package's build step, so the built
+    /// app's copy is marked by the run-time fallback; the publish keeps the default.</summary>
     public bool BuiltNativeWeak { get; private set; }
 
     public bool PublishedNativeWeak { get; private set; }
+
+    /// <summary>Whether the published copy was already weak right after publishing, before the app ran.</summary>
+    public bool PublishedNativeWeakBeforeRun { get; private set; }
 
     public string Nupkg(string id) => Path.Combine(Feed, $"{id}.{Version}.nupkg");
 
@@ -135,16 +138,22 @@ public sealed class PackageConsumerFixture : IDisposable
             ["HF_HOME"] = Path.Combine(root, "hf"),
         };
 
-        // 3. Build, run, publish, run the published app.
-        DotnetCli.Run(App, StepTimeout, environment, "build", "-c", "Release", "--disable-build-servers");
+        // 3. Build (without the package's native build step, so the run-time fallback is what fixes this copy), run,
+        //    publish (with it), run the published app.
+        DotnetCli.Run(App, StepTimeout, environment, "build", "-c", "Release", "-p:SentenceMtlWeakenGlibcxxRequirement=false",
+            "--disable-build-servers");
         ReadRestoreResult();
         NativeHashBefore = CachedNativeLibrary is null ? null : Sha256(File.ReadAllBytes(CachedNativeLibrary));
         BuiltRun = DotnetCli.Run(App, StepTimeout, environment, Path.Combine(BuildOutput, "Consumer.dll"));
         BuiltNativeWeak = IsWeak(BuildOutput);
         DotnetCli.Run(App, StepTimeout, environment, "publish", "-c", "Release", "-o", PublishOutput, "--disable-build-servers");
+        PublishedNativeWeakBeforeRun = IsWeak(PublishOutput);
         PublishedRun = DotnetCli.Run(App, StepTimeout, environment, Path.Combine(PublishOutput, "Consumer.dll"), "encode-only");
         PublishedNativeWeak = IsWeak(PublishOutput);
         NativeHashAfter = CachedNativeLibrary is null ? null : Sha256(File.ReadAllBytes(CachedNativeLibrary));
+
+        // 4. Publish for linux-x64, make it read-only, run it as an unprivileged user (PackageConsumerFixture.ReadOnlyRun.cs).
+        PublishReadOnlyAndRunUnprivileged(environment);
     }
 
     // The package folder and TorchSharp's version, as NuGet resolved them for the consumer.

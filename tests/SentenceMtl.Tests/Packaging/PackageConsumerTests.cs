@@ -53,6 +53,19 @@ public sealed partial class PackageConsumerTests(PackageConsumerFixture fixture)
     }
 
     [Fact]
+    public void The_SentenceMtl_package_carries_its_native_build_step_and_tool_but_no_dependency_on_the_tool()
+    {
+        using var package = ZipFile.OpenRead(fixture.Nupkg("SentenceMtl"));
+
+        Assert.NotNull(package.GetEntry("buildTransitive/SentenceMtl.targets"));
+        Assert.Equal(
+            ["tools/net10.0/SentenceMtl.NativePatch.dll", "tools/net10.0/SentenceMtl.NativePatch.runtimeconfig.json"],
+            package.Entries.Select(e => e.FullName).Where(n => n.StartsWith("tools/", StringComparison.Ordinal)).Order());
+        Assert.DoesNotContain(Nuspec(package).Descendants().Where(e => e.Name.LocalName == "dependency"),
+            e => e.Attribute("id")?.Value.Contains("NativePatch", StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
     public void A_fresh_app_built_against_the_packages_encodes_offline_and_trains()
     {
         AssertWeightsBeside(fixture.BuildOutput);
@@ -73,31 +86,62 @@ public sealed partial class PackageConsumerTests(PackageConsumerFixture fixture)
         AssertUnitVectorOf384(fixture.PublishedRun);
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_native_library_fix_patches_the_app_folders_and_never_the_NuGet_cache()
     {
-        if (fixture.CachedNativeLibrary is null)
-        {
-            return; // not a Linux x64 TorchSharp: nothing is patched anywhere
-        }
+        Skip.If(fixture.CachedNativeLibrary is null, "TorchSharp has no Linux x64 native library here: nothing is patched.");
 
         Assert.Equal(fixture.NativeHashInNupkg, fixture.NativeHashBefore);
         Assert.Equal(fixture.NativeHashInNupkg, fixture.NativeHashAfter);
-        foreach (var (run, folder, weak) in new[]
+        foreach (string run in new[] { fixture.BuiltRun, fixture.PublishedRun, fixture.ReadOnlyRun })
         {
-            (fixture.BuiltRun, fixture.BuildOutput, fixture.BuiltNativeWeak),
-            (fixture.PublishedRun, fixture.PublishOutput, fixture.PublishedNativeWeak),
-        })
-        {
-            string native = run.Split('\n').Single(l => l.StartsWith("native: ", StringComparison.Ordinal));
-            Assert.DoesNotContain(fixture.PackagesFolder, native);
-            if (native.Contains("marked", StringComparison.Ordinal)) // this system's libstdc++ predates GCC 13
-            {
-                Assert.Contains(Path.Combine(folder, "runtimes", "linux-x64", "native", "libLibTorchSharp.so"), native);
-                Assert.True(weak, native);
-            }
+            Assert.DoesNotContain(fixture.PackagesFolder, NativeLine(run));
         }
     }
+
+    [SkippableFact]
+    public void With_the_build_step_turned_off_the_run_time_fallback_patches_the_built_copy()
+    {
+        Skip.If(fixture.CachedNativeLibrary is null, "TorchSharp has no Linux x64 native library here: nothing is patched.");
+
+        // Built with SentenceMtlWeakenGlibcxxRequirement=false, the copy reached the app strong: the app either found the
+        // system new enough or marked the copy itself.
+        string native = NativeLine(fixture.BuiltRun);
+        Assert.DoesNotContain("has no strong", native, StringComparison.Ordinal);
+        if (native.Contains("marked", StringComparison.Ordinal)) // this system's libstdc++ predates GCC 13
+        {
+            Assert.Contains(Path.Combine(fixture.BuildOutput, "runtimes", "linux-x64", "native", "libLibTorchSharp.so"), native);
+            Assert.True(fixture.BuiltNativeWeak, native);
+        }
+    }
+
+    [SkippableFact]
+    public void The_build_step_marks_the_published_copies_weak_before_the_app_runs()
+    {
+        Skip.If(fixture.CachedNativeLibrary is null, "TorchSharp has no Linux x64 native library here: nothing is patched.");
+
+        Assert.True(fixture.PublishedNativeWeakBeforeRun, "runtimes/linux-x64/native/libLibTorchSharp.so in " + fixture.PublishOutput);
+        Assert.True(fixture.ReadOnlyNativeWeakBeforeRun, "libLibTorchSharp.so in " + fixture.ReadOnlyPublishOutput);
+        Assert.Contains("has no strong", NativeLine(fixture.PublishedRun), StringComparison.Ordinal);
+        Assert.True(fixture.PublishedNativeWeak);
+    }
+
+    [SkippableFact]
+    public void A_read_only_published_app_encodes_as_an_unprivileged_user()
+    {
+        Skip.If(fixture.ReadOnlyRunSkipReason is not null, fixture.ReadOnlyRunSkipReason);
+
+        Assert.Equal(["65534", "65534", "read-only"], fixture.ReadOnlyProbe.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        AssertWeightsBeside(fixture.ReadOnlyPublishOutput);
+        AssertUnitVectorOf384(fixture.ReadOnlyRun);
+        Assert.True(fixture.ReadOnlyNativeWeakBeforeRun);
+        Assert.Equal(fixture.ReadOnlyNativeHashBefore, fixture.ReadOnlyNativeHashAfter);
+        string native = NativeLine(fixture.ReadOnlyRun);
+        Assert.True(native.Contains("has no strong", StringComparison.Ordinal) || native.Contains("provides", StringComparison.Ordinal), native);
+    }
+
+    private static string NativeLine(string run) =>
+        run.Split('\n').Select(l => l.TrimEnd('\r')).Single(l => l.StartsWith("native: ", StringComparison.Ordinal));
 
     private static void AssertWeightsBeside(string folder)
     {
