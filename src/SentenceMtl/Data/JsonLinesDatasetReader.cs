@@ -73,7 +73,7 @@ internal static partial class JsonLinesDatasetReader
 
             if (!root.TryGetProperty(schema.TextField, out var textElement))
             {
-                throw new DatasetFormatException(path, lineNumber, $"missing text field \"{schema.TextField}\"");
+                throw new DatasetFormatException(path, lineNumber, $"missing text field \"{schema.TextField}\"{KeysAndFix(root, schema.TextField, null)}");
             }
 
             if (textElement.ValueKind != JsonValueKind.String)
@@ -86,11 +86,13 @@ internal static partial class JsonLinesDatasetReader
             for (int i = 0; i < schema.Tasks.Count; i++)
             {
                 var task = schema.Tasks[i];
-                if (!root.TryGetProperty(schema.LabelFields[i], out var labelElement) || labelElement.ValueKind == JsonValueKind.Null)
+                bool present = root.TryGetProperty(schema.LabelFields[i], out var labelElement);
+                if (!present || labelElement.ValueKind == JsonValueKind.Null)
                 {
                     if (schema.RequireAllLabels)
                     {
-                        throw new DatasetFormatException(path, lineNumber, $"missing {schema.LabelDescription(i)}");
+                        throw new DatasetFormatException(path, lineNumber,
+                            $"missing {schema.LabelDescription(i)}" + (present ? " (null)" : KeysAndFix(root, schema.LabelFields[i], task.Name)));
                     }
 
                     continue;
@@ -113,6 +115,13 @@ internal static partial class JsonLinesDatasetReader
 
             return new MultiTaskExample(textElement.GetString()!, labels.AsReadOnly());
         }
+    }
+
+    // The object's keys (bounded) and how to make them provide `field` for `task` (null: the text).
+    private static string KeysAndFix(JsonElement root, string field, string? task)
+    {
+        var keys = root.EnumerateObject().Select(p => p.Name);
+        return $" (keys: {DatasetFieldHints.List(keys)}). {DatasetFieldHints.Fix(field, task, [.. keys.Take(1000)], "key")}";
     }
 
     private static string KindName(JsonValueKind kind) => kind switch
