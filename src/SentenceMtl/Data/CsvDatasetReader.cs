@@ -31,6 +31,7 @@ internal static partial class CsvDatasetReader
             FieldCountMismatch = CsvFieldCountHandling.Allow, // checked below, with a message that lists the header
         };
 
+        Utf8FileCheck.ThrowIfInvalid(path);                                                     // CsvHelper would decode bad bytes to U+FFFD
         try
         {
             using var csv = CsvReader.FromFile(path, options);

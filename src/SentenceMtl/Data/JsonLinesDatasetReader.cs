@@ -19,15 +19,28 @@ internal static partial class JsonLinesDatasetReader
     public static MultiTaskExample[] Read(string path, DatasetSchema schema)
     {
         var examples = new List<MultiTaskExample>();
-        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        int lineNumber = 0;
-        while (reader.ReadLine() is { } line)
+        try
         {
-            lineNumber++;
-            if (!string.IsNullOrWhiteSpace(line))
+            // Strict UTF-8, byte order marks not honoured: StreamReader would switch to a replacing decoder on a UTF-8 one.
+            using var reader = new StreamReader(path, Utf8FileCheck.StrictUtf8, detectEncodingFromByteOrderMarks: false);
+            int lineNumber = 0;
+            while (reader.ReadLine() is { } line)
             {
-                examples.Add(ReadLine(path, lineNumber, line, schema));
+                if (lineNumber++ == 0 && line.StartsWith('\uFEFF'))
+                {
+                    line = line[1..];                                                           // the UTF-8 byte order mark
+                }
+
+                if (!string.IsNullOrWhiteSpace(line))
+                {
+                    examples.Add(ReadLine(path, lineNumber, line, schema));
+                }
             }
+        }
+        catch (DecoderFallbackException e)
+        {
+            // The reader decodes ahead of the line it returns, so the bad bytes' line is found in the file itself.
+            throw Utf8FileCheck.Problem(path, e) ?? new DatasetFormatException(path, 0, "the file is not valid UTF-8", e);
         }
 
         if (examples.Count == 0)
