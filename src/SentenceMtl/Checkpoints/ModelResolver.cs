@@ -7,12 +7,19 @@ namespace SentenceMtl.Checkpoints;
 internal static class ModelResolver
 {
     /// <exception cref="ModelFormatException">Nothing matches (the hub too says no, or HF_HUB_OFFLINE is set); the message lists what was looked for and the embedded names.</exception>
-    /// <exception cref="HttpRequestException">The hub could not be reached or the download failed (calling again resumes it).</exception>
+    /// <exception cref="HttpRequestException">The hub could not be reached or the download failed (calling again resumes it); the message also says that no folder is at that path.</exception>
     public static ModelSource Resolve(string modelNameOrPath)
     {
         if (AtomicDirectory.Resolve(modelNameOrPath) is { } folder)
         {
             return HuggingFaceFolder.Read(folder, modelNameOrPath);
+        }
+
+        string noFolder = NoFolder(modelNameOrPath);
+        if (LooksLikePath(modelNameOrPath))
+        {
+            throw new ModelFormatException(modelNameOrPath, $"there is {noFolder}. A model path must name a folder holding " +
+                "config.json, vocab.txt and the weights (a hub id is org/name, an embedded model a bare name such as all-MiniLM-L6-v2).");
         }
 
         var hubModel = HubModelReference.TryParse(modelNameOrPath, out var parsed) ? parsed : null;
@@ -39,6 +46,12 @@ internal static class ModelResolver
             {
                 hubAnswer = ex;
             }
+            catch (HttpRequestException ex)
+            {
+                throw new HttpRequestException(
+                    $"'{modelNameOrPath}': there is {noFolder}; read as a Hugging Face hub id, it is not in the cache at " +
+                    $"{HuggingFaceCache.RepoDirectory(hubModel.RepoId)} and the download failed: {ex.Message}", ex, ex.StatusCode);
+            }
 
             if (downloaded is not null)
             {
@@ -48,10 +61,30 @@ internal static class ModelResolver
 
         var names = EmbeddedModelCatalog.Names;
         throw new ModelFormatException(modelNameOrPath,
-            "no such model. Looked for: a folder at that path" +
+            $"no such model. Looked for: a folder at that path ({noFolder})" +
             (hubModel is not null ? $"; a snapshot in the Hugging Face cache at {HuggingFaceCache.RepoDirectory(hubModel.RepoId)}" : "") +
             "; an embedded model of that name (" +
             (names.Count > 0 ? $"available: {string.Join(", ", names)}" : "none available: reference the SentenceMtl.Models package") + ")" +
             (hubAnswer is not null ? $"; the Hugging Face hub ({hubAnswer.Message})" : "") + ".", hubAnswer);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="value"/> can only be meant as a folder: it starts with <c>.</c>, <c>/</c>, <c>\\</c> or
+    /// <c>~</c>, has a drive or ends with a separator, or contains a separator without being a hub id (<c>org/name</c>,
+    /// <c>org/name@revision</c>). Such a string is never looked up in the hub cache, the embedded models or the hub.
+    /// </summary>
+    internal static bool LooksLikePath(string value) =>
+        value.StartsWith('.') || value.StartsWith('/') || value.StartsWith('\\') || value.StartsWith('~')
+        || (value.Length >= 2 && char.IsAsciiLetter(value[0]) && value[1] == ':')
+        || value.EndsWith('/') || value.EndsWith('\\')
+        || ((value.Contains('/') || value.Contains('\\')) && !HubModelReference.TryParse(value, out _));
+
+    /// <summary>"no folder at {full path} (…the current directory…)": where a relative path was looked for.</summary>
+    private static string NoFolder(string path)
+    {
+        string where = Path.IsPathFullyQualified(path)
+            ? $"no folder at {Path.GetFullPath(path)}"
+            : $"no folder at {Path.GetFullPath(path)} (relative to the current directory {Environment.CurrentDirectory})";
+        return path.StartsWith('~') ? where + "; '~' is not expanded, give the home directory's full path" : where;
     }
 }

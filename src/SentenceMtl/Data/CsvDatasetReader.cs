@@ -31,6 +31,7 @@ internal static partial class CsvDatasetReader
             FieldCountMismatch = CsvFieldCountHandling.Allow, // checked below, with a message that lists the header
         };
 
+        Utf8FileCheck.ThrowIfInvalid(path);                                                     // CsvHelper would decode bad bytes to U+FFFD
         try
         {
             using var csv = CsvReader.FromFile(path, options);
@@ -45,14 +46,14 @@ internal static partial class CsvDatasetReader
             var duplicate = header.GroupBy(name => name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
             if (duplicate is not null)
             {
-                throw new DatasetFormatException(path, headerLine, $"the header repeats column \"{duplicate.Key}\" ({Describe(header)})");
+                throw new DatasetFormatException(path, headerLine, $"the header repeats column \"{DatasetFieldHints.Shorten(duplicate.Key)}\" ({Describe(header)})");
             }
 
-            int textColumn = FindColumn(path, headerLine, header, schema.TextField, "the text");
+            int textColumn = FindColumn(path, headerLine, header, schema.TextField, null, delimiter);
             var labelColumns = new int[schema.Tasks.Count];
             for (int i = 0; i < labelColumns.Length; i++)
             {
-                labelColumns[i] = FindColumn(path, headerLine, header, schema.LabelFields[i], $"the {schema.Tasks[i].Name} labels");
+                labelColumns[i] = FindColumn(path, headerLine, header, schema.LabelFields[i], schema.Tasks[i].Name, delimiter);
             }
 
             var examples = new List<MultiTaskExample>();
@@ -111,8 +112,9 @@ internal static partial class CsvDatasetReader
         return labels.AsReadOnly();
     }
 
-    // The column named `name`; `role` says what it is for, in messages.
-    private static int FindColumn(string path, int headerLine, IReadOnlyList<string> header, string name, string role)
+    // The column named `name`, which holds the labels of `task` (null: the text). A header without it is an error
+    // that lists the header and says which option fixes the mismatch.
+    private static int FindColumn(string path, int headerLine, IReadOnlyList<string> header, string name, string? task, char delimiter)
     {
         for (int i = 0; i < header.Count; i++)
         {
@@ -122,10 +124,34 @@ internal static partial class CsvDatasetReader
             }
         }
 
-        throw new DatasetFormatException(path, headerLine, $"no column \"{name}\" for {role} in the header ({Describe(header)})");
+        string role = task is null ? "the text" : $"the {task} labels";
+        string fix = DelimiterHint(header, delimiter) ?? DatasetFieldHints.Fix(name, task, [.. header.Take(1000)], "column");
+        throw new DatasetFormatException(path, headerLine, $"no column \"{name}\" for {role} in the header ({Describe(header)}). {fix}");
     }
 
-    private static string Describe(IReadOnlyList<string> header) => "header: " + string.Join(", ", header.Select(h => $"\"{h}\""));
+    // A header read as one column that holds another usual separator: the file is likely separated by that one.
+    private static string? DelimiterHint(IReadOnlyList<string> header, char delimiter)
+    {
+        if (header.Count != 1)
+        {
+            return null;
+        }
+
+        foreach (char candidate in (ReadOnlySpan<char>)[';', '\t', '|', ','])
+        {
+            if (candidate != delimiter && header[0].Contains(candidate, StringComparison.Ordinal))
+            {
+                string written = candidate == '\t' ? "'\\t'" : $"'{candidate}'";
+                string tsv = candidate == '\t' ? " (MultiTaskDataset.Load reads a .tsv file with tabs)" : "";
+                return $"The header is a single column that contains {written}: if the file's fields are separated by {written}, " +
+                    $"set DatasetReaderOptions.CsvDelimiter = {written}{tsv}.";
+            }
+        }
+
+        return null;
+    }
+
+    private static string Describe(IReadOnlyList<string> header) => "header: " + DatasetFieldHints.List(header);
 
     // CsvHelper starts its messages with the record and line, which our message already leads with.
     private static string WithoutPosition(string message) => CsvPositionPrefix().Replace(message, "").TrimEnd('.');

@@ -19,15 +19,28 @@ internal static partial class JsonLinesDatasetReader
     public static MultiTaskExample[] Read(string path, DatasetSchema schema)
     {
         var examples = new List<MultiTaskExample>();
-        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        int lineNumber = 0;
-        while (reader.ReadLine() is { } line)
+        try
         {
-            lineNumber++;
-            if (!string.IsNullOrWhiteSpace(line))
+            // Strict UTF-8, byte order marks not honoured: StreamReader would switch to a replacing decoder on a UTF-8 one.
+            using var reader = new StreamReader(path, Utf8FileCheck.StrictUtf8, detectEncodingFromByteOrderMarks: false);
+            int lineNumber = 0;
+            while (reader.ReadLine() is { } line)
             {
-                examples.Add(ReadLine(path, lineNumber, line, schema));
+                if (lineNumber++ == 0 && line.StartsWith('\uFEFF'))
+                {
+                    line = line[1..];                                                           // the UTF-8 byte order mark
+                }
+
+                if (!string.IsNullOrWhiteSpace(line))
+                {
+                    examples.Add(ReadLine(path, lineNumber, line, schema));
+                }
             }
+        }
+        catch (DecoderFallbackException e)
+        {
+            // The reader decodes ahead of the line it returns, so the bad bytes' line is found in the file itself.
+            throw Utf8FileCheck.Problem(path, e) ?? new DatasetFormatException(path, 0, "the file is not valid UTF-8", e);
         }
 
         if (examples.Count == 0)
@@ -73,7 +86,7 @@ internal static partial class JsonLinesDatasetReader
 
             if (!root.TryGetProperty(schema.TextField, out var textElement))
             {
-                throw new DatasetFormatException(path, lineNumber, $"missing text field \"{schema.TextField}\"");
+                throw new DatasetFormatException(path, lineNumber, $"missing text field \"{schema.TextField}\"{KeysAndFix(root, schema.TextField, null)}");
             }
 
             if (textElement.ValueKind != JsonValueKind.String)
@@ -86,11 +99,13 @@ internal static partial class JsonLinesDatasetReader
             for (int i = 0; i < schema.Tasks.Count; i++)
             {
                 var task = schema.Tasks[i];
-                if (!root.TryGetProperty(schema.LabelFields[i], out var labelElement) || labelElement.ValueKind == JsonValueKind.Null)
+                bool present = root.TryGetProperty(schema.LabelFields[i], out var labelElement);
+                if (!present || labelElement.ValueKind == JsonValueKind.Null)
                 {
                     if (schema.RequireAllLabels)
                     {
-                        throw new DatasetFormatException(path, lineNumber, $"missing {schema.LabelDescription(i)}");
+                        throw new DatasetFormatException(path, lineNumber,
+                            $"missing {schema.LabelDescription(i)}" + (present ? " (null)" : KeysAndFix(root, schema.LabelFields[i], task.Name)));
                     }
 
                     continue;
@@ -113,6 +128,13 @@ internal static partial class JsonLinesDatasetReader
 
             return new MultiTaskExample(textElement.GetString()!, labels.AsReadOnly());
         }
+    }
+
+    // The object's keys (bounded) and how to make them provide `field` for `task` (null: the text).
+    private static string KeysAndFix(JsonElement root, string field, string? task)
+    {
+        var keys = root.EnumerateObject().Select(p => p.Name);
+        return $" (keys: {DatasetFieldHints.List(keys)}). {DatasetFieldHints.Fix(field, task, [.. keys.Take(1000)], "key")}";
     }
 
     private static string KindName(JsonValueKind kind) => kind switch

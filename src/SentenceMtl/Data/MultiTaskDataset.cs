@@ -94,8 +94,9 @@ public sealed class MultiTaskDataset : IReadOnlyList<MultiTaskExample>
     /// (duplicate task names, <see cref="DatasetReaderOptions.LabelFields"/> naming an unknown task, two tasks or the
     /// text reading one field).</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="DatasetFormatException">A line is not a JSON object, lacks the text or has a non-string text, has a
-    /// label that is not a string or not a label of its task, or the file has no examples (line 0).</exception>
+    /// <exception cref="DatasetFormatException">The file is not UTF-8 (the line and byte offset of the first bad bytes), a
+    /// line is not a JSON object, lacks the text or has a non-string text, has a label that is not a string or not a label
+    /// of its task, or the file has no examples (line 0).</exception>
     public static MultiTaskDataset FromJsonLines(string path, IReadOnlyList<TaskDefinition> tasks, DatasetReaderOptions? options = null)
     {
         var schema = Prepare(path, tasks, options);
@@ -122,8 +123,9 @@ public sealed class MultiTaskDataset : IReadOnlyList<MultiTaskExample>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty; the tasks or options are inconsistent; the
     /// delimiter is a quote, a line break or not ASCII.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="DatasetFormatException">The header lacks a column or repeats one; a record is malformed, has the
-    /// wrong number of fields, an unknown label; or the file has no examples (line 0).</exception>
+    /// <exception cref="DatasetFormatException">The file is not UTF-8 (the line and byte offset of the first bad bytes); the
+    /// header lacks a column or repeats one; a record is malformed, has the wrong number of fields, an unknown label; or
+    /// the file has no examples (line 0).</exception>
     public static MultiTaskDataset FromCsv(string path, IReadOnlyList<TaskDefinition> tasks, DatasetReaderOptions? options = null)
     {
         char delimiter = (options ?? new DatasetReaderOptions()).CsvDelimiter;

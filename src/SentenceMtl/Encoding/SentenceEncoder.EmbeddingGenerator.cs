@@ -16,6 +16,7 @@ public sealed partial class SentenceEncoder : IEmbeddingGenerator<string, Embedd
     public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values,
         EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(values);
         int dimensions = options?.Dimensions ?? Dimension;
         if (dimensions <= 0 || dimensions > Dimension)
@@ -44,6 +45,7 @@ public sealed partial class SentenceEncoder : IEmbeddingGenerator<string, Embedd
     /// </summary>
     public object? GetService(Type serviceType, object? serviceKey = null)
     {
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(serviceType);
         if (serviceKey is not null)
         {

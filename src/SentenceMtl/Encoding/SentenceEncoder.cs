@@ -43,25 +43,32 @@ public sealed partial class SentenceEncoder : IDisposable
     }
 
     /// <summary>The name or path the model was loaded from.</summary>
-    public string ModelId { get; }
+    public string ModelId { get { ThrowIfDisposed(); return field; } }
 
     /// <summary>Length of every embedding (the backbone's hidden size).</summary>
-    public int Dimension => model.Config.HiddenSize;
+    public int Dimension
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return model.Config.HiddenSize;
+        }
+    }
 
     /// <summary>The pooling in use.</summary>
-    public PoolingStrategy Pooling { get; }
+    public PoolingStrategy Pooling { get { ThrowIfDisposed(); return field; } }
 
     /// <summary>Whether embeddings are L2-normalized.</summary>
-    public bool Normalize { get; }
+    public bool Normalize { get { ThrowIfDisposed(); return field; } }
 
     /// <summary>Longest input in tokens (with <c>[CLS]</c> and <c>[SEP]</c>); longer texts are truncated.</summary>
-    public int MaxSequenceLength { get; }
+    public int MaxSequenceLength { get { ThrowIfDisposed(); return field; } }
 
     /// <summary>Most sentences per forward pass; batches of long texts hold fewer (at most 4,096 padded tokens per pass).</summary>
-    public int BatchSize { get; }
+    public int BatchSize { get { ThrowIfDisposed(); return field; } }
 
     /// <summary>The torch device the model runs on.</summary>
-    public Device Device { get; }
+    public Device Device { get { ThrowIfDisposed(); return field; } }
 
     internal BertModel Backbone => model;
 
@@ -80,12 +87,17 @@ public sealed partial class SentenceEncoder : IDisposable
     /// <param name="options">Overrides of the model's defaults; <c>null</c> keeps them all.</param>
     /// <exception cref="ModelFormatException">The model cannot be found (the message lists where it looked) or its files are damaged.</exception>
     /// <exception cref="HttpRequestException">A download failed; calling again resumes it.</exception>
+    /// <exception cref="ArgumentException">An option is out of range, or <see cref="SentenceEncoderOptions.Device"/> is not
+    /// <c>"cpu"</c>, <c>"cuda"</c> or <c>"cuda:N"</c>.</exception>
+    /// <exception cref="InvalidOperationException">A CUDA device is asked for but TorchSharp's CUDA package is not installed
+    /// (the message names it) or the machine has no such GPU.</exception>
     public static SentenceEncoder FromPretrained(string modelNameOrPath, SentenceEncoderOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(modelNameOrPath);
         options ??= new SentenceEncoderOptions();
         options.Validate();
         TorchSharpNative.EnsureLoadable();
+        var device = TorchDevice.Resolve(options.Device);                                       // before any download: a missing CUDA backend fails fast
 
         var source = ModelResolver.Resolve(modelNameOrPath);
         int maxLength = options.MaxSequenceLength ?? source.MaxSequenceLength;
@@ -110,7 +122,6 @@ public sealed partial class SentenceEncoder : IDisposable
                 $"the vocabulary has {tokenizer.VocabularySize} tokens but the model's vocab_size is {source.Config.VocabSize}.");
         }
 
-        var device = options.Device is { } name ? torch.device(name) : cuda.is_available() ? CUDA : CPU;
         var model = LoadBackbone(source);
         model.eval();
         model.to(device);
@@ -128,6 +139,7 @@ public sealed partial class SentenceEncoder : IDisposable
     /// <returns>A new array of <see cref="Dimension"/> floats.</returns>
     public float[] Encode(string sentence)
     {
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(sentence);
         return Encode([sentence])[0];
     }
@@ -138,6 +150,7 @@ public sealed partial class SentenceEncoder : IDisposable
     /// <returns>One new array of <see cref="Dimension"/> floats per sentence.</returns>
     public float[][] Encode(IReadOnlyList<string> sentences, CancellationToken cancellationToken = default)
     {
+        ThrowIfDisposed();
         var result = new float[CheckSentences(sentences)][];
         EncodeBatches(sentences, (indices, pooled) =>
         {
@@ -158,6 +171,7 @@ public sealed partial class SentenceEncoder : IDisposable
     /// <returns>A new (N, <see cref="Dimension"/>) float32 tensor on <see cref="Device"/>; the caller owns (disposes) it.</returns>
     public Tensor EncodeToTensor(IReadOnlyList<string> sentences, CancellationToken cancellationToken = default)
     {
+        ThrowIfDisposed();
         int n = CheckSentences(sentences);
         var output = zeros(new long[] { n, Dimension }, dtype: float32, device: Device);
         try
@@ -179,6 +193,7 @@ public sealed partial class SentenceEncoder : IDisposable
     /// <summary>The token ids the model sees for <paramref name="text"/>: <c>[CLS] … [SEP]</c>, truncated.</summary>
     public int[] Tokenize(string text)
     {
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(text);
         return tokenizer.Encode(lowerCaseInput ? PythonCasing.ToLower(text) : text, MaxSequenceLength);
     }
@@ -186,6 +201,7 @@ public sealed partial class SentenceEncoder : IDisposable
     /// <summary>Cosine similarity of two sentences' embeddings, in [-1, 1].</summary>
     public float Similarity(string first, string second)
     {
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(first);
         ArgumentNullException.ThrowIfNull(second);
         var vectors = Encode([first, second]);
@@ -224,6 +240,7 @@ public sealed partial class SentenceEncoder : IDisposable
     /// <param name="directory">The folder to create or replace.</param>
     public void Save(string directory)
     {
+        ThrowIfDisposed();
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         AtomicDirectory.Replace(directory, folder => EncoderFolderWriter.Write(this, folder));
     }
@@ -237,6 +254,10 @@ public sealed partial class SentenceEncoder : IDisposable
             model.Dispose();
         }
     }
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> naming this type once <see cref="Dispose"/> has run; every public
+    /// instance member but <see cref="Dispose"/> starts with it, so none answers from freed native memory.</summary>
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
 
     /// <summary>Token ids of each sentence (with the model's lower-casing, truncation and special tokens).</summary>
     internal int[][] TokenizeAll(IReadOnlyList<string> sentences)

@@ -22,12 +22,18 @@ public sealed record SentenceEncoderOptions
     /// <summary>Lower-case input text before tokenization; <c>null</c> = the model's tokenizer setting.</summary>
     public bool? DoLowerCase { get; init; }
 
-    /// <summary>Torch device (<c>"cpu"</c>, <c>"cuda"</c>, <c>"cuda:1"</c>); <c>null</c> = CUDA when TorchSharp reports it, else CPU.</summary>
+    /// <summary>
+    /// Torch device: <c>"cpu"</c>, <c>"cuda"</c> or <c>"cuda:N"</c> (any case); <c>null</c> = CUDA when TorchSharp reports it, else
+    /// CPU. CUDA needs TorchSharp's CUDA package (<c>TorchSharp-cuda-linux</c> or <c>TorchSharp-cuda-windows</c>, the same
+    /// version as <c>TorchSharp-cpu</c>, in its place); without it <c>"cuda"</c> fails with an <see cref="InvalidOperationException"/>
+    /// that says so.
+    /// </summary>
     public string? Device { get; init; }
 
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
+        TorchDevice.Validate(Device);
         if (MaxSequenceLength is { } max)
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(max, 2, nameof(MaxSequenceLength));

@@ -29,6 +29,7 @@ public sealed partial class MultiTaskModel
     /// </summary>
     public void Save(string directory)
     {
+        ThrowIfDisposed();
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         AtomicDirectory.Replace(directory, folder =>
         {

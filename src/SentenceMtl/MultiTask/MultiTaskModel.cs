@@ -14,6 +14,7 @@ public sealed partial class MultiTaskModel : IDisposable
 {
     private readonly SentenceEncoder encoder;
     private readonly Dictionary<string, ClassificationHead> heads;
+    private int disposed;
 
     private MultiTaskModel(SentenceEncoder encoder, MultiTaskModelOptions options, Dictionary<string, ClassificationHead> heads)
     {
@@ -33,10 +34,24 @@ public sealed partial class MultiTaskModel : IDisposable
     }
 
     /// <summary>The shared backbone (with its pooling and normalization).</summary>
-    public SentenceEncoder Encoder => encoder;
+    public SentenceEncoder Encoder
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return encoder;
+        }
+    }
 
     /// <summary>The architecture this model was built with.</summary>
-    public MultiTaskModelOptions Options { get; }
+    public MultiTaskModelOptions Options
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return field;
+        }
+    }
 
     /// <summary>The tasks, in head order.</summary>
     public IReadOnlyList<TaskDefinition> Tasks => Options.Tasks;
@@ -81,13 +96,28 @@ public sealed partial class MultiTaskModel : IDisposable
     // ---------------------------------------------------------------- freezing
 
     /// <summary>Whether every backbone parameter is frozen.</summary>
-    public bool IsBackboneFrozen => encoder.Backbone.parameters().All(p => !p.requires_grad);
+    public bool IsBackboneFrozen
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return encoder.Backbone.parameters().All(p => !p.requires_grad);
+        }
+    }
 
     /// <summary>Freezes the whole backbone: its parameters stop receiving gradients and it runs in eval mode.</summary>
-    public void FreezeBackbone() => SetRequiresGrad(encoder.Backbone.parameters(), false);
+    public void FreezeBackbone()
+    {
+        ThrowIfDisposed();
+        SetRequiresGrad(encoder.Backbone.parameters(), false);
+    }
 
     /// <summary>Makes every backbone parameter trainable again.</summary>
-    public void UnfreezeBackbone() => SetRequiresGrad(encoder.Backbone.parameters(), true);
+    public void UnfreezeBackbone()
+    {
+        ThrowIfDisposed();
+        SetRequiresGrad(encoder.Backbone.parameters(), true);
+    }
 
     /// <summary>
     /// Freezes the embeddings and the lowest <paramref name="count"/> encoder layers and unfreezes the layers above
@@ -95,6 +125,7 @@ public sealed partial class MultiTaskModel : IDisposable
     /// </summary>
     public void FreezeLowerLayers(int count)
     {
+        ThrowIfDisposed();
         var layers = encoder.Backbone.Layers;
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, layers.Count);
@@ -112,17 +143,30 @@ public sealed partial class MultiTaskModel : IDisposable
     }
 
     /// <summary>Freezes the head of <paramref name="task"/>.</summary>
-    public void FreezeHead(string task) => SetRequiresGrad(Head(task).parameters(), false);
+    public void FreezeHead(string task)
+    {
+        ThrowIfDisposed();
+        SetRequiresGrad(Head(task).parameters(), false);
+    }
 
     /// <summary>Unfreezes the head of <paramref name="task"/>.</summary>
-    public void UnfreezeHead(string task) => SetRequiresGrad(Head(task).parameters(), true);
+    public void UnfreezeHead(string task)
+    {
+        ThrowIfDisposed();
+        SetRequiresGrad(Head(task).parameters(), true);
+    }
 
     /// <summary>Whether the head of <paramref name="task"/> is frozen.</summary>
-    public bool IsHeadFrozen(string task) => Head(task).parameters().All(p => !p.requires_grad);
+    public bool IsHeadFrozen(string task)
+    {
+        ThrowIfDisposed();
+        return Head(task).parameters().All(p => !p.requires_grad);
+    }
 
     /// <summary>Freezes the backbone and every head.</summary>
     public void FreezeAll()
     {
+        ThrowIfDisposed();
         FreezeBackbone();
         foreach (var task in Tasks)
         {
@@ -133,6 +177,7 @@ public sealed partial class MultiTaskModel : IDisposable
     /// <summary>Unfreezes the backbone and every head.</summary>
     public void UnfreezeAll()
     {
+        ThrowIfDisposed();
         UnfreezeBackbone();
         foreach (var task in Tasks)
         {
@@ -141,7 +186,14 @@ public sealed partial class MultiTaskModel : IDisposable
     }
 
     /// <summary>Number of trainable (not frozen) parameter elements.</summary>
-    public long TrainableParameterCount => TrainableParameters().Sum(p => p.numel());
+    public long TrainableParameterCount
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return TrainableParameters().Sum(p => p.numel());
+        }
+    }
 
     internal IEnumerable<(string Name, Parameter Parameter)> NamedTrainableParameters() =>
         AllParametersByName().Where(p => p.Parameter.requires_grad);
@@ -223,6 +275,7 @@ public sealed partial class MultiTaskModel : IDisposable
     /// <summary>Predicts every task for one sentence.</summary>
     public SentencePrediction Predict(string sentence)
     {
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(sentence);
         return Predict([sentence])[0];
     }
@@ -232,6 +285,7 @@ public sealed partial class MultiTaskModel : IDisposable
     /// <param name="cancellationToken">Checked between batches.</param>
     public IReadOnlyList<SentencePrediction> Predict(IReadOnlyList<string> sentences, CancellationToken cancellationToken = default)
     {
+        ThrowIfDisposed();
         var probabilities = PredictProbabilities(sentences, cancellationToken);
         var result = new SentencePrediction[sentences.Count];
         for (int i = 0; i < result.Length; i++)
@@ -309,6 +363,7 @@ public sealed partial class MultiTaskModel : IDisposable
     /// <param name="cancellationToken">Checked between batches.</param>
     public IReadOnlyDictionary<string, ClassificationReport> Evaluate(MultiTaskDataset dataset, CancellationToken cancellationToken = default)
     {
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(dataset);
         CheckTasks(dataset);
         return Report(dataset, PredictProbabilities(dataset.Texts, cancellationToken));
@@ -351,6 +406,11 @@ public sealed partial class MultiTaskModel : IDisposable
     /// <summary>Frees the backbone's and the heads' native memory.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
         foreach (var head in heads.Values)
         {
             head.Dispose();
@@ -358,6 +418,10 @@ public sealed partial class MultiTaskModel : IDisposable
 
         encoder.Dispose();
     }
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> naming this type once <see cref="Dispose"/> has run; every public
+    /// instance member but <see cref="Dispose"/> starts with it.</summary>
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
 
     /// <summary>Seeds torch's global generator for a block and restores the previous state afterwards.</summary>
     internal sealed class GeneratorScope : IDisposable

@@ -213,4 +213,79 @@ public sealed class CsvDatasetReaderTests : IDisposable
 
         Assert.Throws<ArgumentException>(() => MultiTaskDataset.FromCsv(path, NewsTasks, new DatasetReaderOptions { CsvDelimiter = delimiter }));
     }
+
+    [Fact]
+    public void A_text_column_that_differs_in_case_names_it_and_the_TextField_that_reads_it()
+    {
+        string path = Write("Text,topic,sentiment", "a,Sports,Neutral");
+
+        var e = Fails(path);
+
+        AssertAt(e, path, 1, "no column \"text\" for the text in the header (header: \"Text\", \"topic\", \"sentiment\")");
+        Assert.Contains("case-sensitive", e.Message, StringComparison.Ordinal);
+        Assert.Contains("set DatasetReaderOptions.TextField = \"Text\"", e.Message, StringComparison.Ordinal);
+        Assert.Equal(["a"], MultiTaskDataset.FromCsv(path, NewsTasks, new DatasetReaderOptions { TextField = "Text" }).Texts);
+    }
+
+    [Fact]
+    public void A_label_column_that_differs_in_case_names_the_LabelFields_entry_that_reads_it()
+    {
+        string path = Write("text,Topic,sentiment", "a,Sports,Neutral");
+
+        var e = Fails(path);
+
+        AssertAt(e, path, 1, "no column \"topic\" for the topic labels");
+        Assert.Contains("case-sensitive", e.Message, StringComparison.Ordinal);
+        Assert.Contains("DatasetReaderOptions.LabelFields = new Dictionary<string, string> { [\"topic\"] = \"Topic\" }", e.Message, StringComparison.Ordinal);
+        var fixedOptions = new DatasetReaderOptions { LabelFields = new Dictionary<string, string> { ["topic"] = "Topic" } };
+        Assert.Equal(["a"], MultiTaskDataset.FromCsv(path, NewsTasks, fixedOptions).Texts);
+    }
+
+    [Fact]
+    public void A_column_with_spaces_around_its_name_says_names_are_not_trimmed()
+    {
+        string path = Write(" text ,topic,sentiment", "a,Sports,Neutral");
+
+        var e = Fails(path);
+
+        Assert.Contains("not trimmed", e.Message, StringComparison.Ordinal);
+        Assert.Contains("DatasetReaderOptions.TextField = \" text \"", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_column_with_no_near_miss_names_the_option_to_set()
+    {
+        string path = Write("sentence,topic,sentiment", "a,Sports,Neutral");
+
+        var e = Fails(path);
+
+        Assert.Contains("Names are case-sensitive", e.Message, StringComparison.Ordinal);
+        Assert.Contains("set DatasetReaderOptions.TextField to its name", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(';', "';'")]
+    [InlineData('\t', "'\\t'")]
+    public void A_header_read_as_one_column_holding_another_separator_suggests_CsvDelimiter(char separator, string written)
+    {
+        string path = Write($"text{separator}topic{separator}sentiment", $"a{separator}Sports{separator}Neutral");
+
+        var e = Fails(path);
+
+        AssertAt(e, path, 1, "no column \"text\"");
+        Assert.Contains($"set DatasetReaderOptions.CsvDelimiter = {written}", e.Message, StringComparison.Ordinal);
+        Assert.Equal(["a"], MultiTaskDataset.FromCsv(path, NewsTasks, new DatasetReaderOptions { CsvDelimiter = separator }).Texts);
+    }
+
+    [Fact]
+    public void A_huge_header_is_listed_in_a_bounded_message()
+    {
+        var names = Enumerable.Range(0, 500).Select(i => $"c{i}" + new string('x', 1000));
+        string path = Write(string.Join(",", names), string.Join(",", Enumerable.Repeat("v", 500)));
+
+        var e = Fails(path);
+
+        Assert.Contains("and 480 more", e.Message, StringComparison.Ordinal);
+        Assert.True(e.Message.Length < path.Length + 2000, $"{e.Message.Length} characters");
+    }
 }

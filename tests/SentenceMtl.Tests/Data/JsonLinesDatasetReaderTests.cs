@@ -230,4 +230,40 @@ public sealed class JsonLinesDatasetReaderTests : IDisposable
             new DatasetReaderOptions { TextField = "" }));
         Assert.Throws<ArgumentException>(() => MultiTaskDataset.FromJsonLines("", NewsTasks));
     }
+
+    [Fact]
+    public void A_missing_text_lists_the_keys_and_names_the_TextField_that_reads_a_near_miss()
+    {
+        string path = Write("""{"Text": "a", "topic": "Sports"}""");
+
+        var e = Fails(path);
+
+        AssertAt(e, path, 1, "missing text field \"text\" (keys: \"Text\", \"topic\")");
+        Assert.Contains("case-sensitive", e.Message, StringComparison.Ordinal);
+        Assert.Contains("set DatasetReaderOptions.TextField = \"Text\"", e.Message, StringComparison.Ordinal);
+        Assert.Equal(["a"], MultiTaskDataset.FromJsonLines(path, NewsTasks, new DatasetReaderOptions { TextField = "Text" }).Texts);
+    }
+
+    [Fact]
+    public void A_required_label_under_another_key_names_the_LabelFields_entry_that_reads_it()
+    {
+        string path = Write("""{"text": "a", "Topic": "Sports", "sentiment": "Neutral"}""");
+
+        var e = Fails(path, new DatasetReaderOptions { RequireAllLabels = true });
+
+        AssertAt(e, path, 1, "missing \"topic\" label (keys: \"text\", \"Topic\", \"sentiment\")");
+        Assert.Contains("DatasetReaderOptions.LabelFields = new Dictionary<string, string> { [\"topic\"] = \"Topic\" }", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_object_with_many_keys_is_listed_in_a_bounded_message()
+    {
+        string line = "{" + string.Join(", ", Enumerable.Range(0, 300).Select(i => $"\"k{i}{new string('y', 1000)}\": 1")) + "}";
+        string path = Write(line);
+
+        var e = Fails(path);
+
+        Assert.Contains("and 280 more", e.Message, StringComparison.Ordinal);
+        Assert.True(e.Message.Length < path.Length + 2000, $"{e.Message.Length} characters");
+    }
 }

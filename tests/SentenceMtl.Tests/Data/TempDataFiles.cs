@@ -15,6 +15,14 @@ internal sealed class TempDataFiles : IDisposable
         return path;
     }
 
+    /// <summary>Writes <paramref name="content"/> byte for byte.</summary>
+    public string WriteBytes(string fileName, byte[] content)
+    {
+        string path = Path.Combine(_folder.FullName, fileName);
+        File.WriteAllBytes(path, content);
+        return path;
+    }
+
     /// <summary>A path in the folder that does not exist.</summary>
     public string Missing(string fileName) => Path.Combine(_folder.FullName, fileName);
 

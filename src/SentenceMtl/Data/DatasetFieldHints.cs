@@ -1,0 +1,71 @@
+namespace SentenceMtl;
+
+/// <summary>
+/// The parts of a "field not found" message: the names the file does have (a bounded list: a hostile header must not
+/// make a huge message) and how to fix the mismatch, naming the <see cref="DatasetReaderOptions"/> property to set and
+/// the near miss by case or by surrounding spaces, since names match exactly.
+/// </summary>
+internal static class DatasetFieldHints
+{
+    /// <summary>Most names a message lists.</summary>
+    public const int MaxNames = 20;
+
+    /// <summary>Longest name a message shows whole; longer ones are cut and end with "…".</summary>
+    public const int MaxNameLength = 40;
+
+    /// <summary><c>"a", "b", …</c>: at most <see cref="MaxNames"/> names, each cut to <see cref="MaxNameLength"/>, and how many more there are.</summary>
+    public static string List(IEnumerable<string> names)
+    {
+        var shown = new List<string>(MaxNames);
+        int count = 0;
+        foreach (string name in names)
+        {
+            if (count++ < MaxNames)
+            {
+                shown.Add($"\"{Shorten(name)}\"");
+            }
+        }
+
+        string list = string.Join(", ", shown);
+        return count > MaxNames ? $"{list} and {count - MaxNames} more" : list;
+    }
+
+    /// <summary>A name cut to <see cref="MaxNameLength"/> characters.</summary>
+    public static string Shorten(string name) => name.Length <= MaxNameLength ? name : name[..MaxNameLength] + "…";
+
+    /// <summary>
+    /// How to make a file whose fields are <paramref name="found"/> provide <paramref name="wanted"/> for
+    /// <paramref name="taskName"/> (null: for the text): rename the field, or point the option at the near miss.
+    /// </summary>
+    /// <param name="wanted">The field the options ask for.</param>
+    /// <param name="taskName">The task whose labels the field holds; null for the text field.</param>
+    /// <param name="found">The names in the file.</param>
+    /// <param name="kind">"column" or "key", for the message.</param>
+    public static string Fix(string wanted, string? taskName, IReadOnlyCollection<string> found, string kind)
+    {
+        string option = taskName is null ? "DatasetReaderOptions.TextField" : "DatasetReaderOptions.LabelFields";
+        string? byCase = found.FirstOrDefault(f => string.Equals(f, wanted, StringComparison.OrdinalIgnoreCase));
+        if (byCase is not null)
+        {
+            return $"Names are case-sensitive: the file has \"{Shorten(byCase)}\", which differs from \"{wanted}\" only in case. " +
+                $"Rename the {kind} to \"{wanted}\", or set {Assignment(taskName, byCase)}.";
+        }
+
+        string? bySpaces = found.FirstOrDefault(f => f.Length <= 1024 && string.Equals(f.Trim(), wanted, StringComparison.OrdinalIgnoreCase));
+        if (bySpaces is not null)
+        {
+            return $"Names are not trimmed and are case-sensitive: the file has \"{Shorten(bySpaces)}\". " +
+                $"Rename the {kind} to \"{wanted}\", or set {Assignment(taskName, bySpaces)}.";
+        }
+
+        string holds = taskName is null ? "the text" : $"the {taskName} labels";
+        return $"Names are case-sensitive. Rename the {kind} that holds {holds} to \"{wanted}\", or set {option} " +
+            (taskName is null ? $"to its name (for example {Assignment(taskName, "sentence")})." : $"to map task \"{taskName}\" to its name (for example {Assignment(taskName, "label")}).");
+    }
+
+    // C# the caller can paste into its DatasetReaderOptions initializer.
+    private static string Assignment(string? taskName, string field) =>
+        taskName is null
+            ? $"DatasetReaderOptions.TextField = \"{Shorten(field)}\""
+            : $"DatasetReaderOptions.LabelFields = new Dictionary<string, string> {{ [\"{taskName}\"] = \"{Shorten(field)}\" }}";
+}

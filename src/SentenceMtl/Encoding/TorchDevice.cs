@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SentenceMtl;
+
+/// <summary>
+/// The device strings <see cref="SentenceEncoderOptions.Device"/> accepts (<c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>, any
+/// case) and their resolution to a torch device. TorchSharp itself would accept more names and fail later, with a
+/// native-loader message that does not say what is missing; these checks say which string or package to use instead.
+/// </summary>
+internal static partial class TorchDevice
+{
+    /// <summary>The accepted strings, for messages.</summary>
+    public const string Accepted =
+        "\"cpu\", \"cuda\" (the first NVIDIA GPU), \"cuda:N\" (GPU number N, from 0), or null (CUDA when available, else the CPU)";
+
+    /// <summary>Checks the spelling of <paramref name="name"/> (null is allowed: it means "choose").</summary>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not one of <see cref="Accepted"/>.</exception>
+    public static void Validate(string? name)
+    {
+        if (name is not null && !Pattern().IsMatch(name))
+        {
+            throw new ArgumentException(
+                $"Device \"{Shorten(name)}\" is not a device SentenceMtl can run on. Set SentenceEncoderOptions.Device to {Accepted}.",
+                nameof(SentenceEncoderOptions.Device));
+        }
+    }
+
+    /// <summary>The torch device <paramref name="name"/> (already <see cref="Validate">validated</see>) names.</summary>
+    /// <exception cref="InvalidOperationException">A CUDA device is asked for but TorchSharp's CUDA backend is not
+    /// installed (the message names the package that brings it), or the GPU number is out of range.</exception>
+    public static Device Resolve(string? name)
+    {
+        if (name is null)
+        {
+            return cuda.is_available() ? CUDA : CPU;
+        }
+
+        var match = Pattern().Match(name);
+        if (!match.Groups["cuda"].Success)
+        {
+            return CPU;
+        }
+
+        if (!cuda.is_available())
+        {
+            throw new InvalidOperationException(
+                $"SentenceEncoderOptions.Device is \"{name}\", but TorchSharp's CUDA backend is not available: SentenceMtl " +
+                $"references TorchSharp-cpu, which runs on the CPU only. To run on an NVIDIA GPU, reference TorchSharp-cuda-linux " +
+                $"(on Linux) or TorchSharp-cuda-windows (on Windows) version {TorchSharpVersion}, the same version as TorchSharp-cpu, " +
+                "in place of TorchSharp-cpu, on a machine with an NVIDIA driver. Otherwise set Device to \"cpu\", or leave it null " +
+                "to use CUDA when available and the CPU else.");
+        }
+
+        int index = match.Groups["index"].Success ? int.Parse(match.Groups["index"].Value, CultureInfo.InvariantCulture) : 0;
+        int count = cuda.device_count();
+        if (index >= count)
+        {
+            throw new InvalidOperationException(
+                $"SentenceEncoderOptions.Device is \"{name}\", but this machine has {count} CUDA device(s): use \"cuda:0\" to \"cuda:{count - 1}\".");
+        }
+
+        return torch.device(DeviceType.CUDA, index);
+    }
+
+    /// <summary>TorchSharp's package version (major.minor.patch), as the CUDA package must match it.</summary>
+    private static string TorchSharpVersion => typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "of TorchSharp-cpu";
+
+    private static string Shorten(string name) => name.Length <= 40 ? name : name[..40] + "…";
+
+    [GeneratedRegex(@"^(?:cpu|(?<cuda>cuda)(?::(?<index>\d{1,3}))?)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex Pattern();
+}
