@@ -232,12 +232,12 @@ internal sealed class HuggingFaceHubClient
         string? pooling = null;
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            using var doc = JsonDocument.Parse(BoundedFile.ReadAllText(path, BoundedFile.MaxJsonBytes));
             foreach (var module in doc.RootElement.EnumerateArray())
             {
                 string type = module.TryGetProperty("type", out var t) ? t.GetString() ?? "" : "";
                 string folder = module.TryGetProperty("path", out var p) ? p.GetString() ?? "" : "";
-                if (folder.Split('/').Any(s => s is "." or ".." || s.Contains('\\', StringComparison.Ordinal)) || folder.StartsWith('/'))
+                if (!ModulePath.IsInside(folder))
                 {
                     throw new ModelFormatException(path, $"module path '{folder}' is not a folder inside the repository.");
                 }

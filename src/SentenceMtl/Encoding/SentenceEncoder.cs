@@ -405,8 +405,13 @@ public sealed partial class SentenceEncoder : IDisposable
 
     private static BertModel LoadBackbone(ModelSource source)
     {
-        BertModel Create(IEnumerable<string> keys) =>
-            new(source.Config, addPoolingLayer: keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal)));
+        // The weights' keys and shapes are compared with config.json before the model is built: a config claiming a
+        // far larger model than its weights fails here instead of allocating that model.
+        BertModel Create(IReadOnlyDictionary<string, long[]> shapes)
+        {
+            WeightShapeCheck.RequireBert(source.Config, shapes, source.ConfigName, source.WeightsName);
+            return new(source.Config, addPoolingLayer: shapes.Keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal)));
+        }
 
         if (source.SafetensorsFile() is { } file)
         {
@@ -418,7 +423,7 @@ public sealed partial class SentenceEncoder : IDisposable
         try
         {
             var weights = StateDictLoader.Normalize(raw, "bert.");
-            loaded = Create(weights.Keys);
+            loaded = Create(weights.ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal));
             StateDictLoader.Load(loaded, weights, source.WeightsName);
             var result = loaded;
             loaded = null;
