@@ -8,7 +8,8 @@ internal static class ModelResolver
 {
     /// <exception cref="ModelFormatException">Nothing matches (the hub too says no, or HF_HUB_OFFLINE is set); the message lists what was looked for and the embedded names.</exception>
     /// <exception cref="HttpRequestException">The hub could not be reached or the download failed (calling again resumes it).</exception>
-    public static ModelSource Resolve(string modelNameOrPath)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> stopped a download.</exception>
+    public static ModelSource Resolve(string modelNameOrPath, CancellationToken cancellationToken = default)
     {
         if (AtomicDirectory.Resolve(modelNameOrPath) is { } folder)
         {
@@ -33,7 +34,7 @@ internal static class ModelResolver
             string? downloaded = null;
             try
             {
-                downloaded = new HuggingFaceHubClient().DownloadModel(modelNameOrPath);
+                downloaded = new HuggingFaceHubClient().DownloadModel(modelNameOrPath, cancellationToken);
             }
             catch (ModelFormatException ex)
             {

@@ -79,15 +79,40 @@ public sealed partial class SentenceEncoder : IDisposable
     /// <param name="modelNameOrPath">A folder path, a hub id or an embedded model name.</param>
     /// <param name="options">Overrides of the model's defaults; <c>null</c> keeps them all.</param>
     /// <exception cref="ModelFormatException">The model cannot be found (the message lists where it looked) or its files are damaged.</exception>
-    /// <exception cref="HttpRequestException">A download failed; calling again resumes it.</exception>
+    /// <exception cref="HttpRequestException">A download failed, or did not finish within an hour; calling again resumes it.</exception>
+    /// <exception cref="IOException">A download could not be written to the Hugging Face cache (disk full); the partial file was removed.</exception>
     public static SentenceEncoder FromPretrained(string modelNameOrPath, SentenceEncoderOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(modelNameOrPath);
+        return Load(modelNameOrPath, options, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// <see cref="FromPretrained"/> on a thread-pool thread, cancellable: cancelling stops a download promptly (the file
+    /// being downloaded is removed from the cache) or the load before the model is built.
+    /// </summary>
+    /// <param name="modelNameOrPath">A folder path, a hub id or an embedded model name.</param>
+    /// <param name="options">Overrides of the model's defaults; <c>null</c> keeps them all.</param>
+    /// <param name="cancellationToken">Stops the download or the load.</param>
+    /// <exception cref="ModelFormatException">The model cannot be found (the message lists where it looked) or its files are damaged.</exception>
+    /// <exception cref="HttpRequestException">A download failed, or did not finish within an hour; calling again resumes it.</exception>
+    /// <exception cref="IOException">A download could not be written to the Hugging Face cache (disk full); the partial file was removed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static Task<SentenceEncoder> FromPretrainedAsync(string modelNameOrPath, SentenceEncoderOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelNameOrPath);
+        return Task.Run(() => Load(modelNameOrPath, options, cancellationToken), cancellationToken);
+    }
+
+    private static SentenceEncoder Load(string modelNameOrPath, SentenceEncoderOptions? options, CancellationToken cancellationToken)
+    {
         options ??= new SentenceEncoderOptions();
         options.Validate();
         TorchSharpNative.EnsureLoadable();
 
-        var source = ModelResolver.Resolve(modelNameOrPath);
+        var source = ModelResolver.Resolve(modelNameOrPath, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
         int maxLength = options.MaxSequenceLength ?? source.MaxSequenceLength;
         if (maxLength > source.Config.MaxPositionEmbeddings)
         {
