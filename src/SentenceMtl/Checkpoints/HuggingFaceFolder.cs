@@ -79,9 +79,11 @@ internal static class HuggingFaceFolder
         Hashtable table;
         try
         {
-            table = PyTorchUnpickler.UnpickleStateDict(path);
+            using var stream = File.OpenRead(path);
+            PyTorchArchive.Check(stream, path);                                                 // no zip bomb reaches the unpickler
+            table = PyTorchUnpickler.UnpickleStateDict(stream, leaveOpen: true);
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (Exception ex) when (ex is not (OutOfMemoryException or ModelFormatException))
         {
             throw new ModelFormatException(path, $"not a readable PyTorch state dict ({ex.Message}).", ex);
         }

@@ -190,6 +190,87 @@ public sealed class HostileFileTests : IDisposable
         Assert.Equal(32, encoder.Dimension);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_zip_bomb_pytorch_model_bin_is_refused_without_inflating_it(bool lyingHeader)
+    {
+        // A pickle holding one 200 MB bytes object of zeros: deflated to a few hundred KB.
+        const int Inflated = 200_000_000;
+        string bin = Path.Combine(Model, "pytorch_model.bin");
+        File.Delete(Path.Combine(Model, "model.safetensors"));
+        using (var zip = new System.IO.Compression.ZipArchive(File.Create(bin), System.IO.Compression.ZipArchiveMode.Create))
+        {
+            using (var pickle = zip.CreateEntry("archive/data.pkl", System.IO.Compression.CompressionLevel.Fastest).Open())
+            {
+                pickle.Write([0x80, 0x02, (byte)'B', .. BitConverter.GetBytes(Inflated)]);
+                var zeros = new byte[1 << 20];
+                for (int written = 0; written < Inflated; written += zeros.Length)
+                {
+                    pickle.Write(zeros, 0, Math.Min(zeros.Length, Inflated - written));
+                }
+
+                pickle.WriteByte((byte)'.');
+            }
+
+            using var storage = zip.CreateEntry("archive/data/0", System.IO.Compression.CompressionLevel.NoCompression).Open();
+            storage.Write(new byte[16]);
+        }
+
+        if (lyingHeader)
+        {
+            SetDeclaredSize(bin, "archive/data.pkl", 1000);                                     // the zip claims 1,000 bytes
+        }
+
+        Assert.True(new FileInfo(bin).Length < 2 << 20);
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        var ex = LoadFails(Model, TimeSpan.FromSeconds(10));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+
+        Assert.Equal(bin, ex.FilePath);
+        Assert.Contains("entry archive/data.pkl", ex.Message, StringComparison.Ordinal);
+        Assert.True(allocated < 64L << 20, $"{allocated} bytes allocated");
+    }
+
+    [Fact]
+    public void A_storage_entry_that_inflates_far_beyond_its_bytes_is_refused()
+    {
+        UsePytorchBin();
+        string bin = Path.Combine(Model, "pytorch_model.bin");
+        string storage;
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(bin))
+        {
+            storage = zip.Entries.First(e => e.FullName.Contains("/data/", StringComparison.Ordinal)).FullName;
+        }
+
+        SetDeclaredSize(bin, storage, 1_000_000_000);
+
+        var ex = LoadFails(Model, TimeSpan.FromSeconds(10));
+        Assert.Equal(bin, ex.FilePath);
+        Assert.Contains($"entry {storage} claims to inflate", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Rewrites the uncompressed size the zip declares for <paramref name="entry"/> (central directory and local header).</summary>
+    private static void SetDeclaredSize(string zip, string entry, uint size)
+    {
+        byte[] bytes = File.ReadAllBytes(zip);
+        byte[] name = System.Text.Encoding.UTF8.GetBytes(entry);
+        for (int at = 0; at + 46 <= bytes.Length; at++)
+        {
+            if (BitConverter.ToUInt32(bytes, at) == 0x02014b50 && BitConverter.ToUInt16(bytes, at + 28) == name.Length
+                && bytes.AsSpan(at + 46, name.Length).SequenceEqual(name))
+            {
+                BitConverter.GetBytes(size).CopyTo(bytes, at + 24);
+                int local = (int)BitConverter.ToUInt32(bytes, at + 42);
+                BitConverter.GetBytes(size).CopyTo(bytes, local + 22);
+                File.WriteAllBytes(zip, bytes);
+                return;
+            }
+        }
+
+        throw new InvalidOperationException($"{entry} not found in {zip}");
+    }
+
     private void UsePytorchBin()
     {
         using (var encoder = SentenceEncoder.FromPretrained(Model))
