@@ -30,6 +30,19 @@ internal sealed record HubDownloadOptions
     /// <summary>How long a download may stall without receiving a byte: <c>$HF_HUB_DOWNLOAD_TIMEOUT</c> seconds, default 10.</summary>
     public TimeSpan ReadTimeout { get; init; } = Seconds("HF_HUB_DOWNLOAD_TIMEOUT", 10);
 
+    /// <summary>
+    /// The most bytes one file may have (default 4 GiB, far above a BERT model's weights): a larger announced size is
+    /// refused before the download starts, and a body without an announced size is cut off (and removed) once it passes
+    /// this. A file of announced size is never read past that size, whatever this says.
+    /// </summary>
+    public long MaxFileBytes { get; init; } = 4L << 30;
+
+    /// <summary>
+    /// How long one file's download may take in total, however steadily the bytes arrive (default 1 hour); when it
+    /// runs out the part received is kept and calling again resumes it.
+    /// </summary>
+    public TimeSpan DownloadTimeout { get; init; } = TimeSpan.FromHours(1);
+
     private static Uri DefaultEndpoint()
     {
         string value = Environment.GetEnvironmentVariable("HF_ENDPOINT") is { Length: > 0 } e ? e.Trim() : "https://huggingface.co";

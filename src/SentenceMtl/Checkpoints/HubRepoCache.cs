@@ -40,7 +40,7 @@ internal sealed class HubRepoCache
     public string? ReadRef(string revision)
     {
         string path = Path.Combine(Root, "refs", Local(revision));
-        string? commit = File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+        string? commit = File.Exists(path) ? BoundedFile.ReadAllText(path, 4096).Trim() : null;
         return commit is not null && HubModelReference.IsCommitHash(commit) ? commit : null;
     }
 

@@ -33,19 +33,16 @@ internal static class HuggingFaceCache
     public static string RepoDirectory(string repoId) =>
         Path.Combine(HubCacheDirectory, "models--" + repoId.Replace("/", "--", StringComparison.Ordinal));
 
-    /// <summary>The snapshot folder for <paramref name="repoId"/> at <paramref name="revision"/>, or null if not cached.</summary>
+    /// <summary>
+    /// The snapshot folder for <paramref name="repoId"/> at <paramref name="revision"/>, or null if not cached. A commit
+    /// hash names its snapshot directly; a branch or tag goes through <c>refs/{revision}</c>, which must hold a commit
+    /// hash (as <see cref="HubRepoCache.ReadRef"/> requires), so a damaged or hostile ref cannot point outside <c>snapshots/</c>.
+    /// </summary>
     public static string? FindSnapshot(string repoId, string revision = "main")
     {
-        string repo = RepoDirectory(repoId);
-        string snapshots = Path.Combine(repo, "snapshots");
-        if (!Directory.Exists(snapshots))
-        {
-            return null;
-        }
-
-        string refFile = Path.Combine(repo, "refs", revision);
-        string commit = File.Exists(refFile) ? File.ReadAllText(refFile).Trim() : revision;
-        string snapshot = Path.Combine(snapshots, commit);
-        return Directory.Exists(snapshot) ? snapshot : null;
+        var cache = new HubRepoCache(HubCacheDirectory, repoId);
+        string? commit = HubModelReference.IsCommitHash(revision) ? revision : cache.ReadRef(revision);
+        string? snapshot = commit is null ? null : cache.Snapshot(commit);
+        return snapshot is not null && Directory.Exists(snapshot) ? snapshot : null;
     }
 }

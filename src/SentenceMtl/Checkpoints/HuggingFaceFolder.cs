@@ -22,7 +22,7 @@ internal static class HuggingFaceFolder
     public static ModelSource Read(string folder, string id)
     {
         var modules = ReadModules(folder);
-        string transformerDir = Path.Combine(folder, modules.TransformerPath);
+        string transformerDir = modules.TransformerPath;
         string configPath = Path.Combine(transformerDir, "config.json");
         var config = BertConfig.FromFile(configPath);
         RequireBert(configPath);
@@ -49,7 +49,8 @@ internal static class HuggingFaceFolder
         {
             Id = id,
             Config = config,
-            OpenVocabulary = () => File.OpenRead(vocabPath),
+            ConfigName = configPath,
+            OpenVocabulary = () => BoundedFile.OpenRead(vocabPath, BoundedFile.MaxVocabularyBytes),
             VocabularyName = vocabPath,
             LoadWeights = () => LoadWeights(weightsPath),
             SafetensorsFile = () => weightsPath.EndsWith(".safetensors", StringComparison.Ordinal) ? weightsPath : null,
@@ -61,7 +62,7 @@ internal static class HuggingFaceFolder
                 TokenizeChineseChars = Bool(tokenizer, "tokenize_chinese_chars", tokenizerPath) ?? true,
             },
             LowerCaseInput = Bool(sbert, "do_lower_case", sbertPath) ?? false,
-            Pooling = modules.PoolingPath is null ? PoolingStrategy.Mean : ReadPooling(Path.Combine(folder, modules.PoolingPath, "config.json")),
+            Pooling = modules.PoolingPath is null ? PoolingStrategy.Mean : ReadPooling(Path.Combine(modules.PoolingPath, "config.json")),
             Normalize = modules.Normalize,
             MaxSequenceLength = Math.Min(maxLength, config.MaxPositionEmbeddings),
         };
@@ -78,9 +79,11 @@ internal static class HuggingFaceFolder
         Hashtable table;
         try
         {
-            table = PyTorchUnpickler.UnpickleStateDict(path);
+            using var stream = File.OpenRead(path);
+            PyTorchArchive.Check(stream, path);                                                 // no zip bomb reaches the unpickler
+            table = PyTorchUnpickler.UnpickleStateDict(stream, leaveOpen: true);
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (Exception ex) when (ex is not (OutOfMemoryException or ModelFormatException))
         {
             throw new ModelFormatException(path, $"not a readable PyTorch state dict ({ex.Message}).", ex);
         }
@@ -99,6 +102,7 @@ internal static class HuggingFaceFolder
         return result;
     }
 
+    /// <summary>The modules' folders, as full paths inside the model folder.</summary>
     private sealed record Modules(string TransformerPath, string? PoolingPath, bool Normalize);
 
     private static Modules ReadModules(string folder)
@@ -106,27 +110,27 @@ internal static class HuggingFaceFolder
         string path = Path.Combine(folder, "modules.json");
         if (!File.Exists(path))
         {
-            string? pooling = Directory.Exists(Path.Combine(folder, "1_Pooling")) ? "1_Pooling" : null;
-            return new Modules("", pooling, false);
+            string? pooling = Directory.Exists(Path.Combine(folder, "1_Pooling")) ? Path.Combine(folder, "1_Pooling") : null;
+            return new Modules(folder, pooling, false);
         }
 
-        string transformer = "";
+        string transformer = folder;
         string? poolingPath = null;
         bool normalize = false;
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            using var doc = JsonDocument.Parse(BoundedFile.ReadAllText(path, BoundedFile.MaxJsonBytes));
             foreach (var module in doc.RootElement.EnumerateArray())
             {
                 string type = module.GetProperty("type").GetString() ?? "";
-                string modulePath = module.TryGetProperty("path", out var p) ? p.GetString() ?? "" : "";
+                string modulePath = ModulePath.Resolve(folder, module.TryGetProperty("path", out var p) ? p.GetString() ?? "" : "", path);
                 switch (type.Split('.')[^1])
                 {
                     case "Transformer": transformer = modulePath; break;
                     case "Pooling": poolingPath = modulePath; break;
                     case "Normalize": normalize = true; break;
                     default:
-                        throw new ModelFormatException(path, $"module type '{type}' is not supported (Transformer, Pooling, Normalize are).");
+                        throw new ModelFormatException(path, $"module type '{NameList.Truncate(type)}' is not supported (Transformer, Pooling, Normalize are).");
                 }
             }
         }
@@ -177,7 +181,7 @@ internal static class HuggingFaceFolder
 
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            using var doc = JsonDocument.Parse(BoundedFile.ReadAllText(path, BoundedFile.MaxJsonBytes));
             return doc.RootElement.ValueKind == JsonValueKind.Object
                 ? doc.RootElement.Clone()
                 : throw new ModelFormatException(path, "expected a JSON object.");

@@ -31,7 +31,10 @@ namespace SentenceMtl.Checkpoints;
 /// Errors: <see cref="ModelFormatException"/> when the hub answers that the repository, revision or a required file
 /// does not exist or is not accessible (401/403: private or gated, set <c>HF_TOKEN</c>), or when offline and not cached;
 /// <see cref="HttpRequestException"/> when the transfer fails (hub unreachable, timeout, HTTP 5xx, connection dropped,
-/// size or checksum mismatch; calling again resumes); <see cref="OperationCanceledException"/> on cancellation.
+/// download deadline passed, size or checksum mismatch; calling again resumes); <see cref="IOException"/> when the cache
+/// cannot be written (disk full); <see cref="OperationCanceledException"/> on cancellation. A body is never read past
+/// its announced size, nor past <see cref="HubDownloadOptions.MaxFileBytes"/> when none is announced; an over-long body,
+/// a failed write or a cancellation removes the part received, the other failures keep it for a resume.
 /// </para>
 /// </remarks>
 internal sealed class HuggingFaceHubClient
@@ -58,7 +61,7 @@ internal sealed class HuggingFaceHubClient
     /// <c>config.json</c>. Files the hub does not have are skipped unless required.
     /// </summary>
     /// <param name="modelId"><c>org/name</c> or <c>org/name@revision</c> (branch, tag or commit; default <c>main</c>).</param>
-    /// <param name="cancellationToken">Stops the download; a partly downloaded file is kept and resumed next time.</param>
+    /// <param name="cancellationToken">Stops the download promptly; the file being downloaded is removed (the files finished before stay in <c>blobs/</c>).</param>
     public async Task<string> DownloadModelAsync(string modelId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(modelId);
@@ -232,12 +235,12 @@ internal sealed class HuggingFaceHubClient
         string? pooling = null;
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            using var doc = JsonDocument.Parse(BoundedFile.ReadAllText(path, BoundedFile.MaxJsonBytes));
             foreach (var module in doc.RootElement.EnumerateArray())
             {
                 string type = module.TryGetProperty("type", out var t) ? t.GetString() ?? "" : "";
                 string folder = module.TryGetProperty("path", out var p) ? p.GetString() ?? "" : "";
-                if (folder.Split('/').Any(s => s is "." or ".." || s.Contains('\\', StringComparison.Ordinal)) || folder.StartsWith('/'))
+                if (!ModulePath.IsInside(folder))
                 {
                     throw new ModelFormatException(path, $"module path '{folder}' is not a folder inside the repository.");
                 }
@@ -373,7 +376,54 @@ internal sealed class HuggingFaceHubClient
             : null;
     }
 
+    /// <summary>
+    /// Downloads one blob within <see cref="HubDownloadOptions.DownloadTimeout"/>. The part received is removed when
+    /// the caller cancels, when the server sends more than it announced (or more than
+    /// <see cref="HubDownloadOptions.MaxFileBytes"/> without announcing a size), or when the disk fills up; it is kept
+    /// (for a resume) when the connection drops, stalls or the deadline passes.
+    /// </summary>
     private async Task DownloadBlobAsync(HubRepoCache cache, string file, FileAnswer answer, CancellationToken cancellationToken)
+    {
+        if (answer.Size > options.MaxFileBytes)
+        {
+            throw new HttpRequestException($"Downloading {file} from {answer.Location}: the hub announced {answer.Size} bytes, more than " +
+                $"the {options.MaxFileBytes} bytes a file may have (HubDownloadOptions.MaxFileBytes). Nothing was downloaded.");
+        }
+
+        string incomplete = cache.Blob(answer.Etag!) + ".incomplete";
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(options.DownloadTimeout);
+        try
+        {
+            await DownloadBlobWithinAsync(cache, file, answer, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new HttpRequestException(HttpRequestError.Unknown,
+                $"Downloading {file} from {answer.Location} did not finish within {options.DownloadTimeout} (HubDownloadOptions.DownloadTimeout). " +
+                $"The part received is kept in {incomplete}; calling again resumes from there.", ex);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or DiscardedDownloadException or CacheWriteException)
+        {
+            // Cancelled, oversized or the disk is full: what arrived is not kept (the lock is released by now).
+            TryDelete(incomplete);
+            throw;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Another process holds it (a download of the same blob resumed meanwhile): that one owns it now.
+        }
+    }
+
+    private async Task DownloadBlobWithinAsync(HubRepoCache cache, string file, FileAnswer answer, CancellationToken cancellationToken)
     {
         string blob = cache.Blob(answer.Etag!);
         Directory.CreateDirectory(Path.GetDirectoryName(blob)!);
@@ -427,7 +477,15 @@ internal sealed class HuggingFaceHubClient
                 throw SizeMismatch(file, expected, $"the server is sending {start + length}", "Nothing was stored");
             }
 
-            await ReceiveAsync(response, incomplete, append, file, answer, cancellationToken).ConfigureAwait(false);
+            // The file may hold its announced size, else MaxFileBytes: the body is never read past that.
+            long limit = answer.Size ?? options.MaxFileBytes;
+            if (response.Content.Headers.ContentLength is { } announced && start + announced > limit)
+            {
+                throw new DiscardedDownloadException($"Downloading {file}: the server is sending {start + announced} bytes, more than the " +
+                    $"{limit} bytes a file may have (HubDownloadOptions.MaxFileBytes). Nothing was stored.");
+            }
+
+            await ReceiveAsync(response, incomplete, append, file, answer, limit - start, cancellationToken).ConfigureAwait(false);
             long received = new FileInfo(incomplete).Length;
             if (answer.Size is { } size && received > size)
             {
@@ -471,25 +529,34 @@ internal sealed class HuggingFaceHubClient
         }
     }
 
-    /// <summary>Streams the body into <paramref name="path"/>; a stall longer than the read timeout or a dropped connection keeps what arrived.</summary>
+    /// <summary>
+    /// Streams the body into <paramref name="path"/>, at most <paramref name="limit"/> bytes: one more byte fails with
+    /// <see cref="DiscardedDownloadException"/> (the caller removes the file), as does a failed write (disk full).
+    /// A stall longer than the read timeout or a dropped connection keeps what arrived.
+    /// </summary>
     private async Task ReceiveAsync(HttpResponseMessage response, string path, bool append, string file, FileAnswer answer,
-        CancellationToken cancellationToken)
+        long limit, CancellationToken cancellationToken)
     {
         var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (body.ConfigureAwait(false))
         {
-            var output = new FileStream(path, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, BufferSize, useAsync: true);
+            // Unbuffered (the body arrives in BufferSize pieces anyway): a failed write surfaces at the write, and closing
+            // the file never retries it.
+            var output = new FileStream(path, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0, useAsync: true);
             await using (output.ConfigureAwait(false))
             {
                 var buffer = new byte[BufferSize];
                 using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                long received = 0;
                 while (true)
                 {
                     int read;
                     try
                     {
                         idle.CancelAfter(options.ReadTimeout);
-                        read = await body.ReadAsync(buffer, idle.Token).ConfigureAwait(false);
+                        // Ask for at most one byte past the limit: enough to notice an over-long body, never more.
+                        int room = (int)Math.Min(buffer.Length, limit - received + 1);
+                        read = await body.ReadAsync(buffer.AsMemory(0, room), idle.Token).ConfigureAwait(false);
                     }
                     catch (Exception ex) when (ex is IOException or HttpRequestException
                         || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -507,13 +574,40 @@ internal sealed class HuggingFaceHubClient
                         break;
                     }
 
-                    await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    received += read;
+                    if (received > limit)
+                    {
+                        throw new DiscardedDownloadException($"Downloading {file} from {answer.Location}: the server sent more than the " +
+                            (answer.Size is { } size ? $"{size} bytes it announced" : $"{options.MaxFileBytes} bytes a file may have without an " +
+                                "announced size (HubDownloadOptions.MaxFileBytes)") + ". The part received was removed.");
+                    }
+
+                    try
+                    {
+                        await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (IOException ex)
+                    {
+                        throw DiskFull(ex);
+                    }
                 }
 
-                output.Flush(flushToDisk: true);
+                try
+                {
+                    output.Flush(flushToDisk: true);
+                }
+                catch (IOException ex)
+                {
+                    throw DiskFull(ex);
+                }
             }
         }
     }
+
+    /// <summary>A failed write of the cache (disk full, quota, I/O error): an <see cref="IOException"/> whose caller removes the part written.</summary>
+    private CacheWriteException DiskFull(IOException ex) =>
+        new($"Writing the download into the Hugging Face cache at {options.CacheDirectory} failed ({ex.Message}); " +
+            "the part written was removed. Free some space, or point HF_HUB_CACHE at a disk with room.", ex);
 
     /// <summary>GET, following redirects (the token is only sent to the hub itself, never to the CDN).</summary>
     private async Task<HttpResponseMessage> GetAsync(Uri url, long resume, string file, CancellationToken cancellationToken)
@@ -606,4 +700,10 @@ internal sealed class HuggingFaceHubClient
         : HttpRequestException(message, inner, status);
 
     private sealed class CacheMissException : Exception;
+
+    /// <summary>A body longer than allowed: the part received is removed, not kept for a resume.</summary>
+    private sealed class DiscardedDownloadException(string message) : HttpRequestException(message);
+
+    /// <summary>The cache could not be written (disk full): the part written is removed.</summary>
+    private sealed class CacheWriteException(string message, Exception inner) : IOException(message, inner);
 }

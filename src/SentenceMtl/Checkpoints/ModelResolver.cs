@@ -8,7 +8,8 @@ internal static class ModelResolver
 {
     /// <exception cref="ModelFormatException">Nothing matches (the hub too says no, or HF_HUB_OFFLINE is set); the message lists what was looked for and the embedded names.</exception>
     /// <exception cref="HttpRequestException">The hub could not be reached or the download failed (calling again resumes it); the message also says that no folder is at that path.</exception>
-    public static ModelSource Resolve(string modelNameOrPath)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> stopped a download.</exception>
+    public static ModelSource Resolve(string modelNameOrPath, CancellationToken cancellationToken = default)
     {
         if (AtomicDirectory.Resolve(modelNameOrPath) is { } folder)
         {
@@ -40,7 +41,7 @@ internal static class ModelResolver
             string? downloaded = null;
             try
             {
-                downloaded = new HuggingFaceHubClient().DownloadModel(modelNameOrPath);
+                downloaded = new HuggingFaceHubClient().DownloadModel(modelNameOrPath, cancellationToken);
             }
             catch (ModelFormatException ex)
             {

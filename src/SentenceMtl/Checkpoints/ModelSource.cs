@@ -16,6 +16,9 @@ internal sealed record ModelSource
     /// <summary>The validated backbone configuration.</summary>
     public required BertConfig Config { get; init; }
 
+    /// <summary>Names the configuration (<c>config.json</c>) in errors.</summary>
+    public string ConfigName { get; init; } = "config.json";
+
     /// <summary>Opens the WordPiece vocabulary.</summary>
     public required Func<Stream> OpenVocabulary { get; init; }
 

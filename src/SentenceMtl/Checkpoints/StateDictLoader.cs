@@ -52,9 +52,10 @@ internal static class StateDictLoader
     /// </summary>
     /// <param name="path">The <c>.safetensors</c> file.</param>
     /// <param name="prefix">A model prefix to strip from the keys (<c>bert.</c>).</param>
-    /// <param name="create">Builds the module from the checkpoint's keys (after <see cref="Normalize"/>'s rewriting).</param>
+    /// <param name="create">Builds the module from the checkpoint's keys and shapes (after <see cref="Normalize"/>'s rewriting),
+    /// read from the header alone: it may compare them with the configuration before allocating anything.</param>
     /// <exception cref="ModelFormatException">The file is missing or damaged, or its keys, shapes or dtypes do not match the module.</exception>
-    public static T LoadSafetensors<T>(string path, string prefix, Func<IReadOnlyCollection<string>, T> create)
+    public static T LoadSafetensors<T>(string path, string prefix, Func<IReadOnlyDictionary<string, long[]>, T> create)
         where T : nn.Module
     {
         T? module = null;
@@ -65,7 +66,7 @@ internal static class StateDictLoader
             {
                 var header = SafetensorsHeader.Read(stream, path);
                 var entries = Entries(header, prefix);
-                module = create(entries.Keys);
+                module = create(entries.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal));
                 var target = module.state_dict();
                 Validate(target, entries.ToDictionary(kv => kv.Key, kv => (kv.Value.Shape, IsFloatingPoint(kv.Value.DType), kv.Value.DType.ToString()), StringComparer.Ordinal), path);
                 direct = entries.Values.All(e => e.DType == TensorDType.F32)
@@ -137,10 +138,10 @@ internal static class StateDictLoader
         if (missing.Count + unexpected.Count + misshaped.Count + wrongType.Count > 0)
         {
             var problems = new List<string>();
-            if (missing.Count > 0) problems.Add($"missing keys: {string.Join(", ", missing)}");
-            if (unexpected.Count > 0) problems.Add($"unexpected keys: {string.Join(", ", unexpected)}");
-            if (misshaped.Count > 0) problems.Add($"wrong shapes: {string.Join(", ", misshaped)}");
-            if (wrongType.Count > 0) problems.Add($"wrong dtypes: {string.Join(", ", wrongType)}");
+            if (missing.Count > 0) problems.Add($"missing keys: {NameList.Format(missing)}");
+            if (unexpected.Count > 0) problems.Add($"unexpected keys: {NameList.Format(unexpected)}");
+            if (misshaped.Count > 0) problems.Add($"wrong shapes: {NameList.Format(misshaped)}");
+            if (wrongType.Count > 0) problems.Add($"wrong dtypes: {NameList.Format(wrongType)}");
             throw new ModelFormatException(source, "state dict does not match the model; " + string.Join("; ", problems) + ".");
         }
     }

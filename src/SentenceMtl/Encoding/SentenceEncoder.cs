@@ -86,20 +86,49 @@ public sealed partial class SentenceEncoder : IDisposable
     /// <param name="modelNameOrPath">A folder path, a hub id or an embedded model name.</param>
     /// <param name="options">Overrides of the model's defaults; <c>null</c> keeps them all.</param>
     /// <exception cref="ModelFormatException">The model cannot be found (the message lists where it looked) or its files are damaged.</exception>
-    /// <exception cref="HttpRequestException">A download failed; calling again resumes it.</exception>
+    /// <exception cref="HttpRequestException">A download failed, or did not finish within an hour; calling again resumes it.</exception>
     /// <exception cref="ArgumentException">An option is out of range, or <see cref="SentenceEncoderOptions.Device"/> is not
     /// <c>"cpu"</c>, <c>"cuda"</c> or <c>"cuda:N"</c>.</exception>
     /// <exception cref="InvalidOperationException">A CUDA device is asked for but TorchSharp's CUDA package is not installed
     /// (the message names it) or the machine has no such GPU.</exception>
+    /// <exception cref="IOException">A download could not be written to the Hugging Face cache (disk full); the partial file was removed.</exception>
     public static SentenceEncoder FromPretrained(string modelNameOrPath, SentenceEncoderOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(modelNameOrPath);
+        return Load(modelNameOrPath, options, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// <see cref="FromPretrained"/> on a thread-pool thread, cancellable: cancelling stops a download promptly (the file
+    /// being downloaded is removed from the cache) or the load before the model is built.
+    /// </summary>
+    /// <param name="modelNameOrPath">A folder path, a hub id or an embedded model name.</param>
+    /// <param name="options">Overrides of the model's defaults; <c>null</c> keeps them all.</param>
+    /// <param name="cancellationToken">Stops the download or the load.</param>
+    /// <exception cref="ModelFormatException">The model cannot be found (the message lists where it looked) or its files are damaged.</exception>
+    /// <exception cref="HttpRequestException">A download failed, or did not finish within an hour; calling again resumes it.</exception>
+    /// <exception cref="ArgumentException">An option is out of range, or <see cref="SentenceEncoderOptions.Device"/> is not
+    /// <c>"cpu"</c>, <c>"cuda"</c> or <c>"cuda:N"</c>.</exception>
+    /// <exception cref="InvalidOperationException">A CUDA device is asked for but TorchSharp's CUDA package is not installed
+    /// (the message names it) or the machine has no such GPU.</exception>
+    /// <exception cref="IOException">A download could not be written to the Hugging Face cache (disk full); the partial file was removed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static Task<SentenceEncoder> FromPretrainedAsync(string modelNameOrPath, SentenceEncoderOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelNameOrPath);
+        return Task.Run(() => Load(modelNameOrPath, options, cancellationToken), cancellationToken);
+    }
+
+    private static SentenceEncoder Load(string modelNameOrPath, SentenceEncoderOptions? options, CancellationToken cancellationToken)
+    {
         options ??= new SentenceEncoderOptions();
         options.Validate();
         TorchSharpNative.EnsureLoadable();
         var device = TorchDevice.Resolve(options.Device);                                       // before any download: a missing CUDA backend fails fast
 
-        var source = ModelResolver.Resolve(modelNameOrPath);
+        var source = ModelResolver.Resolve(modelNameOrPath, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
         int maxLength = options.MaxSequenceLength ?? source.MaxSequenceLength;
         if (maxLength > source.Config.MaxPositionEmbeddings)
         {
@@ -426,8 +455,13 @@ public sealed partial class SentenceEncoder : IDisposable
 
     private static BertModel LoadBackbone(ModelSource source)
     {
-        BertModel Create(IEnumerable<string> keys) =>
-            new(source.Config, addPoolingLayer: keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal)));
+        // The weights' keys and shapes are compared with config.json before the model is built: a config claiming a
+        // far larger model than its weights fails here instead of allocating that model.
+        BertModel Create(IReadOnlyDictionary<string, long[]> shapes)
+        {
+            WeightShapeCheck.RequireBert(source.Config, shapes, source.ConfigName, source.WeightsName);
+            return new(source.Config, addPoolingLayer: shapes.Keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal)));
+        }
 
         if (source.SafetensorsFile() is { } file)
         {
@@ -439,7 +473,7 @@ public sealed partial class SentenceEncoder : IDisposable
         try
         {
             var weights = StateDictLoader.Normalize(raw, "bert.");
-            loaded = Create(weights.Keys);
+            loaded = Create(weights.ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal));
             StateDictLoader.Load(loaded, weights, source.WeightsName);
             var result = loaded;
             loaded = null;

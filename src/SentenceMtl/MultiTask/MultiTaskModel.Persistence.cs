@@ -62,6 +62,7 @@ public sealed partial class MultiTaskModel
             ?? throw new ModelFormatException(directory, "no saved model folder here.");
         string configPath = Path.Combine(folder, ConfigFileName);
         var saved = ReadConfig(configPath);
+        RequireHeadSizes(saved, configPath);
         var options = new MultiTaskModelOptions
         {
             Tasks = [.. saved.Tasks.Select(t => new TaskDefinition(t.Name, t.Labels))],
@@ -95,14 +96,10 @@ public sealed partial class MultiTaskModel
                 throw new ModelFormatException(headsPath, "file not found.");
             }
 
+            RequireHeadShapes(headsPath, configPath, encoder.Dimension, options);
             var tensors = TensorConversion.ReadSafetensors(headsPath);
             try
             {
-                var unexpected = tensors.Keys.Where(k => options.Tasks.All(t => !k.StartsWith(t.Name + ".", StringComparison.Ordinal))).ToList();
-                if (unexpected.Count > 0)
-                {
-                    throw new ModelFormatException(headsPath, $"unexpected keys (no such task): {string.Join(", ", unexpected)}.");
-                }
 
                 foreach (var task in options.Tasks)
                 {
@@ -134,6 +131,52 @@ public sealed partial class MultiTaskModel
         }
     }
 
+    /// <summary>Most hidden layers a saved head may have, and the widest one (both far above any useful head).</summary>
+    private const int MaxHeadLayers = 64, MaxHeadWidth = 65_536;
+
+    /// <exception cref="ModelFormatException">A task's hidden_sizes is out of bounds.</exception>
+    private static void RequireHeadSizes(SavedConfig saved, string configPath)
+    {
+        foreach (var task in saved.Tasks)
+        {
+            if (task.HiddenSizes.Count > MaxHeadLayers || task.HiddenSizes.Any(h => h is <= 0 or > MaxHeadWidth))
+            {
+                throw new ModelFormatException(configPath, $"task '{NameList.Truncate(task.Name)}': hidden_sizes must hold at most " +
+                    $"{MaxHeadLayers} widths, each between 1 and {MaxHeadWidth} (got {task.HiddenSizes.Count} widths, " +
+                    $"[{string.Join(", ", task.HiddenSizes.Take(8))}{(task.HiddenSizes.Count > 8 ? ", …" : "")}]).");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Compares the heads file's header (names and shapes only) with the heads the config describes, before any head
+    /// is built, so a config claiming heads far larger than the file holds fails without allocating them.
+    /// </summary>
+    /// <exception cref="ModelFormatException">A key is missing, unexpected or mis-shaped; the message names the task and field.</exception>
+    private static void RequireHeadShapes(string headsPath, string configPath, int inputSize, MultiTaskModelOptions options)
+    {
+        Dictionary<string, long[]> found;
+        using (var stream = SafetensorsReader.Open(headsPath))
+        {
+            found = SafetensorsHeader.Read(stream, headsPath).Entries.ToDictionary(e => e.Name, e => e.Shape, StringComparer.Ordinal);
+        }
+
+        var unexpected = found.Keys.Where(k => options.Tasks.All(t => !k.StartsWith(t.Name + ".", StringComparison.Ordinal))).ToList();
+        if (unexpected.Count > 0)
+        {
+            throw new ModelFormatException(headsPath, $"unexpected keys (no such task): {NameList.Format(unexpected)}.");
+        }
+
+        foreach (var task in options.Tasks)
+        {
+            string prefix = task.Name + ".";
+            var expected = ClassificationHead.ExpectedShapes(inputSize, options.HiddenSizesFor(task.Name), task.Labels.Count)
+                .ToDictionary(kv => prefix + kv.Key, kv => (kv.Value.Shape, $"task '{task.Name}': {kv.Value.Fields}"), StringComparer.Ordinal);
+            var own = found.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+            WeightShapeCheck.Require(expected, own, configPath, headsPath);
+        }
+    }
+
     private static SavedConfig ReadConfig(string path)
     {
         if (!File.Exists(path))
@@ -144,7 +187,7 @@ public sealed partial class MultiTaskModel
         SavedConfig? config;
         try
         {
-            config = JsonSerializer.Deserialize<SavedConfig>(File.ReadAllText(path), JsonOptions);
+            config = JsonSerializer.Deserialize<SavedConfig>(BoundedFile.ReadAllText(path, BoundedFile.MaxJsonBytes), JsonOptions);
         }
         catch (JsonException ex)
         {

@@ -68,6 +68,31 @@ public sealed partial class MultiTaskModel : IDisposable
         return Create(SentenceEncoder.FromPretrained(modelNameOrPath, encoderOptions), options);
     }
 
+    /// <summary>
+    /// <see cref="Create(string, MultiTaskModelOptions?, SentenceEncoderOptions?)"/> with a cancellable load of the backbone
+    /// (<see cref="SentenceEncoder.FromPretrainedAsync"/>).
+    /// </summary>
+    /// <param name="modelNameOrPath">Anything <see cref="SentenceEncoder.FromPretrained"/> accepts.</param>
+    /// <param name="options">Tasks and heads (default: topic and sentiment, frozen backbone).</param>
+    /// <param name="encoderOptions">Pooling, normalization, max length and batch size of the backbone.</param>
+    /// <param name="cancellationToken">Stops the download or the load.</param>
+    public static async Task<MultiTaskModel> CreateAsync(string modelNameOrPath, MultiTaskModelOptions? options = null,
+        SentenceEncoderOptions? encoderOptions = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new MultiTaskModelOptions();
+        options.Validate();
+        var encoder = await SentenceEncoder.FromPretrainedAsync(modelNameOrPath, encoderOptions, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return Create(encoder, options);
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Creates a model with fresh heads on <paramref name="encoder"/>, which the model then owns (and disposes).</summary>
     public static MultiTaskModel Create(SentenceEncoder encoder, MultiTaskModelOptions? options = null)
     {

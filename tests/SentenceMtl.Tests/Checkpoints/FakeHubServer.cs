@@ -44,6 +44,20 @@ internal sealed class FakeHubServer : IDisposable
     /// <summary>File path → the size HEAD announces instead of the real one.</summary>
     public ConcurrentDictionary<string, long> AnnouncedSize { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Files whose GET body has no Content-Length and, after the content, streams zeros until the client hangs up (at most 256 MiB).</summary>
+    public ConcurrentDictionary<string, bool> Endless { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>LFS files whose HEAD answer announces no size (no X-Linked-Size).</summary>
+    public ConcurrentDictionary<string, bool> UnknownSize { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Files whose GET body is sent 1 KiB at a time with this many milliseconds between pieces.</summary>
+    public ConcurrentDictionary<string, int> TrickleDelayMs { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Body bytes written to clients so far.</summary>
+    public long BodyBytesSent => Interlocked.Read(ref bodyBytesSent);
+
+    private long bodyBytesSent;
+
     public FakeRepo AddRepo(string repoId, string? requiredToken = null) => repos[repoId] = new FakeRepo(repoId, requiredToken);
 
     public IEnumerable<LoggedRequest> Gets => Requests.Where(r => r.Method == "GET");
@@ -82,7 +96,7 @@ internal sealed class FakeHubServer : IDisposable
                     {
                         await HandleAsync(client.GetStream());
                     }
-                    catch (IOException)
+                    catch (Exception ex) when (ex is IOException or OperationCanceledException)
                     {
                         // The client went away.
                     }
@@ -162,17 +176,22 @@ internal sealed class FakeHubServer : IDisposable
         if (file.EndsWith(".safetensors", StringComparison.Ordinal) || file.EndsWith(".bin", StringComparison.Ordinal))
         {
             string lfsSha = FakeRepo.Sha256(content);
-            return new Response(302)
+            var redirect = new Response(302)
             {
                 Headers =
                 {
                     ["Location"] = $"http://localhost:{Port}/cdn/{lfsSha}",
                     ["X-Repo-Commit"] = commit,
                     ["X-Linked-Etag"] = $"\"{lfsSha}\"",
-                    ["X-Linked-Size"] = announced.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     ["ETag"] = $"\"{FakeRepo.GitBlobSha1(System.Text.Encoding.UTF8.GetBytes($"version https://git-lfs.github.com/spec/v1\noid sha256:{lfsSha}\n"))}\"",
                 },
             };
+            if (!UnknownSize.ContainsKey(file))
+            {
+                redirect.Headers["X-Linked-Size"] = announced.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            return redirect;
         }
 
         var response = Body(request, file, content);
@@ -205,20 +224,46 @@ internal sealed class FakeHubServer : IDisposable
             return new Response(206, content[from..], drop) { Headers = { ["Content-Range"] = $"bytes {from}-{content.Length - 1}/{content.Length}" } };
         }
 
-        return new Response(200, content, drop);
+        return new Response(200, content, drop)
+        {
+            Endless = request.Method == "GET" && Endless.ContainsKey(file),
+            TrickleDelayMs = request.Method == "GET" && TrickleDelayMs.TryGetValue(file, out int delay) ? delay : null,
+        };
     }
 
-    private static async Task WriteAsync(NetworkStream stream, LoggedRequest request, Response response)
+    private async Task WriteAsync(NetworkStream stream, LoggedRequest request, Response response)
     {
         byte[] body = response.Body ?? [];
-        response.Headers.TryAdd("Content-Length", body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (!response.Endless)
+        {
+            response.Headers.TryAdd("Content-Length", body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         response.Headers["Connection"] = "close";
         string head = $"HTTP/1.1 {response.Status} {(HttpStatusCode)response.Status}\r\n"
             + string.Concat(response.Headers.Select(h => $"{h.Key}: {h.Value}\r\n")) + "\r\n";
         await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
         if (request.Method != "HEAD")
         {
-            await stream.WriteAsync(body.AsMemory(0, Math.Min(body.Length, response.DropAfter ?? body.Length)));
+            var content = body.AsMemory(0, Math.Min(body.Length, response.DropAfter ?? body.Length));
+            for (int at = 0; at < content.Length; at += response.TrickleDelayMs is null ? content.Length : 1024)
+            {
+                var piece = content[at..Math.Min(content.Length, at + (response.TrickleDelayMs is null ? content.Length : 1024))];
+                await stream.WriteAsync(piece, stop.Token);
+                Interlocked.Add(ref bodyBytesSent, piece.Length);
+                if (response.TrickleDelayMs is { } delay)
+                {
+                    await stream.FlushAsync(stop.Token);
+                    await Task.Delay(delay, stop.Token);
+                }
+            }
+
+            var zeros = new byte[1 << 16];
+            for (long sent = 0; response.Endless && sent < 256L << 20; sent += zeros.Length)
+            {
+                await stream.WriteAsync(zeros, stop.Token);                                     // ends when the client hangs up
+                Interlocked.Add(ref bodyBytesSent, zeros.Length);
+            }
         }
 
         await stream.FlushAsync();
@@ -226,6 +271,10 @@ internal sealed class FakeHubServer : IDisposable
 
     private sealed record Response(int Status, byte[]? Body = null, int? DropAfter = null)
     {
+        public bool Endless { get; init; }
+
+        public int? TrickleDelayMs { get; init; }
+
         public Dictionary<string, string> Headers { get; } = new(StringComparer.OrdinalIgnoreCase);
     }
 }

@@ -8,7 +8,7 @@ namespace SentenceMtl.Tests.Checkpoints;
 /// </summary>
 [Collection(Name)]
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class HuggingFaceHubClientTests : IDisposable
+public sealed partial class HuggingFaceHubClientTests : IDisposable
 {
     private const string Name = "HuggingFaceHub (environment variables)";
     private const string RepoId = "test-org/tiny-st";

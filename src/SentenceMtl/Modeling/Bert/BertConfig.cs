@@ -67,7 +67,7 @@ internal sealed record BertConfig
             throw new ModelFormatException(path, "file not found.");
         }
 
-        return FromJson(File.ReadAllText(path), path);
+        return FromJson(Checkpoints.BoundedFile.ReadAllText(path, Checkpoints.BoundedFile.MaxJsonBytes), path);
     }
 
     /// <summary>Parses and validates the text of a <c>config.json</c>; <paramref name="source"/> names it in errors.</summary>
@@ -102,7 +102,29 @@ internal sealed record BertConfig
         return node.ToJsonString(WriteOptions);
     }
 
-    /// <summary>Throws <see cref="ModelFormatException"/> naming <paramref name="source"/> when a value is out of range.</summary>
+    /// <summary>Largest accepted <see cref="HiddenSize"/> (BERT-large: 1024; the largest published encoders: 8192).</summary>
+    public const int MaxHiddenSize = 16_384;
+
+    /// <summary>Largest accepted <see cref="NumHiddenLayers"/> (BERT-large: 24).</summary>
+    public const int MaxLayers = 256;
+
+    /// <summary>Largest accepted <see cref="IntermediateSize"/> (usually 4 × hidden).</summary>
+    public const int MaxIntermediateSize = 65_536;
+
+    /// <summary>Largest accepted <see cref="VocabSize"/> (multilingual models: 250,002).</summary>
+    public const int MaxVocabSize = 1_000_000;
+
+    /// <summary>Largest accepted <see cref="MaxPositionEmbeddings"/> (long-context encoders: 8,192).</summary>
+    public const int MaxPositions = 65_536;
+
+    /// <summary>Largest accepted <see cref="TypeVocabSize"/> (BERT: 2).</summary>
+    public const int MaxTypeVocabSize = 1_024;
+
+    /// <summary>
+    /// Throws <see cref="ModelFormatException"/> naming <paramref name="source"/> when a value is out of range. Every
+    /// dimension has an upper bound (the <c>Max…</c> constants, each far above published BERT models), so a hostile
+    /// config cannot ask for an absurd allocation; the weight file is compared with the config before any module is built.
+    /// </summary>
     public void Validate(string source = "config.json")
     {
         void Require(bool condition, string message)
@@ -113,15 +135,18 @@ internal sealed record BertConfig
             }
         }
 
-        Require(VocabSize > 0, $"vocab_size must be positive (got {VocabSize}).");
-        Require(HiddenSize > 0, $"hidden_size must be positive (got {HiddenSize}).");
-        Require(NumHiddenLayers > 0, $"num_hidden_layers must be positive (got {NumHiddenLayers}).");
-        Require(NumAttentionHeads > 0, $"num_attention_heads must be positive (got {NumAttentionHeads}).");
+        void InRange(int value, int max, string name) =>
+            Require(value > 0 && value <= max, $"{name} must be between 1 and {max} (got {value}).");
+
+        InRange(VocabSize, MaxVocabSize, "vocab_size");
+        InRange(HiddenSize, MaxHiddenSize, "hidden_size");
+        InRange(NumHiddenLayers, MaxLayers, "num_hidden_layers");
+        InRange(NumAttentionHeads, HiddenSize, "num_attention_heads");
         Require(HiddenSize % NumAttentionHeads == 0,
             $"hidden_size ({HiddenSize}) must be divisible by num_attention_heads ({NumAttentionHeads}).");
-        Require(IntermediateSize > 0, $"intermediate_size must be positive (got {IntermediateSize}).");
-        Require(MaxPositionEmbeddings > 0, $"max_position_embeddings must be positive (got {MaxPositionEmbeddings}).");
-        Require(TypeVocabSize > 0, $"type_vocab_size must be positive (got {TypeVocabSize}).");
+        InRange(IntermediateSize, MaxIntermediateSize, "intermediate_size");
+        InRange(MaxPositionEmbeddings, MaxPositions, "max_position_embeddings");
+        InRange(TypeVocabSize, MaxTypeVocabSize, "type_vocab_size");
         Require(LayerNormEps > 0, $"layer_norm_eps must be positive (got {LayerNormEps}).");
         Require(HiddenDropoutProb is >= 0 and < 1, $"hidden_dropout_prob must be in [0, 1) (got {HiddenDropoutProb}).");
         Require(AttentionProbsDropoutProb is >= 0 and < 1,

@@ -42,6 +42,27 @@ internal sealed class ClassificationHead : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>
+    /// The state-dict keys and shapes of a head with these sizes, without building it (<c>mlp.{3k}</c> is the k-th
+    /// linear layer: each hidden layer is followed by its activation and dropout), each with what gives its dimensions.
+    /// </summary>
+    public static Dictionary<string, (long[] Shape, string Fields)> ExpectedShapes(int inputSize, IReadOnlyList<int> hiddenSizes, int labelCount)
+    {
+        var result = new Dictionary<string, (long[], string)>(StringComparer.Ordinal);
+        long width = inputSize;
+        string widthName = "the encoder's dimension";
+        for (int k = 0; k <= hiddenSizes.Count; k++)
+        {
+            long output = k < hiddenSizes.Count ? hiddenSizes[k] : labelCount;
+            string outputName = k < hiddenSizes.Count ? $"hidden_sizes[{k}]" : "the number of labels";
+            result[$"mlp.{3 * k}.weight"] = ([output, width], $"{outputName} × {widthName}");
+            result[$"mlp.{3 * k}.bias"] = ([output], outputName);
+            (width, widthName) = (output, outputName);
+        }
+
+        return result;
+    }
+
     /// <summary>The linear layers in order: the hidden layers, then the output layer.</summary>
     /// <remarks>Read from the sequence each time: a field holding them would be registered as a second set of keys.</remarks>
     public IReadOnlyList<Linear> Linears => mlp.children().OfType<Linear>().ToList();

@@ -1,0 +1,35 @@
+namespace SentenceMtl.Checkpoints;
+
+/// <summary>
+/// The folder a <c>modules.json</c> entry names (<c>"path": "1_Pooling"</c>), checked to stay inside the model folder:
+/// a relative path of plain segments, no <c>.</c> or <c>..</c>, no backslash, drive or leading <c>/</c>. Used both
+/// for a repository on the hub and for a folder on disk, so a hostile <c>modules.json</c> can read nothing outside.
+/// </summary>
+internal static class ModulePath
+{
+    /// <summary>Whether <paramref name="path"/> (with <c>/</c> separators, empty for the root) names a folder inside the model.</summary>
+    public static bool IsInside(string path) =>
+        !path.StartsWith('/')
+        && !path.Contains('\\', StringComparison.Ordinal)
+        && !path.Contains(':', StringComparison.Ordinal)
+        && !path.Any(char.IsControl)
+        && path.TrimEnd('/').Split('/').All(s => path.Length == 0 || s is not ("" or "." or ".."));
+
+    /// <summary>
+    /// <paramref name="path"/> (from <paramref name="modulesFile"/>) as a folder under <paramref name="root"/>, after
+    /// <see cref="IsInside"/> and a check that the full path really lies under the root.
+    /// </summary>
+    /// <exception cref="ModelFormatException">The path leaves the model folder.</exception>
+    public static string Resolve(string root, string path, string modulesFile)
+    {
+        string fullRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+        string full = Path.GetFullPath(Path.Combine(fullRoot, path.TrimEnd('/').Replace('/', Path.DirectorySeparatorChar)));
+        bool inside = IsInside(path)
+            && (full == fullRoot || full.StartsWith(fullRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal));
+        return inside
+            ? full
+            : throw new ModelFormatException(modulesFile,
+                $"module path '{NameList.Truncate(path)}' is not a folder inside the model folder {fullRoot} " +
+                "(it must be relative, without '.' or '..' segments, e.g. \"1_Pooling\").");
+    }
+}
