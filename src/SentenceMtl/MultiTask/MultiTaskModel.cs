@@ -81,13 +81,29 @@ public sealed partial class MultiTaskModel : IDisposable
     // ---------------------------------------------------------------- freezing
 
     /// <summary>Whether every backbone parameter is frozen.</summary>
-    public bool IsBackboneFrozen => encoder.Backbone.parameters().All(p => !p.requires_grad);
+    public bool IsBackboneFrozen
+    {
+        get
+        {
+            using var lease = Share();
+            return encoder.Backbone.parameters().All(p => !p.requires_grad);
+        }
+    }
 
     /// <summary>Freezes the whole backbone: its parameters stop receiving gradients and it runs in eval mode.</summary>
-    public void FreezeBackbone() => SetRequiresGrad(encoder.Backbone.parameters(), false);
+    /// <remarks>Freezing changes wait for calls in flight on other threads (see <see cref="Dispose"/>).</remarks>
+    public void FreezeBackbone()
+    {
+        using var lease = Exclusive();
+        SetRequiresGrad(encoder.Backbone.parameters(), false);
+    }
 
     /// <summary>Makes every backbone parameter trainable again.</summary>
-    public void UnfreezeBackbone() => SetRequiresGrad(encoder.Backbone.parameters(), true);
+    public void UnfreezeBackbone()
+    {
+        using var lease = Exclusive();
+        SetRequiresGrad(encoder.Backbone.parameters(), true);
+    }
 
     /// <summary>
     /// Freezes the embeddings and the lowest <paramref name="count"/> encoder layers and unfreezes the layers above
@@ -98,6 +114,7 @@ public sealed partial class MultiTaskModel : IDisposable
         var layers = encoder.Backbone.Layers;
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, layers.Count);
+        using var lease = Exclusive();
         UnfreezeBackbone();
         SetRequiresGrad(encoder.Backbone.Embeddings.parameters(), false);
         for (int i = 0; i < count; i++)
@@ -112,13 +129,28 @@ public sealed partial class MultiTaskModel : IDisposable
     }
 
     /// <summary>Freezes the head of <paramref name="task"/>.</summary>
-    public void FreezeHead(string task) => SetRequiresGrad(Head(task).parameters(), false);
+    public void FreezeHead(string task)
+    {
+        var head = Head(task);
+        using var lease = Exclusive();
+        SetRequiresGrad(head.parameters(), false);
+    }
 
     /// <summary>Unfreezes the head of <paramref name="task"/>.</summary>
-    public void UnfreezeHead(string task) => SetRequiresGrad(Head(task).parameters(), true);
+    public void UnfreezeHead(string task)
+    {
+        var head = Head(task);
+        using var lease = Exclusive();
+        SetRequiresGrad(head.parameters(), true);
+    }
 
     /// <summary>Whether the head of <paramref name="task"/> is frozen.</summary>
-    public bool IsHeadFrozen(string task) => Head(task).parameters().All(p => !p.requires_grad);
+    public bool IsHeadFrozen(string task)
+    {
+        var head = Head(task);
+        using var lease = Share();
+        return head.parameters().All(p => !p.requires_grad);
+    }
 
     /// <summary>Freezes the backbone and every head.</summary>
     public void FreezeAll()
@@ -141,7 +173,20 @@ public sealed partial class MultiTaskModel : IDisposable
     }
 
     /// <summary>Number of trainable (not frozen) parameter elements.</summary>
-    public long TrainableParameterCount => TrainableParameters().Sum(p => p.numel());
+    public long TrainableParameterCount
+    {
+        get
+        {
+            using var lease = Share();
+            return TrainableParameters().Sum(p => p.numel());
+        }
+    }
+
+    /// <summary>A shared lease on the model's memory (see <see cref="EncoderLifetime"/>): for calls that read it.</summary>
+    internal EncoderLifetime.Lease Share() => encoder.Lifetime.Share(nameof(MultiTaskModel));
+
+    /// <summary>The exclusive lease: for calls that change freezing or weights (and so the packed inference weights).</summary>
+    internal EncoderLifetime.Lease Exclusive() => encoder.Lifetime.Exclusive(nameof(MultiTaskModel));
 
     internal IEnumerable<(string Name, Parameter Parameter)> NamedTrainableParameters() =>
         AllParametersByName().Where(p => p.Parameter.requires_grad);
@@ -250,6 +295,7 @@ public sealed partial class MultiTaskModel : IDisposable
     /// <summary>Softmax probabilities per task and sentence.</summary>
     internal Dictionary<string, float[][]> PredictProbabilities(IReadOnlyList<string> sentences, CancellationToken cancellationToken = default)
     {
+        using var lease = Share();
         using var scope = NewDisposeScope();
         var embeddings = encoder.EncodeToTensor(sentences, cancellationToken);                   // (N, H)
         return PredictFromEmbeddings(embeddings);
@@ -348,16 +394,19 @@ public sealed partial class MultiTaskModel : IDisposable
             string.Join("; ", tasks.Select(t => $"{t.Name}: {string.Join("/", t.Labels)}"));
     }
 
-    /// <summary>Frees the backbone's and the heads' native memory.</summary>
-    public void Dispose()
+    /// <summary>
+    /// Frees the backbone's and the heads' native memory (idempotent). Waits for calls in flight on other threads
+    /// (predictions, saves, training) to finish; calls made afterwards throw <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public void Dispose() => encoder.Lifetime.Exclusively(() =>
     {
         foreach (var head in heads.Values)
         {
             head.Dispose();
         }
 
-        encoder.Dispose();
-    }
+        encoder.Dispose();                                                                      // re-entrant: this thread holds the exclusive lease
+    });
 
     /// <summary>Seeds torch's global generator for a block and restores the previous state afterwards.</summary>
     internal sealed class GeneratorScope : IDisposable

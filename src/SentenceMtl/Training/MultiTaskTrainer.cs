@@ -53,6 +53,7 @@ public sealed class MultiTaskTrainer
     /// <param name="progress">Receives a report after every step and at the end of every epoch.</param>
     /// <param name="cancellationToken">Honoured between steps; the model then keeps the weights of the last finished step.</param>
     /// <exception cref="InvalidOperationException">Nothing is trainable, or the loss became NaN or infinite.</exception>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public TrainingResult Train(MultiTaskDataset train, MultiTaskDataset? validation = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -73,6 +74,7 @@ public sealed class MultiTaskTrainer
             throw new ArgumentException("The training set has no labels for any task.", nameof(train));
         }
 
+        using var lease = model.Exclusive();                                                   // other threads' calls wait: training changes freezing and weights
         var o = Options;
         var tasks = model.Tasks;
         int layerCount = model.Encoder.Backbone.Layers.Count;
