@@ -237,10 +237,12 @@ public sealed partial class SentenceEncoder : IDisposable
     /// <paramref name="directory"/> is a file, the current directory, or a folder holding anything a save did not write
     /// (it is left untouched; choose a new or empty folder); or another save of it took over five minutes.
     /// </exception>
+    /// <exception cref="InvalidOperationException">A weight is NaN or infinite (the message names it); nothing is written.</exception>
     public void Save(string directory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         using var lease = Lifetime.Share();
+        Training.DivergenceGuard.RequireFiniteForSave(model.named_parameters());
         AtomicDirectory.Replace(directory, folder => EncoderFolderWriter.Write(this, folder));
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using SentenceMtl.Checkpoints;
 using SentenceMtl.Modeling.Heads;
 using SentenceMtl.Serialization;
+using SentenceMtl.Training;
 
 namespace SentenceMtl;
 
@@ -34,10 +35,12 @@ public sealed partial class MultiTaskModel
     /// <paramref name="directory"/> is a file, the current directory, or a folder holding anything a save did not write
     /// (it is left untouched; the message names it: choose a new or empty folder); or another save of it took over five minutes.
     /// </exception>
+    /// <exception cref="InvalidOperationException">A weight is NaN or infinite (the message names it); nothing is written.</exception>
     public void Save(string directory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         using var lease = Share();
+        DivergenceGuard.RequireFiniteForSave(AllParametersByName());
         AtomicDirectory.Replace(directory, folder =>
         {
             EncoderFolderWriter.Write(encoder, folder);
