@@ -26,7 +26,6 @@ public sealed partial class SentenceEncoder : IDisposable
     private readonly BertModel model;
     private readonly BertWordPieceTokenizer tokenizer;
     private readonly bool lowerCaseInput;
-    private int disposed;
 
     private SentenceEncoder(string modelId, BertModel model, BertWordPieceTokenizer tokenizer, bool lowerCaseInput,
         PoolingStrategy pooling, bool normalize, int maxSequenceLength, int batchSize, Device device)
@@ -71,6 +70,9 @@ public sealed partial class SentenceEncoder : IDisposable
     public Device Device { get { ThrowIfDisposed(); return field; } }
 
     internal BertModel Backbone => model;
+
+    /// <summary>Shared by calls that use the native memory, exclusive for those that free or repack it (see <see cref="EncoderLifetime"/>).</summary>
+    internal EncoderLifetime Lifetime { get; } = new(nameof(SentenceEncoder));
 
     internal BertWordPieceTokenizer Tokenizer => tokenizer;
 
@@ -126,7 +128,11 @@ public sealed partial class SentenceEncoder : IDisposable
         options.Validate();
         TorchSharpNative.EnsureLoadable();
         var device = TorchDevice.Resolve(options.Device);                                       // before any download: a missing CUDA backend fails fast
+        return AtomicDirectory.ReadConsistent(modelNameOrPath, _ => Build(modelNameOrPath, options, device, cancellationToken)); // a folder being saved: before or after
+    }
 
+    private static SentenceEncoder Build(string modelNameOrPath, SentenceEncoderOptions options, Device device, CancellationToken cancellationToken)
+    {
         var source = ModelResolver.Resolve(modelNameOrPath, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         int maxLength = options.MaxSequenceLength ?? source.MaxSequenceLength;
@@ -177,10 +183,12 @@ public sealed partial class SentenceEncoder : IDisposable
     /// <param name="sentences">The texts; none may be null. An empty list gives an empty result.</param>
     /// <param name="cancellationToken">Checked between batches.</param>
     /// <returns>One new array of <see cref="Dimension"/> floats per sentence.</returns>
+    /// <exception cref="ObjectDisposedException">The encoder was disposed (also when <see cref="Dispose"/> ran meanwhile on another thread).</exception>
     public float[][] Encode(IReadOnlyList<string> sentences, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         var result = new float[CheckSentences(sentences)][];
+        using var lease = Lifetime.Share();
         EncodeBatches(sentences, (indices, pooled) =>
         {
             using var cpu = pooled.to(CPU).contiguous();                                          // (b, H)
@@ -198,10 +206,12 @@ public sealed partial class SentenceEncoder : IDisposable
     /// <param name="sentences">The texts; none may be null.</param>
     /// <param name="cancellationToken">Checked between batches.</param>
     /// <returns>A new (N, <see cref="Dimension"/>) float32 tensor on <see cref="Device"/>; the caller owns (disposes) it.</returns>
+    /// <exception cref="ObjectDisposedException">The encoder was disposed.</exception>
     public Tensor EncodeToTensor(IReadOnlyList<string> sentences, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         int n = CheckSentences(sentences);
+        using var lease = Lifetime.Share();
         var output = zeros(new long[] { n, Dimension }, dtype: float32, device: Device);
         try
         {
@@ -264,29 +274,37 @@ public sealed partial class SentenceEncoder : IDisposable
     /// <summary>
     /// Saves the encoder as a Hugging Face / sentence-transformers folder (config.json, vocab.txt, model.safetensors,
     /// pooling and normalization configs) that <see cref="FromPretrained"/> and Python's SentenceTransformer load.
-    /// The folder is replaced atomically: an interrupted save leaves the previous one loadable.
+    /// The folder is replaced atomically: an interrupted save leaves the previous one loadable. Only a new folder, an empty
+    /// one or an earlier save is replaced (see <see cref="MultiTaskModel.Save"/>).
     /// </summary>
     /// <param name="directory">The folder to create or replace.</param>
+    /// <exception cref="IOException">
+    /// <paramref name="directory"/> is a file, the current directory, or a folder holding anything a save did not write
+    /// (it is left untouched; choose a new or empty folder); or another save of it took over five minutes.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">A weight is NaN or infinite (the message names it); nothing is written.</exception>
     public void Save(string directory)
     {
         ThrowIfDisposed();
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        using var lease = Lifetime.Share();
+        Training.DivergenceGuard.RequireFiniteForSave(model.named_parameters());
         AtomicDirectory.Replace(directory, folder => EncoderFolderWriter.Write(this, folder));
     }
 
-    /// <summary>Frees the model's native memory (idempotent).</summary>
-    public void Dispose()
+    /// <summary>
+    /// Frees the model's native memory (idempotent). Waits for calls in flight on other threads to finish; calls made
+    /// afterwards throw <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public void Dispose() => Lifetime.EndOnce(() =>
     {
-        if (Interlocked.Exchange(ref disposed, 1) == 0)
-        {
-            model.ReleasePrepackedWeights();
-            model.Dispose();
-        }
-    }
+        model.ReleasePrepackedWeights();
+        model.Dispose();
+    });
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> naming this type once <see cref="Dispose"/> has run; every public
     /// instance member but <see cref="Dispose"/> starts with it, so none answers from freed native memory.</summary>
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Lifetime.IsDisposed, this);
 
     /// <summary>Token ids of each sentence (with the model's lower-casing, truncation and special tokens).</summary>
     internal int[][] TokenizeAll(IReadOnlyList<string> sentences)

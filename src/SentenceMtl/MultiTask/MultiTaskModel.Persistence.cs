@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using SentenceMtl.Checkpoints;
 using SentenceMtl.Modeling.Heads;
 using SentenceMtl.Serialization;
+using SentenceMtl.Training;
 
 namespace SentenceMtl;
 
@@ -25,12 +26,22 @@ public sealed partial class MultiTaskModel
     /// <summary>
     /// Saves the model into <paramref name="directory"/>: a valid Hugging Face / sentence-transformers folder for
     /// the backbone, plus <see cref="HeadsFileName"/> and <see cref="ConfigFileName"/>. The folder is replaced
-    /// atomically: a crash mid-save leaves the previous save loadable.
+    /// atomically: a crash mid-save leaves the previous save loadable. Only a new folder, an empty one or an earlier
+    /// save (it holds a <c>sentencemtl_manifest.json</c> listing its files, and nothing else) is replaced; saves of one
+    /// folder take turns through the file <c>{directory}.lock</c>, which stays beside it.
     /// </summary>
+    /// <param name="directory">The folder to create or replace.</param>
+    /// <exception cref="IOException">
+    /// <paramref name="directory"/> is a file, the current directory, or a folder holding anything a save did not write
+    /// (it is left untouched; the message names it: choose a new or empty folder); or another save of it took over five minutes.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">A weight is NaN or infinite (the message names it); nothing is written.</exception>
     public void Save(string directory)
     {
         ThrowIfDisposed();
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        using var lease = Share();
+        DivergenceGuard.RequireFiniteForSave(AllParametersByName());
         AtomicDirectory.Replace(directory, folder =>
         {
             EncoderFolderWriter.Write(encoder, folder);
@@ -52,14 +63,21 @@ public sealed partial class MultiTaskModel
     }
 
     /// <summary>Loads a model saved by <see cref="Save"/>; predictions are identical to the saved model's.</summary>
-    /// <param name="directory">The saved folder (if a save was interrupted, its complete previous version is used).</param>
+    /// <param name="directory">
+    /// The saved folder (if a save was interrupted, its complete previous version is used). A load while another thread
+    /// or process saves the folder returns the model before that save or the one after it.
+    /// </param>
     /// <param name="encoderOptions">Optional overrides (batch size, device); pooling and length default to the saved ones.</param>
     /// <exception cref="ModelFormatException">A file is missing or damaged; the message names it.</exception>
     public static MultiTaskModel Load(string directory, SentenceEncoderOptions? encoderOptions = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        string folder = AtomicDirectory.Resolve(directory)
-            ?? throw new ModelFormatException(directory, "no saved model folder here.");
+        return AtomicDirectory.ReadConsistent(directory, folder =>
+            LoadFrom(folder ?? throw new ModelFormatException(directory, "no saved model folder here."), encoderOptions));
+    }
+
+    private static MultiTaskModel LoadFrom(string folder, SentenceEncoderOptions? encoderOptions)
+    {
         string configPath = Path.Combine(folder, ConfigFileName);
         var saved = ReadConfig(configPath);
         RequireHeadSizes(saved, configPath);

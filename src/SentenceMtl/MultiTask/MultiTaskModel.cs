@@ -125,22 +125,23 @@ public sealed partial class MultiTaskModel : IDisposable
     {
         get
         {
-            ThrowIfDisposed();
+            using var lease = Share();
             return encoder.Backbone.parameters().All(p => !p.requires_grad);
         }
     }
 
     /// <summary>Freezes the whole backbone: its parameters stop receiving gradients and it runs in eval mode.</summary>
+    /// <remarks>Freezing changes wait for calls in flight on other threads (see <see cref="Dispose"/>).</remarks>
     public void FreezeBackbone()
     {
-        ThrowIfDisposed();
+        using var lease = Exclusive();
         SetRequiresGrad(encoder.Backbone.parameters(), false);
     }
 
     /// <summary>Makes every backbone parameter trainable again.</summary>
     public void UnfreezeBackbone()
     {
-        ThrowIfDisposed();
+        using var lease = Exclusive();
         SetRequiresGrad(encoder.Backbone.parameters(), true);
     }
 
@@ -154,6 +155,7 @@ public sealed partial class MultiTaskModel : IDisposable
         var layers = encoder.Backbone.Layers;
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, layers.Count);
+        using var lease = Exclusive();
         UnfreezeBackbone();
         SetRequiresGrad(encoder.Backbone.Embeddings.parameters(), false);
         for (int i = 0; i < count; i++)
@@ -170,22 +172,25 @@ public sealed partial class MultiTaskModel : IDisposable
     /// <summary>Freezes the head of <paramref name="task"/>.</summary>
     public void FreezeHead(string task)
     {
-        ThrowIfDisposed();
-        SetRequiresGrad(Head(task).parameters(), false);
+        var head = Head(task);
+        using var lease = Exclusive();
+        SetRequiresGrad(head.parameters(), false);
     }
 
     /// <summary>Unfreezes the head of <paramref name="task"/>.</summary>
     public void UnfreezeHead(string task)
     {
-        ThrowIfDisposed();
-        SetRequiresGrad(Head(task).parameters(), true);
+        var head = Head(task);
+        using var lease = Exclusive();
+        SetRequiresGrad(head.parameters(), true);
     }
 
     /// <summary>Whether the head of <paramref name="task"/> is frozen.</summary>
     public bool IsHeadFrozen(string task)
     {
-        ThrowIfDisposed();
-        return Head(task).parameters().All(p => !p.requires_grad);
+        var head = Head(task);
+        using var lease = Share();
+        return head.parameters().All(p => !p.requires_grad);
     }
 
     /// <summary>Freezes the backbone and every head.</summary>
@@ -215,10 +220,16 @@ public sealed partial class MultiTaskModel : IDisposable
     {
         get
         {
-            ThrowIfDisposed();
+            using var lease = Share();
             return TrainableParameters().Sum(p => p.numel());
         }
     }
+
+    /// <summary>A shared lease on the model's memory (see <see cref="EncoderLifetime"/>): for calls that read it.</summary>
+    internal EncoderLifetime.Lease Share() => encoder.Lifetime.Share(nameof(MultiTaskModel));
+
+    /// <summary>The exclusive lease: for calls that change freezing or weights (and so the packed inference weights).</summary>
+    internal EncoderLifetime.Lease Exclusive() => encoder.Lifetime.Exclusive(nameof(MultiTaskModel));
 
     internal IEnumerable<(string Name, Parameter Parameter)> NamedTrainableParameters() =>
         AllParametersByName().Where(p => p.Parameter.requires_grad);
@@ -329,6 +340,7 @@ public sealed partial class MultiTaskModel : IDisposable
     /// <summary>Softmax probabilities per task and sentence.</summary>
     internal Dictionary<string, float[][]> PredictProbabilities(IReadOnlyList<string> sentences, CancellationToken cancellationToken = default)
     {
+        using var lease = Share();
         using var scope = NewDisposeScope();
         var embeddings = encoder.EncodeToTensor(sentences, cancellationToken);                   // (N, H)
         return PredictFromEmbeddings(embeddings);
@@ -428,8 +440,11 @@ public sealed partial class MultiTaskModel : IDisposable
             string.Join("; ", tasks.Select(t => $"{t.Name}: {string.Join("/", t.Labels)}"));
     }
 
-    /// <summary>Frees the backbone's and the heads' native memory.</summary>
-    public void Dispose()
+    /// <summary>
+    /// Frees the backbone's and the heads' native memory (idempotent). Waits for calls in flight on other threads
+    /// (predictions, saves, training) to finish; calls made afterwards throw <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public void Dispose() => encoder.Lifetime.Exclusively(() =>
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0)
         {
@@ -441,8 +456,8 @@ public sealed partial class MultiTaskModel : IDisposable
             head.Dispose();
         }
 
-        encoder.Dispose();
-    }
+        encoder.Dispose();                                                                      // re-entrant: this thread holds the exclusive lease
+    });
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> naming this type once <see cref="Dispose"/> has run; every public
     /// instance member but <see cref="Dispose"/> starts with it.</summary>

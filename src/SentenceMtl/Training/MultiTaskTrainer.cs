@@ -46,13 +46,19 @@ public sealed class MultiTaskTrainer
     /// float32 weights by hand-written forward and backward passes (autograd's gradients without its per-call cost;
     /// dropout masks from their own seeded generator, not libtorch's), otherwise with one libtorch
     /// intra-op thread (the thread count is process-wide in libtorch and is restored when training ends). A batch whose
-    /// labels all belong to frozen heads counts towards the epoch's loss but updates nothing.
+    /// labels all belong to frozen heads counts towards the epoch's loss but updates nothing. Calls on the model from
+    /// other threads (encoding, prediction, saving, freezing, disposing) wait until training ends.
     /// </remarks>
     /// <param name="train">Training examples (with the model's tasks).</param>
     /// <param name="validation">Optional validation examples for per-epoch macro-F1, best-weights selection and early stopping.</param>
     /// <param name="progress">Receives a report after every step and at the end of every epoch.</param>
     /// <param name="cancellationToken">Honoured between steps; the model then keeps the weights of the last finished step.</param>
-    /// <exception cref="InvalidOperationException">Nothing is trainable, or the loss became NaN or infinite.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// Nothing is trainable; or training diverged (a loss NaN, infinite or above 1e30, or a weight NaN or infinite at the
+    /// end of an epoch): the weights are then restored to those at the start of that epoch, and the message names the
+    /// epoch and step (or weight) and suggests lower learning rates.
+    /// </exception>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public TrainingResult Train(MultiTaskDataset train, MultiTaskDataset? validation = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -73,6 +79,7 @@ public sealed class MultiTaskTrainer
             throw new ArgumentException("The training set has no labels for any task.", nameof(train));
         }
 
+        using var lease = model.Exclusive();                                                   // other threads' calls wait: training changes freezing and weights
         var o = Options;
         var tasks = model.Tasks;
         int layerCount = model.Encoder.Backbone.Layers.Count;
@@ -100,6 +107,8 @@ public sealed class MultiTaskTrainer
         Dictionary<string, Tensor>? bestWeights = null;
         Tensor? cache = null, validationCache = null;
         HeadBackpropagation? handwritten = null;
+        using var divergence = new DivergenceGuard(model.AllParametersByName()
+            .Where(p => !frozenThroughout || !p.Name.StartsWith("backbone.", StringComparison.Ordinal)));
         var userHeadFrozen = tasks.ToDictionary(t => t.Name, t => model.IsHeadFrozen(t.Name), StringComparer.Ordinal);
         var userRequiresGrad = model.AllParametersByName().Select(p => (p.Parameter, p.Parameter.requires_grad)).ToList();
         int step = 0;
@@ -171,7 +180,7 @@ public sealed class MultiTaskTrainer
                         }
 
                         (lossValue, perTask) = loss;
-                        ThrowIfNotFinite(lossValue, epoch, step);
+                        divergence.CheckLoss(lossValue, epoch, step);
                         if (handwritten.ReachesTrainableParameters)
                         {
                             handwritten.Backward(logVariances);                                // writes every trainable .grad
@@ -191,7 +200,7 @@ public sealed class MultiTaskTrainer
                         }
 
                         lossValue = total.item<float>();
-                        ThrowIfNotFinite(lossValue, epoch, step);
+                        divergence.CheckLoss(lossValue, epoch, step);
                         if (total.requires_grad)                                                // false when only frozen heads had labels
                         {
                             current.Optimizer.ZeroGrad();
@@ -211,6 +220,7 @@ public sealed class MultiTaskTrainer
                     progress?.Report(new TrainingProgress(epoch + 1, step, totalSteps, lossValue, perTask));
                 }
 
+                divergence.EndEpoch(epoch, step);
                 model.SetTrainingMode(false, backboneFrozen);
                 IReadOnlyDictionary<string, double>? f1 = null;
                 if (validation is not null)
@@ -321,15 +331,6 @@ public sealed class MultiTaskTrainer
         }
 
         return (total, perTask);
-    }
-
-    private static void ThrowIfNotFinite(double loss, int epoch, int step)
-    {
-        if (!double.IsFinite(loss))
-        {
-            throw new InvalidOperationException(
-                $"The loss became {loss} at epoch {epoch + 1}, step {step + 1}. Lower the learning rates or check the data.");
-        }
     }
 
     private double TaskWeight(string task) =>

@@ -1,0 +1,104 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SentenceMtl.Training;
+
+/// <summary>
+/// Stops a diverging run and puts the weights back: keeps a copy of the weights a run can change, taken when the run
+/// starts and renewed at the end of every epoch whose weights are all finite. A loss that is NaN, infinite or above
+/// <see cref="MaxLoss"/>, or a non-finite weight at the end of an epoch (which also covers the epoch's last step, whose
+/// loss is never computed), restores that copy and throws <see cref="InvalidOperationException"/>.
+/// </summary>
+internal sealed class DivergenceGuard : IDisposable
+{
+    /// <summary>A mean cross-entropy this large means the weights have exploded (a sane run stays far below 100).</summary>
+    public const double MaxLoss = 1e30;
+
+    private readonly List<(string Name, Parameter Parameter)> watched;
+    private readonly Tensor[] kept;
+
+    /// <param name="watched">Every parameter the run may change, with its name for messages.</param>
+    public DivergenceGuard(IEnumerable<(string Name, Parameter Parameter)> watched)
+    {
+        this.watched = watched.ToList();
+        using var noGrad = no_grad();
+        kept = this.watched.Select(p => p.Parameter.detach().clone()).ToArray();
+    }
+
+    /// <summary>Throws (after restoring the kept weights) when <paramref name="loss"/> shows the run diverged.</summary>
+    /// <param name="loss">The batch's loss.</param>
+    /// <param name="epoch">0-based epoch.</param>
+    /// <param name="step">0-based step of the run.</param>
+    public void CheckLoss(double loss, int epoch, int step)
+    {
+        if (!double.IsFinite(loss) || loss > MaxLoss)
+        {
+            Fail($"The loss became {loss} at epoch {epoch + 1}, step {step + 1}");
+        }
+    }
+
+    /// <summary>At the end of an epoch: throws (after restoring) when a weight is not finite, else keeps the weights.</summary>
+    public void EndEpoch(int epoch, int step)
+    {
+        using var noGrad = no_grad();
+        if (FirstNonFinite(watched) is { } name)
+        {
+            Fail($"The weight {name} became NaN or infinite by the end of epoch {epoch + 1} (step {step})");
+        }
+
+        for (int i = 0; i < kept.Length; i++)
+        {
+            kept[i].copy_(watched[i].Parameter);
+        }
+    }
+
+    /// <summary>The name of the first parameter holding a NaN or infinity, or null.</summary>
+    public static string? FirstNonFinite(IEnumerable<(string Name, Parameter Parameter)> parameters)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        foreach (var (name, parameter) in parameters)
+        {
+            if (!parameter.isfinite().all().item<bool>())
+            {
+                return name;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Refuses to save weights that hold a NaN or infinity (a diverged run): nothing is written.</summary>
+    /// <exception cref="InvalidOperationException">A parameter is not finite; the message names it.</exception>
+    public static void RequireFiniteForSave(IEnumerable<(string Name, Parameter Parameter)> parameters)
+    {
+        if (FirstNonFinite(parameters) is { } name)
+        {
+            throw new InvalidOperationException(
+                $"Cannot save: the weight '{name}' holds NaN or infinite values (did training diverge?). Nothing was written; train again with lower learning rates.");
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (var t in kept)
+        {
+            t.Dispose();
+        }
+    }
+
+    private void Fail(string what)
+    {
+        using (no_grad())
+        {
+            for (int i = 0; i < kept.Length; i++)
+            {
+                watched[i].Parameter.copy_(kept[i]);
+            }
+        }
+
+        throw new InvalidOperationException(
+            $"{what}: training diverged. The weights were restored to those at the start of that epoch. Lower the learning rates (HeadLearningRate, BackboneLearningRate) or check the data.");
+    }
+}

@@ -1,0 +1,155 @@
+using SentenceMtl.Checkpoints;
+
+namespace SentenceMtl.Tests.Checkpoints;
+
+/// <summary>Save replaces only its own folders; Load sees a whole save while another thread saves.</summary>
+[Collection(GlobalRngCollection.Name)]
+public sealed class AtomicDirectoryTests : IDisposable
+{
+    private readonly TempFolder folder = TinyModel.Create();
+
+    public void Dispose() => folder.Dispose();
+
+    private string SaveDir => Path.Combine(folder.Path, "saved");
+
+    private static Dictionary<string, byte[]> Snapshot(string directory) =>
+        Directory.GetFiles(directory, "*", SearchOption.AllDirectories).ToDictionary(f => Path.GetRelativePath(directory, f), File.ReadAllBytes);
+
+    private string[] Siblings() => Directory.GetFileSystemEntries(folder.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
+
+    [Fact]
+    public void Save_refuses_a_folder_it_did_not_write_and_leaves_every_file_in_it()
+    {
+        Directory.CreateDirectory(Path.Combine(SaveDir, "sub"));
+        File.WriteAllText(Path.Combine(SaveDir, "notes.txt"), "my notes");
+        File.WriteAllText(Path.Combine(SaveDir, "sub", "thesis.tex"), @"\documentclass{article}");
+        var before = Snapshot(SaveDir);
+        using var model = MultiTaskModel.Create(folder.Model);
+
+        var ex = Assert.Throws<IOException>(() => model.Save(SaveDir));
+        Assert.Contains(SaveDir, ex.Message);
+        Assert.Contains("notes.txt", ex.Message);
+        Assert.Contains("new or empty folder", ex.Message);
+        var encoderEx = Assert.Throws<IOException>(() => model.Encoder.Save(SaveDir));
+        Assert.Contains("sub/thesis.tex", encoderEx.Message);
+
+        var after = Snapshot(SaveDir);
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        foreach (var (name, bytes) in before)
+        {
+            Assert.Equal(bytes, after[name]);
+        }
+
+        Assert.Equal(["saved", "tiny"], Siblings());                                            // no lock, partial or previous copy
+    }
+
+    [Fact]
+    public void Save_refuses_an_earlier_save_the_user_added_a_file_to()
+    {
+        using var model = MultiTaskModel.Create(folder.Model);
+        model.Save(SaveDir);
+        File.WriteAllText(Path.Combine(SaveDir, "README.md"), "mine");
+        var ex = Assert.Throws<IOException>(() => model.Save(SaveDir));
+        Assert.Contains("README.md", ex.Message);
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(SaveDir, "README.md")));
+    }
+
+    [Fact]
+    public void Save_onto_a_file_is_refused_and_leaves_no_copy()
+    {
+        File.WriteAllText(SaveDir, "a file");
+        using var model = MultiTaskModel.Create(folder.Model);
+        var ex = Assert.Throws<IOException>(() => model.Save(SaveDir));
+        Assert.Contains(SaveDir, ex.Message);
+        Assert.Equal("a file", File.ReadAllText(SaveDir));
+        Assert.Equal(["saved", "tiny"], Siblings());
+    }
+
+    [Fact]
+    public void Save_refuses_the_current_directory()
+    {
+        using var model = MultiTaskModel.Create(folder.Model);
+        var before = Directory.GetFileSystemEntries(Environment.CurrentDirectory).Length;
+        var ex = Assert.Throws<IOException>(() => model.Save("."));
+        Assert.Contains("current directory", ex.Message);
+        Assert.Equal(before, Directory.GetFileSystemEntries(Environment.CurrentDirectory).Length);
+    }
+
+    [Fact]
+    public void Save_fills_an_empty_folder_and_replaces_its_own_save()
+    {
+        Directory.CreateDirectory(SaveDir);
+        using var model = MultiTaskModel.Create(folder.Model);
+        model.Save(SaveDir);
+        Assert.True(File.Exists(Path.Combine(SaveDir, SaveManifest.FileName)));
+        string firstGeneration = SaveManifest.ReadGeneration(SaveDir)!;
+        model.Save(SaveDir);
+        Assert.NotEqual(firstGeneration, SaveManifest.ReadGeneration(SaveDir));
+        model.Encoder.Save(SaveDir);                                                            // an encoder save replaces a model save
+        using var encoder = SentenceEncoder.FromPretrained(SaveDir);
+        Assert.Equal(model.Encoder.Encode("the team won"), encoder.Encode("the team won"));
+        Assert.Equal(["saved", "saved.lock", "tiny"], Siblings());
+    }
+
+    [Fact]
+    public void Loads_during_saves_see_one_whole_save_and_concurrent_saves_all_succeed()
+    {
+        using var a = MultiTaskModel.Create(folder.Model, new MultiTaskModelOptions { Seed = 1 });
+        using var b = MultiTaskModel.Create(folder.Model, new MultiTaskModelOptions { Seed = 2 });
+        float[] Probe(MultiTaskModel m) => m.Predict("the team won")["topic"].Probabilities.ToArray();
+        var expected = new[] { Probe(a), Probe(b) };
+        Assert.NotEqual(expected[0], expected[1]);
+        a.Save(SaveDir);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(6);
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        int saves = 0, loads = 0;
+        void Saver(MultiTaskModel model)
+        {
+            while (DateTime.UtcNow < deadline)
+            {
+                try
+                {
+                    model.Save(SaveDir);
+                    Interlocked.Increment(ref saves);
+                }
+                catch (Exception ex)
+                {
+                    failures.Enqueue("save: " + ex);
+                }
+            }
+        }
+
+        void Loader()
+        {
+            while (DateTime.UtcNow < deadline)
+            {
+                try
+                {
+                    using var loaded = MultiTaskModel.Load(SaveDir);
+                    var p = Probe(loaded);
+                    if (!expected.Any(e => e.SequenceEqual(p)))
+                    {
+                        failures.Enqueue("load: a model that was never saved");
+                    }
+
+                    Interlocked.Increment(ref loads);
+                }
+                catch (Exception ex)
+                {
+                    failures.Enqueue("load: " + ex);
+                }
+            }
+        }
+
+        var threads = new[] { new Thread(() => Saver(a)), new Thread(() => Saver(b)), new Thread(Loader), new Thread(Loader) };
+        Array.ForEach(threads, t => t.Start());
+        Array.ForEach(threads, t => t.Join());
+
+        Assert.True(failures.IsEmpty, $"{failures.Count} failures in {saves} saves and {loads} loads; first: {failures.FirstOrDefault()}");
+        Assert.True(saves >= 4 && loads >= 4, $"{saves} saves, {loads} loads");
+        Assert.Equal(["saved", "saved.lock", "tiny"], Siblings());
+        using var last = MultiTaskModel.Load(SaveDir);
+        Assert.Contains(expected, e => e.SequenceEqual(Probe(last)));
+    }
+}

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using SentenceMtl.Modeling.Kernels;
+
+namespace SentenceMtl.Tests.Robustness;
+
+/// <summary>
+/// Eight threads encode and predict while another disposes the model, changes its freezing or trains it: no crash, and
+/// only <see cref="ObjectDisposedException"/> after a dispose. Each run is a child process (SentenceMtl.SaveChild's
+/// stress modes), so a native crash fails the test instead of ending the test run.
+/// </summary>
+[Collection(GlobalRngCollection.Name)]
+public sealed class ConcurrentUseTests : IDisposable
+{
+    private readonly TempFolder folder = TinyModel.Create();
+
+    public void Dispose() => folder.Dispose();
+
+    private static string ChildPath
+    {
+        get
+        {
+            string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
+            return Path.Combine(TestPaths.RepoRoot, "tests", "SentenceMtl.SaveChild", "bin", configuration, "net10.0", "SentenceMtl.SaveChild.dll");
+        }
+    }
+
+    [SkippableFact]
+    public void The_tiny_model_encodes_through_the_packed_kernels()
+    {
+        Skip.IfNot(PrepackedLinear.IsSupported, "no AVX-512: the packed kernels are not used here");
+        using var encoder = SentenceEncoder.FromPretrained(folder.Model);
+        encoder.Encode(["the team won"]);
+        Assert.True(encoder.Backbone.PrepackedWeights.Count > 0);                               // so the stress runs race on packed weights
+    }
+
+    [Theory]
+    [InlineData("stress-dispose")]
+    [InlineData("stress-freeze")]
+    [InlineData("stress-train")]
+    public async Task Concurrent_calls_never_crash(string mode)
+    {
+        Assert.True(File.Exists(ChildPath), ChildPath);
+        using var child = Process.Start(new ProcessStartInfo("dotnet", [ChildPath, mode, folder.Model, "8"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var errors = child.StandardError.ReadToEndAsync();
+        var outputTask = child.StandardOutput.ReadToEndAsync();
+        bool exited = child.WaitForExit(TimeSpan.FromMinutes(3));
+        if (!exited)
+        {
+            child.Kill(entireProcessTree: true);                                                // a deadlock: fail, leave no process behind
+            child.WaitForExit();
+        }
+
+        string output = await outputTask;
+        string stderr = await errors;
+        Assert.True(exited, $"{mode} did not finish within 3 minutes (deadlock?). {output}");
+        Assert.True(child.ExitCode == 0, $"{mode}: exit code {child.ExitCode}. {output}\n{stderr}");
+        Assert.Matches(@"^ok [1-9]\d* rounds, [1-9]\d* calls", output);
+    }
+}
