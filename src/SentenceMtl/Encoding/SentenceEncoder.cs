@@ -72,7 +72,7 @@ public sealed partial class SentenceEncoder : IDisposable
     internal BertModel Backbone => model;
 
     /// <summary>Shared by calls that use the native memory, exclusive for those that free or repack it (see <see cref="EncoderLifetime"/>).</summary>
-    internal EncoderLifetime Lifetime { get; } = new(nameof(SentenceEncoder));
+    internal EncoderLifetime Lifetime { get; } = new(typeof(SentenceEncoder).FullName!);
 
     internal BertWordPieceTokenizer Tokenizer => tokenizer;
 

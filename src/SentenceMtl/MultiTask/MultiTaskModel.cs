@@ -226,10 +226,10 @@ public sealed partial class MultiTaskModel : IDisposable
     }
 
     /// <summary>A shared lease on the model's memory (see <see cref="EncoderLifetime"/>): for calls that read it.</summary>
-    internal EncoderLifetime.Lease Share() => encoder.Lifetime.Share(nameof(MultiTaskModel));
+    internal EncoderLifetime.Lease Share() => encoder.Lifetime.Share(typeof(MultiTaskModel).FullName);
 
     /// <summary>The exclusive lease: for calls that change freezing or weights (and so the packed inference weights).</summary>
-    internal EncoderLifetime.Lease Exclusive() => encoder.Lifetime.Exclusive(nameof(MultiTaskModel));
+    internal EncoderLifetime.Lease Exclusive() => encoder.Lifetime.Exclusive(typeof(MultiTaskModel).FullName);
 
     internal IEnumerable<(string Name, Parameter Parameter)> NamedTrainableParameters() =>
         AllParametersByName().Where(p => p.Parameter.requires_grad);
