@@ -137,10 +137,10 @@ internal static class StateDictLoader
         if (missing.Count + unexpected.Count + misshaped.Count + wrongType.Count > 0)
         {
             var problems = new List<string>();
-            if (missing.Count > 0) problems.Add($"missing keys: {string.Join(", ", missing)}");
-            if (unexpected.Count > 0) problems.Add($"unexpected keys: {string.Join(", ", unexpected)}");
-            if (misshaped.Count > 0) problems.Add($"wrong shapes: {string.Join(", ", misshaped)}");
-            if (wrongType.Count > 0) problems.Add($"wrong dtypes: {string.Join(", ", wrongType)}");
+            if (missing.Count > 0) problems.Add($"missing keys: {ErrorText.List(missing)}");
+            if (unexpected.Count > 0) problems.Add($"unexpected keys: {ErrorText.List(unexpected)}");
+            if (misshaped.Count > 0) problems.Add($"wrong shapes: {ErrorText.List(misshaped)}");
+            if (wrongType.Count > 0) problems.Add($"wrong dtypes: {ErrorText.List(wrongType)}");
             throw new ModelFormatException(source, "state dict does not match the model; " + string.Join("; ", problems) + ".");
         }
     }
