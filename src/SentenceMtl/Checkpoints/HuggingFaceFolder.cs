@@ -17,6 +17,9 @@ internal static class HuggingFaceFolder
     /// <summary>Weight files tried in order.</summary>
     public static readonly IReadOnlyList<string> WeightFiles = ["model.safetensors", "pytorch_model.bin"];
 
+    /// <summary>The shortest usable sequence: <c>[CLS]</c> and <c>[SEP]</c>.</summary>
+    private const int MinSequenceLength = 2;
+
     /// <summary>Describes the model in <paramref name="folder"/>.</summary>
     /// <exception cref="ModelFormatException">A required file is missing or damaged.</exception>
     public static ModelSource Read(string folder, string id)
@@ -42,8 +45,21 @@ internal static class HuggingFaceFolder
         string sbertPath = new[] { transformerDir, folder }.Select(d => Path.Combine(d, "sentence_bert_config.json"))
             .FirstOrDefault(File.Exists) ?? Path.Combine(folder, "sentence_bert_config.json");
         var sbert = ReadJson(sbertPath);
-        int? modelMaxLength = Int(tokenizer, "model_max_length", tokenizerPath) is { } m and > 0 and < 1_000_000 ? m : null;
-        int maxLength = Int(sbert, "max_seq_length", sbertPath) ?? modelMaxLength ?? config.MaxPositionEmbeddings;
+        int? modelMaxLength = Int(tokenizer, "model_max_length", tokenizerPath) is { } m and >= MinSequenceLength and < 1_000_000 ? m : null;
+        int? sbertMaxLength = Int(sbert, "max_seq_length", sbertPath);
+        if (sbertMaxLength < MinSequenceLength)
+        {
+            throw new ModelFormatException(sbertPath,
+                $"'max_seq_length' must be at least {MinSequenceLength}, room for [CLS] and [SEP] (got {sbertMaxLength}).");
+        }
+
+        if (config.MaxPositionEmbeddings < MinSequenceLength)
+        {
+            throw new ModelFormatException(configPath,
+                $"'max_position_embeddings' must be at least {MinSequenceLength}, room for [CLS] and [SEP] (got {config.MaxPositionEmbeddings}).");
+        }
+
+        int maxLength = sbertMaxLength ?? modelMaxLength ?? config.MaxPositionEmbeddings;
 
         return new ModelSource
         {
@@ -130,7 +146,7 @@ internal static class HuggingFaceFolder
                     case "Pooling": poolingPath = modulePath; break;
                     case "Normalize": normalize = true; break;
                     default:
-                        throw new ModelFormatException(path, $"module type '{NameList.Truncate(type)}' is not supported (Transformer, Pooling, Normalize are).");
+                        throw new ModelFormatException(path, $"module type '{ErrorText.Shorten(type)}' is not supported (Transformer, Pooling, Normalize are).");
                 }
             }
         }
@@ -203,8 +219,20 @@ internal static class HuggingFaceFolder
             }
             : null;
 
+    // A whole number, clamped to int's range (tokenizer_config.json's model_max_length is often 1e30); null when absent or null.
     private static int? Int(JsonElement? json, string name, string path) =>
         json?.TryGetProperty(name, out var v) == true && v.ValueKind != JsonValueKind.Null
-            ? v.TryGetDouble(out double d) ? (int)Math.Min(d, int.MaxValue) : throw new ModelFormatException(path, $"'{name}' must be a number.")
+            ? v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double d) && d == Math.Floor(d)
+                ? (int)Math.Clamp(d, int.MinValue, int.MaxValue)
+                : throw new ModelFormatException(path, $"'{name}' must be a whole number, found {Describe(v)}.")
             : null;
+
+    private static string Describe(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => $"the string \"{ErrorText.Shorten(value.GetString() ?? "")}\" (write it without quotes)",
+        JsonValueKind.Number => $"{ErrorText.Shorten(value.GetRawText())}",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Array => "an array",
+        _ => "an object",
+    };
 }

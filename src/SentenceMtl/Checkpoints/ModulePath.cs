@@ -29,7 +29,7 @@ internal static class ModulePath
         return inside
             ? full
             : throw new ModelFormatException(modulesFile,
-                $"module path '{NameList.Truncate(path)}' is not a folder inside the model folder {fullRoot} " +
+                $"module path '{ErrorText.Shorten(path)}' is not a folder inside the model folder {fullRoot} " +
                 "(it must be relative, without '.' or '..' segments, e.g. \"1_Pooling\").");
     }
 }

@@ -29,7 +29,7 @@ internal static class PyTorchArchive
     /// </summary>
     private static void CheckPickle(ZipArchiveEntry entry, string path)
     {
-        string name = NameList.Truncate(entry.FullName);
+        string name = ErrorText.Shorten(entry.FullName);
         var pickle = new byte[entry.Length];
         using (var data = entry.Open())
         {
@@ -70,13 +70,13 @@ internal static class PyTorchArchive
             {
                 throw new ModelFormatException(path, pickles.Count == 0
                     ? "not a PyTorch state dict: the archive has no data.pkl (save it with torch.save(model.state_dict(), …))."
-                    : $"the archive has more than one data.pkl ({NameList.Truncate(pickles[0].FullName)}, {NameList.Truncate(pickles[1].FullName)}).");
+                    : $"the archive has more than one data.pkl ({ErrorText.Shorten(pickles[0].FullName)}, {ErrorText.Shorten(pickles[1].FullName)}).");
             }
 
             long maxPickle = Math.Min(MaxPickleBytes, (64L << 10) + PickleBytesPerEntry * entries.Count);
             if (pickles[0].Length > maxPickle)
             {
-                throw new ModelFormatException(path, $"entry {NameList.Truncate(pickles[0].FullName)} inflates to {pickles[0].Length} bytes; a pickle " +
+                throw new ModelFormatException(path, $"entry {ErrorText.Shorten(pickles[0].FullName)} inflates to {pickles[0].Length} bytes; a pickle " +
                     $"describing {entries.Count - 1} tensor storages needs far less (at most {maxPickle} are accepted).");
             }
 
@@ -85,7 +85,7 @@ internal static class PyTorchArchive
             {
                 if (entry.Length > (entry.CompressedLength * MaxInflation) + (1L << 20))
                 {
-                    throw new ModelFormatException(path, $"entry {NameList.Truncate(entry.FullName)} claims to inflate from {entry.CompressedLength} " +
+                    throw new ModelFormatException(path, $"entry {ErrorText.Shorten(entry.FullName)} claims to inflate from {entry.CompressedLength} " +
                         $"to {entry.Length} bytes (more than {MaxInflation}×); torch.save stores entries uncompressed, so this is not one of its files.");
                 }
             }

@@ -138,10 +138,10 @@ internal static class StateDictLoader
         if (missing.Count + unexpected.Count + misshaped.Count + wrongType.Count > 0)
         {
             var problems = new List<string>();
-            if (missing.Count > 0) problems.Add($"missing keys: {NameList.Format(missing)}");
-            if (unexpected.Count > 0) problems.Add($"unexpected keys: {NameList.Format(unexpected)}");
-            if (misshaped.Count > 0) problems.Add($"wrong shapes: {NameList.Format(misshaped)}");
-            if (wrongType.Count > 0) problems.Add($"wrong dtypes: {NameList.Format(wrongType)}");
+            if (missing.Count > 0) problems.Add($"missing keys: {ErrorText.List(missing)}");
+            if (unexpected.Count > 0) problems.Add($"unexpected keys: {ErrorText.List(unexpected)}");
+            if (misshaped.Count > 0) problems.Add($"wrong shapes: {ErrorText.List(misshaped)}");
+            if (wrongType.Count > 0) problems.Add($"wrong dtypes: {ErrorText.List(wrongType)}");
             throw new ModelFormatException(source, "state dict does not match the model; " + string.Join("; ", problems) + ".");
         }
     }

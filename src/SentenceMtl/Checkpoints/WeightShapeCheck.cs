@@ -48,7 +48,7 @@ internal static class WeightShapeCheck
             var (key, (shape, fields)) = misshaped[0];
             throw new ModelFormatException(configName,
                 $"wrong shapes: {fields} here give {key} the shape {Show(shape)}, but {weightsName} holds {Show(found[key])}" +
-                (misshaped.Count > 1 ? $" ({misshaped.Count - 1} more tensors differ: {NameList.Format(misshaped.Skip(1).Select(kv => kv.Key))})" : "") +
+                (misshaped.Count > 1 ? $" ({misshaped.Count - 1} more tensors differ: {ErrorText.List(misshaped.Skip(1).Select(kv => kv.Key))})" : "") +
                 ". The config and the weights belong to different models.");
         }
 
@@ -57,8 +57,8 @@ internal static class WeightShapeCheck
         if (missing.Count + unexpected.Count > 0)
         {
             var problems = new List<string>();
-            if (missing.Count > 0) problems.Add($"missing {missing.Count} keys: {NameList.Format(missing)}");
-            if (unexpected.Count > 0) problems.Add($"{unexpected.Count} unexpected keys: {NameList.Format(unexpected)}");
+            if (missing.Count > 0) problems.Add($"missing {missing.Count} keys: {ErrorText.List(missing)}");
+            if (unexpected.Count > 0) problems.Add($"{unexpected.Count} unexpected keys: {ErrorText.List(unexpected)}");
             throw new ModelFormatException(weightsName,
                 $"does not hold the tensors {configName} describes; {string.Join("; ", problems)}.");
         }

@@ -7,31 +7,11 @@ namespace SentenceMtl;
 /// </summary>
 internal static class DatasetFieldHints
 {
-    /// <summary>Most names a message lists.</summary>
-    public const int MaxNames = 20;
+    /// <summary><c>"a", "b", …</c>: the names, bounded as <see cref="ErrorText.List"/> bounds them.</summary>
+    public static string List(IEnumerable<string> names) => ErrorText.List(names, quoted: true);
 
-    /// <summary>Longest name a message shows whole; longer ones are cut and end with "…".</summary>
-    public const int MaxNameLength = 40;
-
-    /// <summary><c>"a", "b", …</c>: at most <see cref="MaxNames"/> names, each cut to <see cref="MaxNameLength"/>, and how many more there are.</summary>
-    public static string List(IEnumerable<string> names)
-    {
-        var shown = new List<string>(MaxNames);
-        int count = 0;
-        foreach (string name in names)
-        {
-            if (count++ < MaxNames)
-            {
-                shown.Add($"\"{Shorten(name)}\"");
-            }
-        }
-
-        string list = string.Join(", ", shown);
-        return count > MaxNames ? $"{list} and {count - MaxNames} more" : list;
-    }
-
-    /// <summary>A name cut to <see cref="MaxNameLength"/> characters.</summary>
-    public static string Shorten(string name) => name.Length <= MaxNameLength ? name : name[..MaxNameLength] + "…";
+    /// <summary>A name cut as <see cref="ErrorText.Shorten"/> cuts it.</summary>
+    public static string Shorten(string name) => ErrorText.Shorten(name);
 
     /// <summary>
     /// How to make a file whose fields are <paramref name="found"/> provide <paramref name="wanted"/> for

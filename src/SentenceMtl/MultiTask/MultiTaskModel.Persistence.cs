@@ -68,7 +68,8 @@ public sealed partial class MultiTaskModel
     /// or process saves the folder returns the model before that save or the one after it.
     /// </param>
     /// <param name="encoderOptions">Optional overrides (batch size, device); pooling and length default to the saved ones.</param>
-    /// <exception cref="ModelFormatException">A file is missing or damaged; the message names it.</exception>
+    /// <exception cref="ModelFormatException">A file is missing or damaged; the message names it (and the key of
+    /// <see cref="ConfigFileName"/> that is wrong).</exception>
     public static MultiTaskModel Load(string directory, SentenceEncoderOptions? encoderOptions = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
@@ -80,31 +81,8 @@ public sealed partial class MultiTaskModel
     {
         string configPath = Path.Combine(folder, ConfigFileName);
         var saved = ReadConfig(configPath);
-        RequireHeadSizes(saved, configPath);
-        var options = new MultiTaskModelOptions
-        {
-            Tasks = [.. saved.Tasks.Select(t => new TaskDefinition(t.Name, t.Labels))],
-            TaskHeadHiddenSizes = saved.Tasks.ToDictionary(t => t.Name, t => (IReadOnlyList<int>)t.HiddenSizes),
-            HeadHiddenSizes = [],
-            Activation = saved.Activation,
-            Dropout = saved.Dropout,
-            FreezeBackbone = saved.FreezeBackbone,
-        };
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            throw new ModelFormatException(configPath, ex.Message, ex);
-        }
-
-        var encoder = SentenceEncoder.FromPretrained(folder, (encoderOptions ?? new SentenceEncoderOptions()) with
-        {
-            Pooling = encoderOptions?.Pooling ?? saved.Pooling,
-            Normalize = encoderOptions?.Normalize ?? saved.Normalize,
-            MaxSequenceLength = encoderOptions?.MaxSequenceLength ?? saved.MaxSequenceLength,
-        });
+        var options = saved.ToOptions(configPath);
+        var encoder = LoadEncoder(folder, configPath, saved, encoderOptions);
         var heads = new Dictionary<string, ClassificationHead>(StringComparer.Ordinal);
         try
         {
@@ -149,23 +127,6 @@ public sealed partial class MultiTaskModel
         }
     }
 
-    /// <summary>Most hidden layers a saved head may have, and the widest one (both far above any useful head).</summary>
-    private const int MaxHeadLayers = 64, MaxHeadWidth = 65_536;
-
-    /// <exception cref="ModelFormatException">A task's hidden_sizes is out of bounds.</exception>
-    private static void RequireHeadSizes(SavedConfig saved, string configPath)
-    {
-        foreach (var task in saved.Tasks)
-        {
-            if (task.HiddenSizes.Count > MaxHeadLayers || task.HiddenSizes.Any(h => h is <= 0 or > MaxHeadWidth))
-            {
-                throw new ModelFormatException(configPath, $"task '{NameList.Truncate(task.Name)}': hidden_sizes must hold at most " +
-                    $"{MaxHeadLayers} widths, each between 1 and {MaxHeadWidth} (got {task.HiddenSizes.Count} widths, " +
-                    $"[{string.Join(", ", task.HiddenSizes.Take(8))}{(task.HiddenSizes.Count > 8 ? ", …" : "")}]).");
-            }
-        }
-    }
-
     /// <summary>
     /// Compares the heads file's header (names and shapes only) with the heads the config describes, before any head
     /// is built, so a config claiming heads far larger than the file holds fails without allocating them.
@@ -182,7 +143,7 @@ public sealed partial class MultiTaskModel
         var unexpected = found.Keys.Where(k => options.Tasks.All(t => !k.StartsWith(t.Name + ".", StringComparison.Ordinal))).ToList();
         if (unexpected.Count > 0)
         {
-            throw new ModelFormatException(headsPath, $"unexpected keys (no such task): {NameList.Format(unexpected)}.");
+            throw new ModelFormatException(headsPath, $"unexpected keys (no such task): {ErrorText.List(unexpected)}.");
         }
 
         foreach (var task in options.Tasks)
@@ -193,54 +154,5 @@ public sealed partial class MultiTaskModel
             var own = found.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
             WeightShapeCheck.Require(expected, own, configPath, headsPath);
         }
-    }
-
-    private static SavedConfig ReadConfig(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new ModelFormatException(path, "file not found (is this a folder saved by MultiTaskModel.Save?).");
-        }
-
-        SavedConfig? config;
-        try
-        {
-            config = JsonSerializer.Deserialize<SavedConfig>(BoundedFile.ReadAllText(path, BoundedFile.MaxJsonBytes), JsonOptions);
-        }
-        catch (JsonException ex)
-        {
-            throw new ModelFormatException(path, $"invalid JSON ({ex.Message}).", ex);
-        }
-
-        if (config is null || config.Tasks is null || config.Tasks.Any(t => t?.Name is null || t.Labels is null || t.HiddenSizes is null))
-        {
-            throw new ModelFormatException(path, "tasks must be a list of {name, labels, hidden_sizes}.");
-        }
-
-        if (config.FormatVersion != 1)
-        {
-            throw new ModelFormatException(path, $"format_version {config.FormatVersion} is not supported (expected 1).");
-        }
-
-        return config;
-    }
-
-    private sealed record SavedTask
-    {
-        [JsonPropertyName("name")] public string Name { get; init; } = "";
-        [JsonPropertyName("labels")] public List<string> Labels { get; init; } = [];
-        [JsonPropertyName("hidden_sizes")] public List<int> HiddenSizes { get; init; } = [];
-    }
-
-    private sealed record SavedConfig
-    {
-        [JsonPropertyName("format_version")] public int FormatVersion { get; init; }
-        [JsonPropertyName("tasks")] public List<SavedTask> Tasks { get; init; } = [];
-        [JsonPropertyName("activation")] public HeadActivation Activation { get; init; }
-        [JsonPropertyName("dropout")] public double Dropout { get; init; }
-        [JsonPropertyName("freeze_backbone")] public bool FreezeBackbone { get; init; }
-        [JsonPropertyName("pooling")] public PoolingStrategy Pooling { get; init; }
-        [JsonPropertyName("normalize")] public bool Normalize { get; init; }
-        [JsonPropertyName("max_seq_length")] public int MaxSequenceLength { get; init; }
     }
 }

@@ -22,7 +22,7 @@ public sealed record TaskDefinition
 
         if (labels.Distinct(StringComparer.Ordinal).Count() != labels.Count)
         {
-            throw new ArgumentException($"Task '{name}' has duplicate labels: {string.Join(", ", labels)}.", nameof(labels));
+            throw new ArgumentException($"Task '{name}' has duplicate labels: {ErrorText.List(labels)}.", nameof(labels));
         }
 
         Name = name;

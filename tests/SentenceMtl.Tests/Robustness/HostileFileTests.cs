@@ -98,7 +98,7 @@ public sealed class HostileFileTests : IDisposable
         SetHiddenSizes([1 << 30]);
         var ex = Assert.Throws<ModelFormatException>(() => MultiTaskModel.Load(saved));
         Assert.Equal(configPath, ex.FilePath);
-        Assert.Contains("hidden_sizes must hold at most", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("hidden_sizes' must hold at most", ex.Message, StringComparison.Ordinal);
 
         SetHiddenSizes([60_000, 60_000]);
         ex = Assert.Throws<ModelFormatException>(() => MultiTaskModel.Load(saved));
@@ -146,9 +146,9 @@ public sealed class HostileFileTests : IDisposable
     public void A_list_of_many_keys_in_a_message_is_cut_short()
     {
         var names = Enumerable.Range(0, 100_000).Select(i => new string('k', 500) + i).ToList();
-        string text = NameList.Format(names);
+        string text = ErrorText.List(names);
         Assert.True(text.Length < 4000, $"{text.Length} characters");
-        Assert.EndsWith("(and 99980 more)", text, StringComparison.Ordinal);
+        Assert.EndsWith(" and 99980 more", text, StringComparison.Ordinal);
     }
 
     [Theory]
