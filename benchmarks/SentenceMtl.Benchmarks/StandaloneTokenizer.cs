@@ -23,7 +23,7 @@ internal sealed class StandaloneTokenizer
     public static StandaloneTokenizer Create()
     {
         var source = EmbeddedModelCatalog.TryGet(BenchmarkEnvironment.ModelName)
-            ?? throw new InvalidOperationException($"No embedded {BenchmarkEnvironment.ModelName}: is SentenceMtl.Models referenced?");
+            ?? throw new InvalidOperationException($"No embedded {BenchmarkEnvironment.ModelName}: is SentenceMtl.Models.AllMiniLML6V2 referenced?");
         using var vocab = source.OpenVocabulary();
         return new StandaloneTokenizer(BertWordPieceTokenizer.Create(vocab, source.TokenizerOptions, source.VocabularyName), source);
     }

@@ -9,7 +9,7 @@ namespace SentenceMtl.Demo;
 /// </summary>
 internal static class Recipe
 {
-    /// <summary>The backbone (embedded in SentenceMtl.Models, so the demo runs offline); <c>--model</c> overrides it.</summary>
+    /// <summary>The backbone (installed by SentenceMtl.Models.AllMiniLML6V2, so the demo runs offline); <c>--model</c> overrides it.</summary>
     public const string ModelName = "all-MiniLM-L6-v2";
 
     /// <summary>Seed of the heads' initial weights, shuffling, dropout and the cross-validation split; <c>--seed</c> overrides it.</summary>

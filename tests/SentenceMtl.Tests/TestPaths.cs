@@ -1,3 +1,5 @@
+extern alias ModelConverter;
+
 namespace SentenceMtl.Tests;
 
 /// <summary>Locations of the repository's own data (<c>data/</c> at the repository root).</summary>
@@ -27,4 +29,12 @@ internal static class TestPaths
     public static string Paragraphs => Path.Combine(Data, "bench", "paragraphs_2k.txt");
 
     public static string NewsTrain => Path.Combine(Data, "news_train.jsonl");
+
+    /// <summary>The repository's <c>models/{name}</c> folder (the embedded models' descriptors).</summary>
+    public static string Model(string name) => Path.Combine(RepoRoot, "models", name);
+
+    /// <summary>The original fp32 ONNX export of embedded model <paramref name="name"/>, read from its
+    /// SentenceTransformers.* carrier package: the reference for parity with ONNX Runtime.</summary>
+    public static byte[] OriginalOnnx(string name) =>
+        ModelConverter::SentenceMtl.ModelConverter.OriginalOnnx.Read(Model(name), typeof(TestPaths).Assembly);
 }

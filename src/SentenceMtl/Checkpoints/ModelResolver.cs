@@ -1,8 +1,9 @@
 namespace SentenceMtl.Checkpoints;
 
 /// <summary>
-/// Turns a model name or path into a <see cref="ModelSource"/>, offline first: a folder, a cached hub snapshot, an
-/// embedded model (whose hub id is an alias, so those two never download), and last a download from the hub.
+/// Turns a model name or path into a <see cref="ModelSource"/>, offline first: a folder, a cached hub snapshot, a model
+/// folder installed beside the application by a SentenceMtl.Models.* package (whose hub id is an alias, so those never
+/// download), and last a download from the hub.
 /// </summary>
 internal static class ModelResolver
 {
@@ -65,7 +66,7 @@ internal static class ModelResolver
             $"no such model. Looked for: a folder at that path ({noFolder})" +
             (hubModel is not null ? $"; a snapshot in the Hugging Face cache at {HuggingFaceCache.RepoDirectory(hubModel.RepoId)}" : "") +
             "; an embedded model of that name (" +
-            (names.Count > 0 ? $"available: {string.Join(", ", names)}" : "none available: reference the SentenceMtl.Models package") + ")" +
+            (names.Count > 0 ? $"available: {string.Join(", ", names)}" : "none available: reference a SentenceMtl.Models.* package, e.g. SentenceMtl.Models.AllMiniLML6V2") + ")" +
             (hubAnswer is not null ? $"; the Hugging Face hub ({hubAnswer.Message})" : "") + ".", hubAnswer);
     }
 

@@ -6,7 +6,7 @@ namespace SentenceMtl.Checkpoints;
 
 /// <summary>
 /// Everything needed to build a <see cref="SentenceEncoder"/>, resolved from a folder, the Hugging Face cache or an
-/// embedded model, with that model's own defaults (which <see cref="SentenceEncoderOptions"/> may override).
+/// installed model folder, with that model's own defaults (which <see cref="SentenceEncoderOptions"/> may override).
 /// </summary>
 internal sealed record ModelSource
 {
@@ -29,8 +29,8 @@ internal sealed record ModelSource
     public required Func<Dictionary<string, Tensor>> LoadWeights { get; init; }
 
     /// <summary>
-    /// The weights as one safetensors file when they are (or can be cached as) one, else null: the loader then streams the
-    /// file into the model's parameters instead of calling <see cref="LoadWeights"/>.
+    /// The weights as one safetensors file when they are one, else null: the loader then streams the file into the model's
+    /// parameters instead of calling <see cref="LoadWeights"/>.
     /// </summary>
     public Func<string?> SafetensorsFile { get; init; } = () => null;
 

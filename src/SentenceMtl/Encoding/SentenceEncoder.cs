@@ -82,7 +82,8 @@ public sealed partial class SentenceEncoder : IDisposable
     /// Loads a model, offline first: a Hugging Face / sentence-transformers folder; a hub id (<c>org/name</c>, or
     /// <c>org/name@revision</c>) whose snapshot is in the Hugging Face cache (<c>$HF_HUB_CACHE</c>, <c>$HF_HOME/hub</c>
     /// or <c>~/.cache/huggingface/hub</c>); an embedded model (<c>"all-MiniLM-L6-v2"</c>, <c>"snowflake-arctic-embed-xs"</c>
-    /// or their hub ids, with the SentenceMtl.Models package); else a download from the hub into that cache
+    /// or their hub ids: the sentence-transformers folder that the SentenceMtl.Models.AllMiniLML6V2 /
+    /// .SnowflakeArcticEmbedXs package installs in the application's <c>sentencemtl-models/</c>); else a download from the hub into that cache
     /// (honouring <c>HF_ENDPOINT</c>, <c>HF_TOKEN</c> and <c>HF_HUB_OFFLINE</c>; interrupted downloads resume).
     /// </summary>
     /// <param name="modelNameOrPath">A folder path, a hub id or an embedded model name.</param>

@@ -1,12 +1,11 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using SentenceMtl.Checkpoints;
 using static TorchSharp.torch;
 
 namespace SentenceMtl.Tests.Encoding;
 
 /// <summary>
-/// The TorchSharp forward pass against ONNX Runtime running the very ONNX file the weights were imported from,
+/// The TorchSharp forward pass against ONNX Runtime running the very ONNX file the model folder was converted from,
 /// on the same token ids: token states within 1e-4, pooled embeddings with cosine ≥ 0.99999, every pooling.
 /// </summary>
 [Collection(EmbeddedEncodersCollection.Name)]
@@ -37,7 +36,7 @@ public sealed class OnnxParityTests(EmbeddedEncoders encoders)
     public void Token_states_and_every_pooling_match_onnx_runtime(string model, bool sortedByLength)
     {
         var encoder = encoders.Get(model);
-        using var session = new InferenceSession(EmbeddedModelCatalog.ReadOnnx(model));
+        using var session = new InferenceSession(TestPaths.OriginalOnnx(model));
         var texts = Texts();
         Assert.True(texts.Count >= 200);
         var ids = encoder.TokenizeAll(texts);

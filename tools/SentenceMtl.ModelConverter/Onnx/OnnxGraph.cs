@@ -1,7 +1,8 @@
 using Google.Protobuf;
-using Window = SentenceMtl.Serialization.ProtoMessageReader.Window;
+using SentenceMtl.Serialization;
+using Window = SentenceMtl.ModelConverter.Onnx.ProtoMessageReader.Window;
 
-namespace SentenceMtl.Serialization;
+namespace SentenceMtl.ModelConverter.Onnx;
 
 /// <summary>
 /// The parts of an ONNX <c>ModelProto</c> that weight import needs: the main graph's nodes (names, op types,

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
+using SentenceMtl.Serialization;
 
-namespace SentenceMtl.Serialization;
+namespace SentenceMtl.ModelConverter.Onnx;
 
 /// <summary>
 /// Imports the weights of a BERT encoder exported to ONNX from PyTorch (for example the <c>model.onnx</c> of
