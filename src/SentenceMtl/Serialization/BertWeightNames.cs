@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace SentenceMtl.ModelConverter.Onnx;
+namespace SentenceMtl.Serialization;
 
 /// <summary>
 /// The state-dict keys of Hugging Face's <c>BertModel</c> (without the <c>bert.</c> prefix that task models add),
