@@ -140,6 +140,24 @@ public sealed partial class PackageConsumerTests(PackageConsumerFixture fixture)
         Assert.True(native.Contains("has no strong", StringComparison.Ordinal) || native.Contains("provides", StringComparison.Ordinal), native);
     }
 
+    [SkippableFact]
+    public void Without_the_build_step_the_read_only_unprivileged_app_fails_where_libstdcxx_is_old_and_names_the_fix()
+    {
+        Skip.If(fixture.ReadOnlyRunSkipReason is not null, fixture.ReadOnlyRunSkipReason);
+        Skip.If(fixture.CachedNativeLibrary is null, "TorchSharp has no Linux x64 native library here: nothing is patched.");
+
+        if (NativeLine(fixture.BuiltRun).Contains("marked", StringComparison.Ordinal)) // this system's libstdc++ predates GCC 13
+        {
+            Assert.Contains("could not be patched", fixture.StrongCopyRun, StringComparison.Ordinal);
+            Assert.Contains("SentenceMtlWeakenGlibcxxRequirement", fixture.StrongCopyRun, StringComparison.Ordinal);
+            Assert.DoesNotMatch(EncodeLine(), fixture.StrongCopyRun);
+        }
+        else
+        {
+            AssertUnitVectorOf384(fixture.StrongCopyRun);
+        }
+    }
+
     private static string NativeLine(string run) =>
         run.Split('\n').Select(l => l.TrimEnd('\r')).Single(l => l.StartsWith("native: ", StringComparison.Ordinal));
 
