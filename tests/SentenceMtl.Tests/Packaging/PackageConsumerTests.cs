@@ -158,6 +158,17 @@ public sealed partial class PackageConsumerTests(PackageConsumerFixture fixture)
         }
     }
 
+    [Fact]
+    public void A_runtime_identifier_publishes_one_systems_natives_and_pruning_restores_one_systems_libtorch()
+    {
+        Assert.False(Directory.Exists(Path.Combine(fixture.ReadOnlyPublishOutput, "runtimes")), fixture.ReadOnlyPublishOutput);
+        Assert.True(File.Exists(Path.Combine(fixture.ReadOnlyPublishOutput, "libtorch_cpu.so")), fixture.ReadOnlyPublishOutput);
+
+        Assert.Contains("libtorch-cpu-linux-x64", fixture.LinuxOnlyRestoredPackages);
+        Assert.Contains("torchsharp", fixture.LinuxOnlyRestoredPackages);
+        Assert.DoesNotContain(fixture.LinuxOnlyRestoredPackages, p => p is "libtorch-cpu-osx-arm64" or "libtorch-cpu-win-x64");
+    }
+
     private static string NativeLine(string run) =>
         run.Split('\n').Select(l => l.TrimEnd('\r')).Single(l => l.StartsWith("native: ", StringComparison.Ordinal));
 
