@@ -85,9 +85,9 @@ public static class TorchSharpNative
         {
             throw new InvalidOperationException(
                 $"{library} needs {RequiredVersion}, which this system's libstdc++ lacks, and could not be patched " +
-                $"({ex.Message}). Build or publish the application with the SentenceMtl package's build step (on by " +
-                "default: SentenceMtlWeakenGlibcxxRequirement), make the application folder writable once, or install " +
-                "a libstdc++ from GCC 13 or newer.", ex);
+                $"({ex.Message}). Publish the application with the SentenceMtl package's build step, which marks the copy weak " +
+                "(on unless the MSBuild property SentenceMtlWeakenGlibcxxRequirement is false), make the application " +
+                "folder writable once, or install a libstdc++ from GCC 13 or newer.", ex);
         }
     }
 

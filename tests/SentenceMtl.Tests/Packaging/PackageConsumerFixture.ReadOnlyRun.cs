@@ -37,6 +37,12 @@ public sealed partial class PackageConsumerFixture
 
     public string? ReadOnlyNativeHashAfter { get; private set; }
 
+    /// <summary>The control: what the same app printed (or the failure it reported) when run the same way from a
+    /// read-only folder whose native library is TorchSharp's original, as if the build step had been turned off.</summary>
+    public string StrongCopyRun { get; private set; } = "";
+
+    private string StrongCopyOutput => Path.Combine(root, "publish-linux-x64-strong");
+
     private void PublishReadOnlyAndRunUnprivileged(IReadOnlyDictionary<string, string> environment)
     {
         DotnetCli.Run(App, StepTimeout, environment, "publish", "-c", "Release", "-r", "linux-x64", "--self-contained", "false",
@@ -52,9 +58,15 @@ public sealed partial class PackageConsumerFixture
             return;
         }
 
+        // The control folder: hard links to the published files (no second 650 MB), but a copy of the original library.
+        DotnetCli.RunProgram("cp", root, StepTimeout, null, "-al", ReadOnlyPublishOutput, StrongCopyOutput);
+        File.Delete(Path.Combine(StrongCopyOutput, "libLibTorchSharp.so"));
+        File.Copy(CachedNativeLibrary ?? library, Path.Combine(StrongCopyOutput, "libLibTorchSharp.so"));
+
         // Only the path to the app is opened to others: the fixture's folders become traversable, not listable.
         File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
         SetWritable(ReadOnlyPublishOutput, writable: false);
+        SetWritable(StrongCopyOutput, writable: false);
         try
         {
             // HF_HUB_OFFLINE: the embedded model must load without the hub; the weights cache under HOME cannot be
@@ -63,11 +75,20 @@ public sealed partial class PackageConsumerFixture
                 "id -u; id -g; if test -w \"$1\" || test -w \"$1/libLibTorchSharp.so\"; then echo writable; else echo read-only; fi",
                 "sh", ReadOnlyPublishOutput);
             ReadOnlyRun = RunUnprivileged(host, Path.Combine(ReadOnlyPublishOutput, "Consumer.dll"), "encode-only");
+            try
+            {
+                StrongCopyRun = RunUnprivileged(host, Path.Combine(StrongCopyOutput, "Consumer.dll"), "encode-only");
+            }
+            catch (InvalidOperationException ex)
+            {
+                StrongCopyRun = ex.Message; // the command line, its exit code and its output
+            }
         }
         finally
         {
             ReadOnlyNativeHashAfter = Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(library)));
             SetWritable(ReadOnlyPublishOutput, writable: true); // so the fixture can delete what it made
+            SetWritable(StrongCopyOutput, writable: true);
         }
     }
 

@@ -160,6 +160,9 @@ public sealed partial class PackageConsumerFixture : IDisposable
 
         // 4. Publish for linux-x64, make it read-only, run it as an unprivileged user (PackageConsumerFixture.ReadOnlyRun.cs).
         PublishReadOnlyAndRunUnprivileged(environment);
+
+        // 5. Restore a linux-only project that prunes the other systems' libtorch (PackageConsumerFixture.LinuxOnlyRestore.cs).
+        RestoreLinuxOnly(environment);
     }
 
     // The package folder and TorchSharp's version, as NuGet resolved them for the consumer.

@@ -150,6 +150,35 @@ public sealed partial class PackageConsumerTests(PackageConsumerFixture fixture)
         Assert.True(native.Contains("has no strong", StringComparison.Ordinal) || native.Contains("provides", StringComparison.Ordinal), native);
     }
 
+    [SkippableFact]
+    public void Without_the_build_step_the_read_only_unprivileged_app_fails_where_libstdcxx_is_old_and_names_the_fix()
+    {
+        Skip.If(fixture.ReadOnlyRunSkipReason is not null, fixture.ReadOnlyRunSkipReason);
+        Skip.If(fixture.CachedNativeLibrary is null, "TorchSharp has no Linux x64 native library here: nothing is patched.");
+
+        if (NativeLine(fixture.BuiltRun).Contains("marked", StringComparison.Ordinal)) // this system's libstdc++ predates GCC 13
+        {
+            Assert.Contains("could not be patched", fixture.StrongCopyRun, StringComparison.Ordinal);
+            Assert.Contains("SentenceMtlWeakenGlibcxxRequirement", fixture.StrongCopyRun, StringComparison.Ordinal);
+            Assert.DoesNotMatch(EncodeLine(), fixture.StrongCopyRun);
+        }
+        else
+        {
+            AssertUnitVectorOf384(fixture.StrongCopyRun);
+        }
+    }
+
+    [Fact]
+    public void A_runtime_identifier_publishes_one_systems_natives_and_pruning_restores_one_systems_libtorch()
+    {
+        Assert.False(Directory.Exists(Path.Combine(fixture.ReadOnlyPublishOutput, "runtimes")), fixture.ReadOnlyPublishOutput);
+        Assert.True(File.Exists(Path.Combine(fixture.ReadOnlyPublishOutput, "libtorch_cpu.so")), fixture.ReadOnlyPublishOutput);
+
+        Assert.Contains("libtorch-cpu-linux-x64", fixture.LinuxOnlyRestoredPackages);
+        Assert.Contains("torchsharp", fixture.LinuxOnlyRestoredPackages);
+        Assert.DoesNotContain(fixture.LinuxOnlyRestoredPackages, p => p is "libtorch-cpu-osx-arm64" or "libtorch-cpu-win-x64");
+    }
+
     private static string NativeLine(string run) =>
         run.Split('\n').Select(l => l.TrimEnd('\r')).Single(l => l.StartsWith("native: ", StringComparison.Ordinal));
 
