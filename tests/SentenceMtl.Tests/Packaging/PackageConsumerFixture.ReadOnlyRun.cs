@@ -69,8 +69,8 @@ public sealed partial class PackageConsumerFixture
         SetWritable(StrongCopyOutput, writable: false);
         try
         {
-            // HF_HUB_OFFLINE: the embedded model must load without the hub; the weights cache under HOME cannot be
-            // written, which costs only the import (EmbeddedModelCatalog).
+            // HF_HUB_OFFLINE: the embedded model must load without the hub, from its folder in the read-only app; nothing
+            // is written anywhere (HOME does not exist).
             ReadOnlyProbe = RunUnprivileged("sh", "-c",
                 "id -u; id -g; if test -w \"$1\" || test -w \"$1/libLibTorchSharp.so\"; then echo writable; else echo read-only; fi",
                 "sh", ReadOnlyPublishOutput);
