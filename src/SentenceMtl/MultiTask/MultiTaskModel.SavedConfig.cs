@@ -99,9 +99,10 @@ public sealed partial class MultiTaskModel
                 Require(task is not null, $"tasks[{i}]", "must be an object {name, labels, hidden_sizes}");
                 Require(!string.IsNullOrWhiteSpace(task!.Name), $"tasks[{i}].name", "must be a non-empty string");
                 Require(task.Labels is not null, $"tasks[{i}].labels", "must be a list of label names");
-                Require(task.HiddenSizes is not null && task.HiddenSizes.Count <= MaxHeadLayers && task.HiddenSizes.All(h => h is > 0 and <= MaxHeadWidth),
+                Require(task.HiddenSizes is not null && task.HiddenSizes.All(h => h > 0), $"tasks[{i}].hidden_sizes", "must be a list of positive sizes");
+                Require(task.HiddenSizes!.Count <= MaxHeadLayers && task.HiddenSizes.All(h => h <= MaxHeadWidth),
                     $"tasks[{i}].hidden_sizes", $"must hold at most {MaxHeadLayers} widths, each between 1 and {MaxHeadWidth} " +
-                    $"(got {task.HiddenSizes?.Count ?? 0} widths: [{string.Join(", ", (task.HiddenSizes ?? []).Take(8))}{(task.HiddenSizes?.Count > 8 ? ", …" : "")}])");
+                    $"(got {task.HiddenSizes.Count} widths: [{string.Join(", ", task.HiddenSizes.Take(8))}{(task.HiddenSizes.Count > 8 ? ", …" : "")}])");
             }
 
             var duplicate = Tasks.GroupBy(t => t.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
