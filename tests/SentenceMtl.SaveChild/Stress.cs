@@ -92,7 +92,7 @@ internal static class Stress
                 Expect<ObjectDisposedException>(() => model.Predict(Sentences), failures);
                 break;
             case "stress-freeze":
-                for (int i = 0; i < 20; i++)
+                for (int i = 0; i < 5; i++)
                 {
                     model.FreezeLowerLayers(random.Next(0, 3));
                     Thread.Sleep(random.Next(0, 3));

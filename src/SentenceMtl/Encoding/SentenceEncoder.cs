@@ -289,7 +289,7 @@ public sealed partial class SentenceEncoder : IDisposable
         ThrowIfDisposed();
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         using var lease = Lifetime.Share();
-        Training.DivergenceGuard.RequireFiniteForSave(model.named_parameters());
+        FiniteWeights.RequireForSave(model.named_parameters());
         AtomicDirectory.Replace(directory, folder => EncoderFolderWriter.Write(this, folder));
     }
 

@@ -3,7 +3,6 @@ using System.Text.Json.Serialization;
 using SentenceMtl.Checkpoints;
 using SentenceMtl.Modeling.Heads;
 using SentenceMtl.Serialization;
-using SentenceMtl.Training;
 
 namespace SentenceMtl;
 
@@ -41,7 +40,7 @@ public sealed partial class MultiTaskModel
         ThrowIfDisposed();
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         using var lease = Share();
-        DivergenceGuard.RequireFiniteForSave(AllParametersByName());
+        FiniteWeights.RequireForSave(AllParametersByName());
         AtomicDirectory.Replace(directory, folder =>
         {
             EncoderFolderWriter.Write(encoder, folder);

@@ -1,3 +1,4 @@
+using SentenceMtl.Checkpoints;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -41,7 +42,7 @@ internal sealed class DivergenceGuard : IDisposable
     public void EndEpoch(int epoch, int step)
     {
         using var noGrad = no_grad();
-        if (FirstNonFinite(watched) is { } name)
+        if (FiniteWeights.FirstNonFinite(watched) is { } name)
         {
             Fail($"The weight {name} became NaN or infinite by the end of epoch {epoch + 1} (step {step})");
         }
@@ -49,33 +50,6 @@ internal sealed class DivergenceGuard : IDisposable
         for (int i = 0; i < kept.Length; i++)
         {
             kept[i].copy_(watched[i].Parameter);
-        }
-    }
-
-    /// <summary>The name of the first parameter holding a NaN or infinity, or null.</summary>
-    public static string? FirstNonFinite(IEnumerable<(string Name, Parameter Parameter)> parameters)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        foreach (var (name, parameter) in parameters)
-        {
-            if (!parameter.isfinite().all().item<bool>())
-            {
-                return name;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>Refuses to save weights that hold a NaN or infinity (a diverged run): nothing is written.</summary>
-    /// <exception cref="InvalidOperationException">A parameter is not finite; the message names it.</exception>
-    public static void RequireFiniteForSave(IEnumerable<(string Name, Parameter Parameter)> parameters)
-    {
-        if (FirstNonFinite(parameters) is { } name)
-        {
-            throw new InvalidOperationException(
-                $"Cannot save: the weight '{name}' holds NaN or infinite values (did training diverge?). Nothing was written; train again with lower learning rates.");
         }
     }
 

@@ -152,4 +152,22 @@ public sealed class AtomicDirectoryTests : IDisposable
         using var last = MultiTaskModel.Load(SaveDir);
         Assert.Contains(expected, e => e.SequenceEqual(Probe(last)));
     }
+
+    [Fact]
+    public void A_save_that_fails_mid_write_leaves_the_earlier_save_and_no_copy()
+    {
+        using var model = MultiTaskModel.Create(folder.Model);
+        model.Save(SaveDir);
+        var before = Snapshot(SaveDir);
+        Assert.Throws<IOException>(() => AtomicDirectory.Replace(SaveDir, partial =>
+        {
+            File.WriteAllText(Path.Combine(partial, "config.json"), "{}");
+            throw new IOException("disk full");
+        }));
+
+        var after = Snapshot(SaveDir);
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        Assert.All(before, kv => Assert.Equal(kv.Value, after[kv.Key]));
+        Assert.Equal(["saved", "saved.lock", "tiny"], Siblings());
+    }
 }
