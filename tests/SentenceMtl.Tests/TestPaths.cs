@@ -21,6 +21,16 @@ internal static class TestPaths
         }
     }
 
+    /// <summary>
+    /// The built program of the helper project <c>tests/{project}</c> (a child process some tests start), in the
+    /// configuration this test run was built in.
+    /// </summary>
+    public static string ChildProgram(string project)
+    {
+        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
+        return Path.Combine(RepoRoot, "tests", project, "bin", configuration, "net10.0", project + ".dll");
+    }
+
     /// <summary>The repository's <c>data/</c> folder.</summary>
     public static string Data => Path.Combine(RepoRoot, "data");
 

@@ -15,14 +15,7 @@ public sealed class EmbeddedModelProcessTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    private static string ChildPath
-    {
-        get
-        {
-            string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
-            return Path.Combine(TestPaths.RepoRoot, "tests", "SentenceMtl.EncodeChild", "bin", configuration, "net10.0", "SentenceMtl.EncodeChild.dll");
-        }
-    }
+    private static string ChildPath => TestPaths.ChildProgram("SentenceMtl.EncodeChild");
 
     /// <summary>Runs the child with every writable location it could use placed under a regular file (so creating it
     /// fails, even for root) and the hub offline.</summary>

@@ -465,27 +465,4 @@ public sealed partial class HuggingFaceHubClientTests : IDisposable
     };
 
     private static byte[] Utf8(string text) => System.Text.Encoding.UTF8.GetBytes(text);
-
-    /// <summary>Sets environment variables (null removes) and restores them on dispose.</summary>
-    private sealed class EnvironmentScope : IDisposable
-    {
-        private readonly (string Name, string? Value)[] saved;
-
-        public EnvironmentScope(params (string Name, string? Value)[] values)
-        {
-            saved = [.. values.Select(v => (v.Name, Environment.GetEnvironmentVariable(v.Name)))];
-            foreach (var (name, value) in values)
-            {
-                Environment.SetEnvironmentVariable(name, value);
-            }
-        }
-
-        public void Dispose()
-        {
-            foreach (var (name, value) in saved)
-            {
-                Environment.SetEnvironmentVariable(name, value);
-            }
-        }
-    }
 }

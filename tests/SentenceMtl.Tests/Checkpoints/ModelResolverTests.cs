@@ -123,27 +123,4 @@ public sealed class ModelResolverTests : IDisposable
     private EnvironmentScope HubEnvironment(bool offline) => new(
         ("HF_ENDPOINT", hub.Endpoint.ToString()), ("HF_HUB_CACHE", Path.Combine(temp.Path, "hub")), ("HF_TOKEN", null),
         ("HF_HUB_OFFLINE", offline ? "1" : null), ("HF_HUB_ETAG_TIMEOUT", "5"));
-
-    /// <summary>Sets environment variables (null removes) and restores them on dispose.</summary>
-    private sealed class EnvironmentScope : IDisposable
-    {
-        private readonly (string Name, string? Value)[] saved;
-
-        public EnvironmentScope(params (string Name, string? Value)[] values)
-        {
-            saved = [.. values.Select(v => (v.Name, Environment.GetEnvironmentVariable(v.Name)))];
-            foreach (var (name, value) in values)
-            {
-                Environment.SetEnvironmentVariable(name, value);
-            }
-        }
-
-        public void Dispose()
-        {
-            foreach (var (name, value) in saved)
-            {
-                Environment.SetEnvironmentVariable(name, value);
-            }
-        }
-    }
 }

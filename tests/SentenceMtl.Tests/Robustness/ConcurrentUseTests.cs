@@ -16,14 +16,7 @@ public sealed class ConcurrentUseTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => folder.Dispose();
 
-    private static string ChildPath
-    {
-        get
-        {
-            string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
-            return Path.Combine(TestPaths.RepoRoot, "tests", "SentenceMtl.SaveChild", "bin", configuration, "net10.0", "SentenceMtl.SaveChild.dll");
-        }
-    }
+    private static string ChildPath => TestPaths.ChildProgram("SentenceMtl.SaveChild");
 
     [SkippableFact]
     public void The_tiny_model_encodes_through_the_packed_kernels()

@@ -10,14 +10,7 @@ public sealed class InterruptedSaveTests : IDisposable
 
     public void Dispose() => folder.Dispose();
 
-    private static string ChildPath
-    {
-        get
-        {
-            string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
-            return Path.Combine(TestPaths.RepoRoot, "tests", "SentenceMtl.SaveChild", "bin", configuration, "net10.0", "SentenceMtl.SaveChild.dll");
-        }
-    }
+    private static string ChildPath => TestPaths.ChildProgram("SentenceMtl.SaveChild");
 
     [Fact]
     public void Killing_a_saving_process_at_random_moments_never_leaves_an_unloadable_model()
