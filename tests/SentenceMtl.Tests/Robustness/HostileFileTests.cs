@@ -151,6 +151,26 @@ public sealed class HostileFileTests : IDisposable
         Assert.EndsWith("(and 99980 more)", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Messages_about_huge_names_and_key_lists_stay_small()
+    {
+        EditConfig(c => c["hidden_act"] = new string('x', 1 << 20));
+        var ex = LoadFails(Model, TimeSpan.FromSeconds(20));
+        Assert.Contains("hidden_act 'xxx", ex.Message, StringComparison.Ordinal);
+        Assert.True(ex.Message.Length < 2000, $"{ex.Message.Length} characters");
+
+        EditConfig(c => c["hidden_act"] = "gelu");
+        string weights = Path.Combine(Model, "model.safetensors");
+        var tensors = SentenceMtl.Serialization.SafetensorsReader.Read(weights).ToList();
+        tensors.AddRange(Enumerable.Range(0, 50_000).Select(i => new SentenceMtl.Serialization.TensorData(
+            $"extra.{new string('n', 200)}.{i}", SentenceMtl.Serialization.TensorDType.F32, [1], new byte[4])));
+        SentenceMtl.Serialization.SafetensorsWriter.Write(weights, tensors);
+        ex = LoadFails(Model, TimeSpan.FromSeconds(30));
+        Assert.Contains("50000 unexpected keys", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("(and 49980 more)", ex.Message, StringComparison.Ordinal);
+        Assert.True(ex.Message.Length < 8000, $"{ex.Message.Length} characters");
+    }
+
     [Theory]
     [InlineData("../outside")]
     [InlineData("sub/../../outside")]
