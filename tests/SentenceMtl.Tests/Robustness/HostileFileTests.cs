@@ -193,6 +193,27 @@ public sealed class HostileFileTests : IDisposable
         Assert.Contains("is not a folder inside the model folder", ex.Message, StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public void A_module_folder_linked_outside_the_folder_is_refused()
+    {
+        string outside = TinyModel.CreateFolder(Path.Combine(folder.Path, "outside"));
+        try
+        {
+            Directory.CreateSymbolicLink(Path.Combine(Model, "0_Transformer"), outside);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Skip.If(true, $"cannot create a directory symlink here ({ex.Message})");
+        }
+
+        string modules = Path.Combine(Model, "modules.json");
+        File.WriteAllText(modules, """
+            [{"idx": 0, "name": "0", "path": "0_Transformer", "type": "sentence_transformers.models.Transformer"}]
+            """);
+        var ex2 = Assert.Throws<ModelFormatException>(() => SentenceEncoder.FromPretrained(Model));
+        Assert.Equal(modules, ex2.FilePath);
+    }
+
     [Fact]
     public void A_module_path_inside_the_folder_still_loads()
     {
