@@ -29,8 +29,23 @@ internal static class ModulePath
         bool Under(string candidate) =>
             candidate == fullRoot || candidate.StartsWith(fullRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
-        string? linked = full == fullRoot ? null : new DirectoryInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName;
-        bool inside = IsInside(path) && Under(full) && (linked is null || Under(Path.TrimEndingDirectorySeparator(linked)));
+        // Every folder between the root and the module's folder that is a symbolic link must point under the root.
+        bool LinksStayInside()
+        {
+            for (string? dir = full; dir is not null && dir.Length > fullRoot.Length; dir = Path.GetDirectoryName(dir))
+            {
+                var info = new DirectoryInfo(dir);
+                if (info.LinkTarget is not null
+                    && (info.ResolveLinkTarget(returnFinalTarget: true) is not { } target || !Under(Path.TrimEndingDirectorySeparator(target.FullName))))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        bool inside = IsInside(path) && Under(full) && LinksStayInside();
         return inside
             ? full
             : throw new ModelFormatException(modulesFile,
