@@ -291,6 +291,48 @@ public sealed class HostileFileTests : IDisposable
         Assert.Contains($"entry {storage} claims to inflate", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_pickle_claiming_storages_larger_than_the_archive_is_refused()
+    {
+        // ('storage', torch.FloatStorage, '0', 'cpu', 500_000_000) as torch.save writes it, then BINPERSID: PyBridge
+        // would allocate 2 GB for it.
+        var pickle = new List<byte> { 0x80, 0x02, (byte)'(' };
+        void Text(string s)
+        {
+            pickle.Add((byte)'X');
+            pickle.AddRange(BitConverter.GetBytes(s.Length));
+            pickle.AddRange(System.Text.Encoding.ASCII.GetBytes(s));
+        }
+
+        Text("storage");
+        pickle.AddRange(System.Text.Encoding.ASCII.GetBytes("ctorch\nFloatStorage\n"));
+        Text("0");
+        Text("cpu");
+        pickle.Add((byte)'J');
+        pickle.AddRange(BitConverter.GetBytes(500_000_000));
+        pickle.AddRange("tQ."u8.ToArray());
+        Assert.Equal(500_000_000, PickleScanner.Check(pickle.ToArray(), "test", "data.pkl"));
+        // The fuzz seed is a pickle written by Python's pickler as torch.save writes one: storages of 6 and 2 floats.
+        Assert.Equal(8, PickleScanner.Check(File.ReadAllBytes(Path.Combine(TestPaths.RepoRoot, "fuzz", "seeds", "pytorch", "pickle")), "seed", "data.pkl"));
+
+        string bin = Path.Combine(Model, "pytorch_model.bin");
+        File.Delete(Path.Combine(Model, "model.safetensors"));
+        using (var zip = new System.IO.Compression.ZipArchive(File.Create(bin), System.IO.Compression.ZipArchiveMode.Create))
+        {
+            using (var entry = zip.CreateEntry("archive/data.pkl").Open())
+            {
+                entry.Write(pickle.ToArray());
+            }
+
+            using var storage = zip.CreateEntry("archive/data/0").Open();
+            storage.Write(new byte[16]);
+        }
+
+        var ex = LoadFails(Model, TimeSpan.FromSeconds(10));
+        Assert.Equal(bin, ex.FilePath);
+        Assert.Contains("describes tensor storages of 500000000 elements", ex.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>Rewrites the uncompressed size the zip declares for <paramref name="entry"/> (central directory and local header).</summary>
     private static void SetDeclaredSize(string zip, string entry, uint size)
     {
