@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Fuzzes the safetensors reader and the dataset readers with SharpFuzz and AFL++ for a bounded time.
+# Fuzzes the safetensors reader, the dataset readers, the config.json reader and the pytorch_model.bin checks with
+# SharpFuzz and AFL++ for a bounded time.
 #
-#   fuzz/run.sh [seconds] [target ...]     seconds per target (default 60); targets: safetensors dataset (default both)
+#   fuzz/run.sh [seconds] [target ...]     seconds per target (default 60); targets: safetensors dataset config pytorch
+#                                          (default all, side by side)
 #
 # Installs what is missing (afl++ from apt, the sharpfuzz local tool), publishes fuzz/SentenceMtl.Fuzz in Release,
 # instruments SentenceMtl.dll (and CsvHelper.dll, which parses the CSV input) and runs afl-fuzz on every target at
@@ -15,9 +17,9 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPE
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors dataset)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors dataset config pytorch)
 if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
-  echo "usage: fuzz/run.sh [seconds] [safetensors|dataset ...]" >&2
+  echo "usage: fuzz/run.sh [seconds] [safetensors|dataset|config|pytorch ...]" >&2
   exit 2
 fi
 

@@ -3,13 +3,13 @@ using SharpFuzz;
 namespace SentenceMtl.Fuzz;
 
 /// <summary>
-/// The SharpFuzz entry point: <c>SentenceMtl.Fuzz safetensors|dataset</c>. Under afl-fuzz it serves inputs until
+/// The SharpFuzz entry point: <c>SentenceMtl.Fuzz safetensors|dataset|config|pytorch</c>. Under afl-fuzz it serves inputs until
 /// afl-fuzz stops it; run by hand it reads one input from standard input, so a saved crash replays with
 /// <c>dotnet SentenceMtl.Fuzz.dll dataset &lt; crash-file</c> and prints the exception.
 /// </summary>
 internal static class Program
 {
-    private const string Usage = "usage: SentenceMtl.Fuzz <safetensors|dataset>  (the input comes on standard input)";
+    private const string Usage = "usage: SentenceMtl.Fuzz <safetensors|dataset|config|pytorch>  (the input comes on standard input)";
 
     private static int Main(string[] args)
     {
@@ -17,6 +17,8 @@ internal static class Program
         {
             ["safetensors"] => SafetensorsTarget.Run,
             ["dataset"] => DatasetTarget.Run,
+            ["config"] => ConfigTarget.Run,
+            ["pytorch"] => PytorchTarget.Run,
             _ => null,
         };
         if (target is null)

@@ -479,9 +479,9 @@ internal sealed class HuggingFaceHubClient
 
             // The file may hold its announced size, else MaxFileBytes: the body is never read past that.
             long limit = answer.Size ?? options.MaxFileBytes;
-            if (response.Content.Headers.ContentLength is { } announced && start + announced > limit)
+            if (start + (response.Content.Headers.ContentLength ?? 0) > limit)
             {
-                throw new DiscardedDownloadException($"Downloading {file}: the server is sending {start + announced} bytes, more than the " +
+                throw new DiscardedDownloadException($"Downloading {file}: the server is sending {start + (response.Content.Headers.ContentLength ?? 0)} bytes, more than the " +
                     $"{limit} bytes a file may have (HubDownloadOptions.MaxFileBytes). Nothing was stored.");
             }
 

@@ -17,15 +17,35 @@ internal static class ModulePath
 
     /// <summary>
     /// <paramref name="path"/> (from <paramref name="modulesFile"/>) as a folder under <paramref name="root"/>, after
-    /// <see cref="IsInside"/> and a check that the full path really lies under the root.
+    /// <see cref="IsInside"/> and a check that the full path really lies under the root — also once a module folder
+    /// that is a symbolic link is resolved. (Files are not resolved: in the hub cache every file is a link into
+    /// <c>blobs/</c>, outside the snapshot folder by design.)
     /// </summary>
     /// <exception cref="ModelFormatException">The path leaves the model folder.</exception>
     public static string Resolve(string root, string path, string modulesFile)
     {
         string fullRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         string full = Path.GetFullPath(Path.Combine(fullRoot, path.TrimEnd('/').Replace('/', Path.DirectorySeparatorChar)));
-        bool inside = IsInside(path)
-            && (full == fullRoot || full.StartsWith(fullRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal));
+        bool Under(string candidate) =>
+            candidate == fullRoot || candidate.StartsWith(fullRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+        // Every folder between the root and the module's folder that is a symbolic link must point under the root.
+        bool LinksStayInside()
+        {
+            for (string? dir = full; dir is not null && dir.Length > fullRoot.Length; dir = Path.GetDirectoryName(dir))
+            {
+                var info = new DirectoryInfo(dir);
+                if (info.LinkTarget is not null
+                    && (info.ResolveLinkTarget(returnFinalTarget: true) is not { } target || !Under(Path.TrimEndingDirectorySeparator(target.FullName))))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        bool inside = IsInside(path) && Under(full) && LinksStayInside();
         return inside
             ? full
             : throw new ModelFormatException(modulesFile,

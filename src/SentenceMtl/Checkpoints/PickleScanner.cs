@@ -10,17 +10,38 @@ namespace SentenceMtl.Checkpoints;
 /// </summary>
 internal static class PickleScanner
 {
-    /// <summary>Checks <paramref name="pickle"/> up to its STOP opcode.</summary>
+    /// <summary>
+    /// Checks <paramref name="pickle"/> up to its STOP opcode, and adds up the element counts of the storages its
+    /// persistent ids name, where they are written as <c>torch.save</c> writes them: the tuple
+    /// <c>('storage', type, key, location, numel)</c> closed by TUPLE right after numel's integer, then BINPERSID (memo
+    /// PUTs in between are allowed).
+    /// The unpickler allocates numel elements per storage, so the caller compares the sum with the bytes the archive holds.
+    /// </summary>
     /// <param name="pickle">The whole pickle.</param>
     /// <param name="source">Names the file in errors.</param>
     /// <param name="entry">Names the pickle's entry in the file, in errors.</param>
+    /// <returns>The sum of the element counts recognised (saturating at <see cref="long.MaxValue"/>).</returns>
     /// <exception cref="ModelFormatException">An unknown opcode, a length past the end, or no STOP.</exception>
-    public static void Check(ReadOnlySpan<byte> pickle, string source, string entry)
+    public static long Check(ReadOnlySpan<byte> pickle, string source, string entry)
     {
         int at = 0;
+        long elements = 0;
+        long? lastInteger = null, integerBeforeTuple = null;
+        byte lastOp = 0;
         while (at < pickle.Length)
         {
             byte op = pickle[at++];
+            if (op == (byte)'Q' && lastOp == (byte)'t' && integerBeforeTuple is { } numel)
+            {
+                elements = numel < 0 || numel > long.MaxValue - elements ? long.MaxValue : elements + numel;
+            }
+
+            if (op is not ((byte)'q' or (byte)'r' or 0x94))                                    // a memo PUT leaves the stack as it is
+            {
+                integerBeforeTuple = op == (byte)'t' ? lastInteger : null;
+                lastInteger = Integer(pickle, at, op);
+                lastOp = op;
+            }
             long skip = op switch
             {
                 (byte)'.' => -1,                                                                // STOP
@@ -41,7 +62,7 @@ internal static class PickleScanner
             };
             if (skip < 0)
             {
-                return;
+                return elements;
             }
 
             if (skip > pickle.Length - at)
@@ -53,6 +74,34 @@ internal static class PickleScanner
         }
 
         throw new ModelFormatException(source, $"entry {entry}: the pickle ends without its STOP opcode (the file is cut short).");
+    }
+
+    /// <summary>The value of a binary integer opcode (BININT1, BININT2, BININT, LONG1) whose argument starts at <paramref name="at"/>, else null.</summary>
+    private static long? Integer(ReadOnlySpan<byte> pickle, int at, byte op)
+    {
+        var rest = pickle[at..];
+        return op switch
+        {
+            (byte)'K' when rest.Length >= 1 => rest[0],
+            (byte)'M' when rest.Length >= 2 => BinaryPrimitives.ReadUInt16LittleEndian(rest),
+            (byte)'J' when rest.Length >= 4 => BinaryPrimitives.ReadInt32LittleEndian(rest),
+            0x8a when rest.Length >= 1 && rest[0] <= 8 && rest.Length > rest[0] => Long1(rest.Slice(1, rest[0])),
+            0x8a => long.MaxValue,                                                             // wider than 8 bytes: huge
+            _ => null,
+        };
+    }
+
+    /// <summary>A little-endian two's-complement integer of up to 8 bytes.</summary>
+    private static long Long1(ReadOnlySpan<byte> bytes)
+    {
+        long value = 0;
+        for (int i = bytes.Length - 1; i >= 0; i--)
+        {
+            value = (value << 8) | bytes[i];
+        }
+
+        int unused = 64 - (8 * bytes.Length);
+        return bytes.Length == 0 ? 0 : bytes.Length == 8 ? value : (value << unused) >> unused;
     }
 
     /// <summary>A little-endian length of <paramref name="size"/> bytes at <paramref name="at"/>.</summary>

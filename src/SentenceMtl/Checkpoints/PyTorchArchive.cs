@@ -5,7 +5,8 @@ namespace SentenceMtl.Checkpoints;
 /// <summary>
 /// Checks the zip container of a <c>torch.save</c> file (<c>pytorch_model.bin</c>) before its pickle is read, so a
 /// small file cannot inflate to gigabytes: <c>{name}/data.pkl</c> (the pickle: a few hundred bytes per tensor) must be
-/// small, and no entry may claim to inflate far beyond its compressed bytes. <c>torch.save</c> stores every entry
+/// small, no entry may claim to inflate far beyond its compressed bytes, and the storages the pickle describes may
+/// not hold more elements than the archive holds bytes. <c>torch.save</c> stores every entry
 /// uncompressed, so real files pass with room to spare. Reading an entry never goes past the size the zip declares
 /// for it (.NET's inflater stops there), so the declared sizes checked here bound what is read.
 /// </summary>
@@ -27,7 +28,7 @@ internal static class PyTorchArchive
     /// Reads the pickle (at most its declared size, which was bounded: one byte more means the zip lied about it) and
     /// checks every length it announces against its own size (<see cref="PickleScanner"/>).
     /// </summary>
-    private static void CheckPickle(ZipArchiveEntry entry, string path)
+    private static long CheckPickle(ZipArchiveEntry entry, string path)
     {
         string name = ErrorText.Shorten(entry.FullName);
         var pickle = new byte[entry.Length];
@@ -45,7 +46,7 @@ internal static class PyTorchArchive
             }
         }
 
-        PickleScanner.Check(pickle, path, name);
+        return PickleScanner.Check(pickle, path, name);
     }
 
     /// <summary>Checks <paramref name="stream"/> (a seekable zip; read from its start) and leaves it at position 0.</summary>
@@ -80,7 +81,7 @@ internal static class PyTorchArchive
                     $"describing {entries.Count - 1} tensor storages needs far less (at most {maxPickle} are accepted).");
             }
 
-            CheckPickle(pickles[0], path);
+            long elements = CheckPickle(pickles[0], path);
             foreach (var entry in entries)
             {
                 if (entry.Length > (entry.CompressedLength * MaxInflation) + (1L << 20))
@@ -88,6 +89,14 @@ internal static class PyTorchArchive
                     throw new ModelFormatException(path, $"entry {ErrorText.Shorten(entry.FullName)} claims to inflate from {entry.CompressedLength} " +
                         $"to {entry.Length} bytes (more than {MaxInflation}×); torch.save stores entries uncompressed, so this is not one of its files.");
                 }
+            }
+
+            // The unpickler allocates what each storage's numel claims; every element takes at least one stored byte.
+            long stored = entries.Where(e => e != pickles[0]).Aggregate(0L, (sum, e) => sum > long.MaxValue - e.Length ? long.MaxValue : sum + e.Length);
+            if (elements > stored)
+            {
+                throw new ModelFormatException(path, $"entry {NameList.Truncate(pickles[0].FullName)} describes tensor storages of {elements} elements " +
+                    $"in all, but the archive's other entries hold only {stored} bytes.");
             }
         }
         catch (Exception ex) when (ex is InvalidDataException or NotSupportedException)

@@ -151,6 +151,26 @@ public sealed class HostileFileTests : IDisposable
         Assert.EndsWith(" and 99980 more", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Messages_about_huge_names_and_key_lists_stay_small()
+    {
+        EditConfig(c => c["hidden_act"] = new string('x', 1 << 20));
+        var ex = LoadFails(Model, TimeSpan.FromSeconds(20));
+        Assert.Contains("hidden_act 'xxx", ex.Message, StringComparison.Ordinal);
+        Assert.True(ex.Message.Length < 2000, $"{ex.Message.Length} characters");
+
+        EditConfig(c => c["hidden_act"] = "gelu");
+        string weights = Path.Combine(Model, "model.safetensors");
+        var tensors = SentenceMtl.Serialization.SafetensorsReader.Read(weights).ToList();
+        tensors.AddRange(Enumerable.Range(0, 50_000).Select(i => new SentenceMtl.Serialization.TensorData(
+            $"extra.{new string('n', 200)}.{i}", SentenceMtl.Serialization.TensorDType.F32, [1], new byte[4])));
+        SentenceMtl.Serialization.SafetensorsWriter.Write(weights, tensors);
+        ex = LoadFails(Model, TimeSpan.FromSeconds(30));
+        Assert.Contains("50000 unexpected keys", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("(and 49980 more)", ex.Message, StringComparison.Ordinal);
+        Assert.True(ex.Message.Length < 8000, $"{ex.Message.Length} characters");
+    }
+
     [Theory]
     [InlineData("../outside")]
     [InlineData("sub/../../outside")]
@@ -171,6 +191,27 @@ public sealed class HostileFileTests : IDisposable
         var ex = Assert.Throws<ModelFormatException>(() => SentenceEncoder.FromPretrained(Model));
         Assert.Equal(modules, ex.FilePath);
         Assert.Contains("is not a folder inside the model folder", ex.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void A_module_folder_linked_outside_the_folder_is_refused()
+    {
+        string outside = TinyModel.CreateFolder(Path.Combine(folder.Path, "outside"));
+        try
+        {
+            Directory.CreateSymbolicLink(Path.Combine(Model, "0_Transformer"), outside);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Skip.If(true, $"cannot create a directory symlink here ({ex.Message})");
+        }
+
+        string modules = Path.Combine(Model, "modules.json");
+        File.WriteAllText(modules, """
+            [{"idx": 0, "name": "0", "path": "0_Transformer", "type": "sentence_transformers.models.Transformer"}]
+            """);
+        var ex2 = Assert.Throws<ModelFormatException>(() => SentenceEncoder.FromPretrained(Model));
+        Assert.Equal(modules, ex2.FilePath);
     }
 
     [Fact]
@@ -248,6 +289,48 @@ public sealed class HostileFileTests : IDisposable
         var ex = LoadFails(Model, TimeSpan.FromSeconds(10));
         Assert.Equal(bin, ex.FilePath);
         Assert.Contains($"entry {storage} claims to inflate", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_pickle_claiming_storages_larger_than_the_archive_is_refused()
+    {
+        // ('storage', torch.FloatStorage, '0', 'cpu', 500_000_000) as torch.save writes it, then BINPERSID: PyBridge
+        // would allocate 2 GB for it.
+        var pickle = new List<byte> { 0x80, 0x02, (byte)'(' };
+        void Text(string s)
+        {
+            pickle.Add((byte)'X');
+            pickle.AddRange(BitConverter.GetBytes(s.Length));
+            pickle.AddRange(System.Text.Encoding.ASCII.GetBytes(s));
+        }
+
+        Text("storage");
+        pickle.AddRange(System.Text.Encoding.ASCII.GetBytes("ctorch\nFloatStorage\n"));
+        Text("0");
+        Text("cpu");
+        pickle.Add((byte)'J');
+        pickle.AddRange(BitConverter.GetBytes(500_000_000));
+        pickle.AddRange("tQ."u8.ToArray());
+        Assert.Equal(500_000_000, PickleScanner.Check(pickle.ToArray(), "test", "data.pkl"));
+        // The fuzz seed is a pickle written by Python's pickler as torch.save writes one: storages of 6 and 2 floats.
+        Assert.Equal(8, PickleScanner.Check(File.ReadAllBytes(Path.Combine(TestPaths.RepoRoot, "fuzz", "seeds", "pytorch", "pickle")), "seed", "data.pkl"));
+
+        string bin = Path.Combine(Model, "pytorch_model.bin");
+        File.Delete(Path.Combine(Model, "model.safetensors"));
+        using (var zip = new System.IO.Compression.ZipArchive(File.Create(bin), System.IO.Compression.ZipArchiveMode.Create))
+        {
+            using (var entry = zip.CreateEntry("archive/data.pkl").Open())
+            {
+                entry.Write(pickle.ToArray());
+            }
+
+            using var storage = zip.CreateEntry("archive/data/0").Open();
+            storage.Write(new byte[16]);
+        }
+
+        var ex = LoadFails(Model, TimeSpan.FromSeconds(10));
+        Assert.Equal(bin, ex.FilePath);
+        Assert.Contains("describes tensor storages of 500000000 elements", ex.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Rewrites the uncompressed size the zip declares for <paramref name="entry"/> (central directory and local header).</summary>
