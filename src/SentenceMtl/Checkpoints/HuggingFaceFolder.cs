@@ -184,7 +184,7 @@ internal static class HuggingFaceFolder
         var json = ReadJson(configPath);
         if (json?.TryGetProperty("model_type", out var type) == true && type.GetString() is { } name && name != "bert")
         {
-            throw new ModelFormatException(configPath, $"model_type '{NameList.Truncate(name)}' is not supported (only 'bert').");
+            throw new ModelFormatException(configPath, $"model_type '{ErrorText.Shorten(name)}' is not supported (only 'bert').");
         }
     }
 

@@ -95,7 +95,7 @@ internal static class PyTorchArchive
             long stored = entries.Where(e => e != pickles[0]).Aggregate(0L, (sum, e) => sum > long.MaxValue - e.Length ? long.MaxValue : sum + e.Length);
             if (elements > stored)
             {
-                throw new ModelFormatException(path, $"entry {NameList.Truncate(pickles[0].FullName)} describes tensor storages of {elements} elements " +
+                throw new ModelFormatException(path, $"entry {ErrorText.Shorten(pickles[0].FullName)} describes tensor storages of {elements} elements " +
                     $"in all, but the archive's other entries hold only {stored} bytes.");
             }
         }

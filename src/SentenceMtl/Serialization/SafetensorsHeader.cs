@@ -145,7 +145,7 @@ internal sealed class SafetensorsHeader
             {
                 if (!names.Add(property.Name))
                 {
-                    throw new ModelFormatException(fileName, $"duplicate tensor name '{Checkpoints.NameList.Truncate(property.Name)}' in the header.");
+                    throw new ModelFormatException(fileName, $"duplicate tensor name '{ErrorText.Shorten(property.Name)}' in the header.");
                 }
 
                 if (property.Name == MetadataKey)
@@ -188,7 +188,7 @@ internal sealed class SafetensorsHeader
     {
         if (value.ValueKind != JsonValueKind.Object)
         {
-            throw new ModelFormatException(fileName, $"tensor '{Checkpoints.NameList.Truncate(name)}' must be a JSON object (it is {value.ValueKind}).");
+            throw new ModelFormatException(fileName, $"tensor '{ErrorText.Shorten(name)}' must be a JSON object (it is {value.ValueKind}).");
         }
 
         JsonElement? dtypeElement = null, shapeElement = null, offsetsElement = null;
@@ -207,7 +207,7 @@ internal sealed class SafetensorsHeader
                     break;
                 default:
                     throw new ModelFormatException(
-                        fileName, $"tensor '{Checkpoints.NameList.Truncate(name)}' has unknown key '{Checkpoints.NameList.Truncate(field.Name)}' (allowed: dtype, shape, data_offsets).");
+                        fileName, $"tensor '{ErrorText.Shorten(name)}' has unknown key '{ErrorText.Shorten(field.Name)}' (allowed: dtype, shape, data_offsets).");
             }
         }
 
@@ -219,28 +219,28 @@ internal sealed class SafetensorsHeader
         {
             throw new ModelFormatException(
                 fileName,
-                $"tensor '{Checkpoints.NameList.Truncate(name)}' has unknown dtype {Checkpoints.NameList.Truncate(dtypeValue.GetRawText())} "
+                $"tensor '{ErrorText.Shorten(name)}' has unknown dtype {ErrorText.Shorten(dtypeValue.GetRawText())} "
                 + "(known: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL).");
         }
 
         long[] shape = ReadIntegers(shapeValue)
-            ?? throw new ModelFormatException(fileName, $"tensor '{Checkpoints.NameList.Truncate(name)}': shape must be an array of non-negative integers.");
+            ?? throw new ModelFormatException(fileName, $"tensor '{ErrorText.Shorten(name)}': shape must be an array of non-negative integers.");
         long[]? offsets = ReadIntegers(offsetsValue);
         if (offsets is not [long begin, long end] || begin > end)
         {
             throw new ModelFormatException(
-                fileName, $"tensor '{Checkpoints.NameList.Truncate(name)}': data_offsets must be [begin, end], two non-negative integers with begin <= end.");
+                fileName, $"tensor '{ErrorText.Shorten(name)}': data_offsets must be [begin, end], two non-negative integers with begin <= end.");
         }
 
         long byteLength = TensorData.TryByteLength(dtype, shape)
             ?? throw new ModelFormatException(
-                fileName, $"tensor '{Checkpoints.NameList.Truncate(name)}': the byte length of shape [{Checkpoints.NameList.Truncate(string.Join(", ", shape))}] of {DTypeName(dtype)} overflows.");
+                fileName, $"tensor '{ErrorText.Shorten(name)}': the byte length of shape [{ErrorText.Shorten(string.Join(", ", shape))}] of {DTypeName(dtype)} overflows.");
         if (end - begin != byteLength)
         {
             throw new ModelFormatException(
                 fileName,
-                $"tensor '{Checkpoints.NameList.Truncate(name)}': data_offsets [{begin}, {end}] span {end - begin} bytes but shape "
-                + $"[{Checkpoints.NameList.Truncate(string.Join(", ", shape))}] of {DTypeName(dtype)} needs {byteLength} bytes.");
+                $"tensor '{ErrorText.Shorten(name)}': data_offsets [{begin}, {end}] span {end - begin} bytes but shape "
+                + $"[{ErrorText.Shorten(string.Join(", ", shape))}] of {DTypeName(dtype)} needs {byteLength} bytes.");
         }
 
         return new Entry(name, dtype, shape, begin, end);
@@ -249,10 +249,10 @@ internal sealed class SafetensorsHeader
     private static JsonElement FirstOccurrence(JsonElement? existing, JsonProperty field, string name, string fileName) =>
         existing is null
             ? field.Value
-            : throw new ModelFormatException(fileName, $"tensor '{Checkpoints.NameList.Truncate(name)}' has duplicate key '{Checkpoints.NameList.Truncate(field.Name)}'.");
+            : throw new ModelFormatException(fileName, $"tensor '{ErrorText.Shorten(name)}' has duplicate key '{ErrorText.Shorten(field.Name)}'.");
 
     private static ModelFormatException Missing(string name, string key, string fileName) =>
-        new(fileName, $"tensor '{Checkpoints.NameList.Truncate(name)}' is missing key '{key}'.");
+        new(fileName, $"tensor '{ErrorText.Shorten(name)}' is missing key '{key}'.");
 
     /// <summary>An array of non-negative integers that fit a <see cref="long"/>, or <see langword="null"/>.</summary>
     private static long[]? ReadIntegers(JsonElement value)
@@ -291,7 +291,7 @@ internal sealed class SafetensorsHeader
             {
                 throw new ModelFormatException(
                     fileName,
-                    $"tensor '{Checkpoints.NameList.Truncate(entry.Name)}' starts at data offset {entry.Begin}, leaving a gap after offset {position} "
+                    $"tensor '{ErrorText.Shorten(entry.Name)}' starts at data offset {entry.Begin}, leaving a gap after offset {position} "
                     + "(tensors must cover the data buffer contiguously).");
             }
 
@@ -299,7 +299,7 @@ internal sealed class SafetensorsHeader
             {
                 throw new ModelFormatException(
                     fileName,
-                    $"tensor '{Checkpoints.NameList.Truncate(entry.Name)}' starts at data offset {entry.Begin}, overlapping the tensor that ends at offset {position}.");
+                    $"tensor '{ErrorText.Shorten(entry.Name)}' starts at data offset {entry.Begin}, overlapping the tensor that ends at offset {position}.");
             }
 
             position = entry.End;

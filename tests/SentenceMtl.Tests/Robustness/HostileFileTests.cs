@@ -167,7 +167,7 @@ public sealed class HostileFileTests : IDisposable
         SentenceMtl.Serialization.SafetensorsWriter.Write(weights, tensors);
         ex = LoadFails(Model, TimeSpan.FromSeconds(30));
         Assert.Contains("50000 unexpected keys", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("(and 49980 more)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(" and 49980 more", ex.Message, StringComparison.Ordinal);
         Assert.True(ex.Message.Length < 8000, $"{ex.Message.Length} characters");
     }
 

@@ -153,8 +153,8 @@ internal sealed record BertConfig
             $"attention_probs_dropout_prob must be in [0, 1) (got {AttentionProbsDropoutProb}).");
         Require(PadTokenId >= 0 && PadTokenId < VocabSize, $"pad_token_id ({PadTokenId}) must be a token id below vocab_size ({VocabSize}).");
         Require(PositionEmbeddingType == "absolute",
-            $"position_embedding_type '{Checkpoints.NameList.Truncate(PositionEmbeddingType ?? "null")}' is not supported (only 'absolute').");
+            $"position_embedding_type '{ErrorText.Shorten(PositionEmbeddingType ?? "null")}' is not supported (only 'absolute').");
         Require(BertActivation.IsKnown(HiddenAct),
-            $"hidden_act '{Checkpoints.NameList.Truncate(HiddenAct ?? "null")}' is not supported (use one of {string.Join(", ", BertActivation.Names)}).");
+            $"hidden_act '{ErrorText.Shorten(HiddenAct ?? "null")}' is not supported (use one of {string.Join(", ", BertActivation.Names)}).");
     }
 }
