@@ -24,15 +24,11 @@ public class FusedAttentionTests
         { 1, 1, 1, 16, false }, { 2, 5, 4, 16, true }, { 32, 13, 12, 32, true }, { 3, 17, 2, 64, false }, { 2, 70, 12, 32, true },
     };
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Shapes))]
     public void Matches_scaled_dot_product_attention_on_the_real_tokens(int batch, int length, int heads, int headSize, bool padded)
     {
-        if (!FusedAttention.CanRun(zeros(1, 3 * 16), 1))
-        {
-            Assert.False(PrepackedLinear.IsSupported);                                         // same requirement: AVX-512
-            return;
-        }
+        Skip.IfNot(FusedAttention.CanRun(zeros(1, 3 * 16), 1), "FusedAttention needs AVX-512, which this machine lacks.");
 
         manual_seed(batch + length);
         using var qkv = randn(batch, length, 3 * heads * headSize) * 2;
@@ -47,15 +43,12 @@ public class FusedAttentionTests
     }
 
     /// <summary>Head sizes off the 16-float vectors (8, 24) end in the scalar loop.</summary>
-    [Theory]
+    [SkippableTheory]
     [InlineData(8)]
     [InlineData(24)]
     public void Handles_head_sizes_that_are_not_whole_vectors(int headSize)
     {
-        if (!PrepackedLinear.IsSupported)
-        {
-            return;
-        }
+        Skip.IfNot(PrepackedLinear.IsSupported, "the inference kernels need AVX-512, which this machine lacks.");
 
         manual_seed(headSize);
         using var qkv = randn(1, 19, 3 * 2 * headSize);
@@ -79,13 +72,10 @@ public class FusedAttentionTests
         return mask;
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_thread_split_does_not_change_a_single_bit()
     {
-        if (!PrepackedLinear.IsSupported)
-        {
-            return;
-        }
+        Skip.IfNot(PrepackedLinear.IsSupported, "the inference kernels need AVX-512, which this machine lacks.");
 
         manual_seed(4);
         int[] lengths = [20, 3, 17, 1, 0, 20, 9, 11];
