@@ -1,0 +1,140 @@
+using SentenceMtl.Checkpoints;
+using SentenceMtl.Modeling.Bert;
+using SentenceMtl.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SentenceMtl;
+
+// Loading: a name or path becomes a source (a folder, a hub snapshot, an installed model, a download), the source a
+// tokenizer and a backbone whose weights were checked against its config before it was built.
+public sealed partial class SentenceEncoder
+{
+    /// <summary>
+    /// Loads a model, offline first: a Hugging Face / sentence-transformers folder; a hub id (<c>org/name</c>, or
+    /// <c>org/name@revision</c>) whose snapshot is in the Hugging Face cache (<c>$HF_HUB_CACHE</c>, <c>$HF_HOME/hub</c>
+    /// or <c>~/.cache/huggingface/hub</c>); an embedded model (<c>"all-MiniLM-L6-v2"</c>, <c>"snowflake-arctic-embed-xs"</c>
+    /// or their hub ids: the sentence-transformers folder that the SentenceMtl.Models.AllMiniLML6V2 /
+    /// .SnowflakeArcticEmbedXs package installs in the application's <c>sentencemtl-models/</c>); else a download from the hub into that cache
+    /// (honouring <c>HF_ENDPOINT</c>, <c>HF_TOKEN</c> and <c>HF_HUB_OFFLINE</c>; interrupted downloads resume).
+    /// </summary>
+    /// <param name="modelNameOrPath">A folder path, a hub id or an embedded model name.</param>
+    /// <param name="options">Overrides of the model's defaults; <c>null</c> keeps them all.</param>
+    /// <exception cref="ModelFormatException">The model cannot be found (the message lists where it looked) or its files are damaged.</exception>
+    /// <exception cref="HttpRequestException">A download failed, or did not finish within an hour; calling again resumes it.</exception>
+    /// <exception cref="ArgumentException">An option is out of range, or <see cref="SentenceEncoderOptions.Device"/> is not
+    /// <c>"cpu"</c>, <c>"cuda"</c> or <c>"cuda:N"</c>.</exception>
+    /// <exception cref="InvalidOperationException">A CUDA device is asked for but TorchSharp's CUDA package is not installed
+    /// (the message names it) or the machine has no such GPU.</exception>
+    /// <exception cref="IOException">A download could not be written to the Hugging Face cache (disk full); the partial file was removed.</exception>
+    public static SentenceEncoder FromPretrained(string modelNameOrPath, SentenceEncoderOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelNameOrPath);
+        return Load(modelNameOrPath, options, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// <see cref="FromPretrained"/> on a thread-pool thread, cancellable: cancelling stops a download promptly (the file
+    /// being downloaded is removed from the cache) or the load before the model is built.
+    /// </summary>
+    /// <param name="modelNameOrPath">A folder path, a hub id or an embedded model name.</param>
+    /// <param name="options">Overrides of the model's defaults; <c>null</c> keeps them all.</param>
+    /// <param name="cancellationToken">Stops the download or the load.</param>
+    /// <exception cref="ModelFormatException">The model cannot be found (the message lists where it looked) or its files are damaged.</exception>
+    /// <exception cref="HttpRequestException">A download failed, or did not finish within an hour; calling again resumes it.</exception>
+    /// <exception cref="ArgumentException">An option is out of range, or <see cref="SentenceEncoderOptions.Device"/> is not
+    /// <c>"cpu"</c>, <c>"cuda"</c> or <c>"cuda:N"</c>.</exception>
+    /// <exception cref="InvalidOperationException">A CUDA device is asked for but TorchSharp's CUDA package is not installed
+    /// (the message names it) or the machine has no such GPU.</exception>
+    /// <exception cref="IOException">A download could not be written to the Hugging Face cache (disk full); the partial file was removed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static Task<SentenceEncoder> FromPretrainedAsync(string modelNameOrPath, SentenceEncoderOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelNameOrPath);
+        return Task.Run(() => Load(modelNameOrPath, options, cancellationToken), cancellationToken);
+    }
+
+    private static SentenceEncoder Load(string modelNameOrPath, SentenceEncoderOptions? options, CancellationToken cancellationToken)
+    {
+        options ??= new SentenceEncoderOptions();
+        options.Validate();
+        TorchSharpNative.EnsureLoadable();
+        var device = TorchDevice.Resolve(options.Device);                                       // before any download: a missing CUDA backend fails fast
+        return AtomicDirectory.ReadConsistent(modelNameOrPath, _ => Build(modelNameOrPath, options, device, cancellationToken)); // a folder being saved: before or after
+    }
+
+    private static SentenceEncoder Build(string modelNameOrPath, SentenceEncoderOptions options, Device device, CancellationToken cancellationToken)
+    {
+        var source = ModelResolver.Resolve(modelNameOrPath, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        int maxLength = options.MaxSequenceLength ?? source.MaxSequenceLength;
+        if (maxLength > source.Config.MaxPositionEmbeddings)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), maxLength,
+                $"MaxSequenceLength exceeds the model's max_position_embeddings ({source.Config.MaxPositionEmbeddings}).");
+        }
+
+        var tokenizerOptions = options.DoLowerCase is { } lower
+            ? source.TokenizerOptions with { LowerCase = lower }
+            : source.TokenizerOptions;
+        BertWordPieceTokenizer tokenizer;
+        using (var vocab = source.OpenVocabulary())
+        {
+            tokenizer = BertWordPieceTokenizer.Create(vocab, tokenizerOptions, source.VocabularyName);
+        }
+
+        if (tokenizer.VocabularySize > source.Config.VocabSize)
+        {
+            throw new ModelFormatException(source.VocabularyName,
+                $"the vocabulary has {tokenizer.VocabularySize} tokens but the model's vocab_size is {source.Config.VocabSize}.");
+        }
+
+        var model = LoadBackbone(source);
+        model.eval();
+        model.to(device);
+        foreach (var parameter in model.parameters())
+        {
+            parameter.requires_grad = false;                                                     // an encoder is frozen until a trainer unfreezes it
+        }
+
+        return new SentenceEncoder(source.Id, model, tokenizer, source.LowerCaseInput,
+            options.Pooling ?? source.Pooling, options.Normalize ?? source.Normalize, maxLength, options.BatchSize, device);
+    }
+
+    private static BertModel LoadBackbone(ModelSource source)
+    {
+        // The weights' keys and shapes are compared with config.json before the model is built: a config claiming a
+        // far larger model than its weights fails here instead of allocating that model.
+        BertModel Create(IReadOnlyDictionary<string, long[]> shapes)
+        {
+            WeightShapeCheck.RequireBert(source.Config, shapes, source.ConfigName, source.WeightsName);
+            return new(source.Config, addPoolingLayer: shapes.Keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal)));
+        }
+
+        if (source.SafetensorsFile() is { } file)
+        {
+            return StateDictLoader.LoadSafetensors(file, "bert.", Create);                        // no second copy of the weights
+        }
+
+        var raw = source.LoadWeights();
+        BertModel? loaded = null;
+        try
+        {
+            var weights = StateDictLoader.Normalize(raw, "bert.");
+            loaded = Create(weights.ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal));
+            StateDictLoader.Load(loaded, weights, source.WeightsName);
+            var result = loaded;
+            loaded = null;
+            return result;
+        }
+        finally
+        {
+            loaded?.Dispose();
+            foreach (var t in raw.Values)
+            {
+                t.Dispose();
+            }
+        }
+    }
+}
