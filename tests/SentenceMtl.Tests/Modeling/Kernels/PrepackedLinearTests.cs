@@ -114,11 +114,8 @@ public class PrepackedLinearTests
     /// </summary>
     private static void SkipWithoutKernels()
     {
-        if (!PrepackedLinear.IsSupported)
-        {
-            Assert.False(PrepackedLinear.CanPack(zeros(32, 8)));
-            Skip.If(true, "the inference kernels need AVX-512, which this machine lacks.");
-        }
+        Assert.True(PrepackedLinear.IsSupported || !PrepackedLinear.CanPack(zeros(32, 8)), "packing must be refused without AVX-512");
+        Skip.IfNot(PrepackedLinear.IsSupported, "the inference kernels need AVX-512, which this machine lacks.");
     }
 
     [SkippableFact]
