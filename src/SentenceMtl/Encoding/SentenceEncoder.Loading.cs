@@ -91,6 +91,13 @@ public sealed partial class SentenceEncoder
         }
 
         var model = LoadBackbone(source);
+        if (FiniteWeights.FirstNonFinite(model.named_parameters()) is { } damaged)
+        {
+            model.Dispose();
+            throw new ModelFormatException(source.WeightsName,
+                $"the weight '{ErrorText.Shorten(damaged)}' holds NaN or infinite values: the file is damaged or was written from a diverged training run.");
+        }
+
         model.eval();
         model.to(device);
         foreach (var parameter in model.parameters())

@@ -102,6 +102,11 @@ public sealed partial class MultiTaskModel
                     var own = tensors.Where(kv => kv.Key.StartsWith(task.Name + ".", StringComparison.Ordinal))
                         .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
                     StateDictLoader.Load(heads[task.Name], StateDictLoader.Normalize(own, task.Name + "."), headsPath);
+                    if (FiniteWeights.FirstNonFinite(heads[task.Name].named_parameters()) is { } damaged)
+                    {
+                        throw new ModelFormatException(headsPath,
+                            $"the weight '{ErrorText.Shorten(task.Name + "." + damaged)}' holds NaN or infinite values: the file is damaged or was written from a diverged training run.");
+                    }
                 }
             }
             finally
