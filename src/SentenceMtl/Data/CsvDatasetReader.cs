@@ -46,7 +46,7 @@ internal static partial class CsvDatasetReader
             var duplicate = header.GroupBy(name => name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
             if (duplicate is not null)
             {
-                throw new DatasetFormatException(path, headerLine, $"the header repeats column \"{DatasetFieldHints.Shorten(duplicate.Key)}\" ({Describe(header)})");
+                throw new DatasetFormatException(path, headerLine, $"the header repeats column \"{ErrorText.Shorten(duplicate.Key)}\" ({Describe(header)})");
             }
 
             int textColumn = FindColumn(path, headerLine, header, schema.TextField, null, delimiter);
@@ -151,7 +151,7 @@ internal static partial class CsvDatasetReader
         return null;
     }
 
-    private static string Describe(IReadOnlyList<string> header) => "header: " + DatasetFieldHints.List(header);
+    private static string Describe(IReadOnlyList<string> header) => "header: " + ErrorText.List(header, quoted: true);
 
     // CsvHelper starts its messages with the record and line, which our message already leads with.
     private static string WithoutPosition(string message) => CsvPositionPrefix().Replace(message, "").TrimEnd('.');

@@ -1,18 +1,12 @@
 namespace SentenceMtl;
 
 /// <summary>
-/// The parts of a "field not found" message: the names the file does have (a bounded list: a hostile header must not
-/// make a huge message) and how to fix the mismatch, naming the <see cref="DatasetReaderOptions"/> property to set and
-/// the near miss by case or by surrounding spaces, since names match exactly.
+/// How to fix a "field not found" mismatch (the message lists the file's names with <see cref="ErrorText.List"/>):
+/// the <see cref="DatasetReaderOptions"/> property to set and the near miss by case or by surrounding spaces, since
+/// names match exactly.
 /// </summary>
 internal static class DatasetFieldHints
 {
-    /// <summary><c>"a", "b", …</c>: the names, bounded as <see cref="ErrorText.List"/> bounds them.</summary>
-    public static string List(IEnumerable<string> names) => ErrorText.List(names, quoted: true);
-
-    /// <summary>A name cut as <see cref="ErrorText.Shorten"/> cuts it.</summary>
-    public static string Shorten(string name) => ErrorText.Shorten(name);
-
     /// <summary>
     /// How to make a file whose fields are <paramref name="found"/> provide <paramref name="wanted"/> for
     /// <paramref name="taskName"/> (null: for the text): rename the field, or point the option at the near miss.
@@ -27,14 +21,14 @@ internal static class DatasetFieldHints
         string? byCase = found.FirstOrDefault(f => string.Equals(f, wanted, StringComparison.OrdinalIgnoreCase));
         if (byCase is not null)
         {
-            return $"Names are case-sensitive: the file has \"{Shorten(byCase)}\", which differs from \"{wanted}\" only in case. " +
+            return $"Names are case-sensitive: the file has \"{ErrorText.Shorten(byCase)}\", which differs from \"{wanted}\" only in case. " +
                 $"Rename the {kind} to \"{wanted}\", or set {Assignment(taskName, byCase)}.";
         }
 
         string? bySpaces = found.FirstOrDefault(f => f.Length <= 1024 && string.Equals(f.Trim(), wanted, StringComparison.OrdinalIgnoreCase));
         if (bySpaces is not null)
         {
-            return $"Names are not trimmed and are case-sensitive: the file has \"{Shorten(bySpaces)}\". " +
+            return $"Names are not trimmed and are case-sensitive: the file has \"{ErrorText.Shorten(bySpaces)}\". " +
                 $"Rename the {kind} to \"{wanted}\", or set {Assignment(taskName, bySpaces)}.";
         }
 
@@ -46,6 +40,6 @@ internal static class DatasetFieldHints
     // C# the caller can paste into its DatasetReaderOptions initializer.
     private static string Assignment(string? taskName, string field) =>
         taskName is null
-            ? $"DatasetReaderOptions.TextField = \"{Shorten(field)}\""
-            : $"DatasetReaderOptions.LabelFields = new Dictionary<string, string> {{ [\"{taskName}\"] = \"{Shorten(field)}\" }}";
+            ? $"DatasetReaderOptions.TextField = \"{ErrorText.Shorten(field)}\""
+            : $"DatasetReaderOptions.LabelFields = new Dictionary<string, string> {{ [\"{taskName}\"] = \"{ErrorText.Shorten(field)}\" }}";
 }

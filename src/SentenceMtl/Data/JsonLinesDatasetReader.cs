@@ -134,7 +134,7 @@ internal static partial class JsonLinesDatasetReader
     private static string KeysAndFix(JsonElement root, string field, string? task)
     {
         var keys = root.EnumerateObject().Select(p => p.Name);
-        return $" (keys: {DatasetFieldHints.List(keys)}). {DatasetFieldHints.Fix(field, task, [.. keys.Take(1000)], "key")}";
+        return $" (keys: {ErrorText.List(keys, quoted: true)}). {DatasetFieldHints.Fix(field, task, [.. keys.Take(1000)], "key")}";
     }
 
     private static string KindName(JsonValueKind kind) => kind switch
