@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.RegularExpressions;
 using CsvHelper;
 
@@ -31,10 +32,9 @@ internal static partial class CsvDatasetReader
             FieldCountMismatch = CsvFieldCountHandling.Allow, // checked below, with a message that lists the header
         };
 
-        Utf8FileCheck.ThrowIfInvalid(path);                                                     // CsvHelper would decode bad bytes to U+FFFD
         try
         {
-            using var csv = CsvReader.FromFile(path, options);
+            using var csv = CsvReader.Create(Utf8FileCheck.OpenText(path), options, leaveOpen: false); // its own decoding would replace bad bytes
             csv.ReadHeader();
             var header = csv.Headers;
             if (header.Count == 0)
@@ -80,6 +80,10 @@ internal static partial class CsvDatasetReader
         {
             throw new DatasetFormatException(
                 path, LineOf(e.LineNumber), $"malformed CSV: {WithoutPosition(e.Message)}; a field that contains quotes must be quoted, with each inner quote doubled", e);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw Utf8FileCheck.Problem(path, e) ?? new DatasetFormatException(path, 0, "the file is not valid UTF-8", e);
         }
     }
 

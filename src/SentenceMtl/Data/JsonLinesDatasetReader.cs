@@ -21,16 +21,11 @@ internal static partial class JsonLinesDatasetReader
         var examples = new List<MultiTaskExample>();
         try
         {
-            // Strict UTF-8, byte order marks not honoured: StreamReader would switch to a replacing decoder on a UTF-8 one.
-            using var reader = new StreamReader(path, Utf8FileCheck.StrictUtf8, detectEncodingFromByteOrderMarks: false);
+            using var reader = Utf8FileCheck.OpenText(path);
             int lineNumber = 0;
             while (reader.ReadLine() is { } line)
             {
-                if (lineNumber++ == 0 && line.StartsWith('\uFEFF'))
-                {
-                    line = line[1..];                                                           // the UTF-8 byte order mark
-                }
-
+                lineNumber++;
                 if (!string.IsNullOrWhiteSpace(line))
                 {
                     examples.Add(ReadLine(path, lineNumber, line, schema));
@@ -39,7 +34,6 @@ internal static partial class JsonLinesDatasetReader
         }
         catch (DecoderFallbackException e)
         {
-            // The reader decodes ahead of the line it returns, so the bad bytes' line is found in the file itself.
             throw Utf8FileCheck.Problem(path, e) ?? new DatasetFormatException(path, 0, "the file is not valid UTF-8", e);
         }
 

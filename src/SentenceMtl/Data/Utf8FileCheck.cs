@@ -6,25 +6,20 @@ namespace SentenceMtl;
 
 /// <summary>
 /// Dataset files are UTF-8 (a byte order mark is allowed). Bytes that are not UTF-8 would otherwise decode to U+FFFD and
-/// reach the model as different text, so a reader either decodes with <see cref="StrictUtf8"/> and asks
-/// <see cref="Problem"/> where the bad bytes are when it throws, or calls <see cref="ThrowIfInvalid"/> before parsing.
+/// reach the model as different text, so the readers decode through <see cref="OpenText"/>, which throws
+/// <see cref="DecoderFallbackException"/> on them, and then ask <see cref="Problem"/> where the bad bytes are (the reader
+/// decodes ahead of the line it hands out, so the line is found in the file itself).
 /// </summary>
 internal static class Utf8FileCheck
 {
     private const int BufferSize = 1 << 16;
 
-    /// <summary>UTF-8 that throws <see cref="DecoderFallbackException"/> on invalid bytes and writes no byte order mark.</summary>
-    public static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    // Throws on invalid bytes. Its preamble is the UTF-8 byte order mark, so StreamReader skips a leading one while
+    // keeping this decoder (asked to detect byte order marks, it would switch to a replacing decoder).
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: true, throwOnInvalidBytes: true);
 
-    /// <summary>Throws when <paramref name="path"/> holds bytes that are not UTF-8.</summary>
-    /// <exception cref="DatasetFormatException">The first invalid sequence, with its line and byte offset.</exception>
-    public static void ThrowIfInvalid(string path)
-    {
-        if (Problem(path, inner: null) is { } problem)
-        {
-            throw problem;
-        }
-    }
+    /// <summary>A reader of <paramref name="path"/> as strict UTF-8, a leading byte order mark skipped.</summary>
+    public static StreamReader OpenText(string path) => new(path, StrictUtf8, detectEncodingFromByteOrderMarks: false);
 
     /// <summary>The error for the first invalid UTF-8 sequence of <paramref name="path"/>, or null if it is all UTF-8.</summary>
     /// <param name="path">The file.</param>
