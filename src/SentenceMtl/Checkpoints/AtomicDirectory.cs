@@ -109,9 +109,10 @@ internal static class AtomicDirectory
 
     /// <summary>
     /// Loads with <paramref name="load"/> (given <see cref="Resolve"/>'s folder, or null) and returns the result only when
-    /// no save replaced the folder meanwhile (same manifest generation before and after); otherwise disposes it and
-    /// reads again. A load that fails while a save replaced the folder is retried too; one that fails on an unchanged
-    /// folder rethrows. Folders without a manifest (not written by a save) are read once.
+    /// no save replaced the folder meanwhile (same manifest generation before and after, the folder still there);
+    /// otherwise disposes it and reads again. A load that fails while a save replaced the folder is retried too; one that
+    /// fails on an unchanged folder rethrows. A folder without a manifest (not written by a save) is read as it is, but a
+    /// manifest found missing because a save was moving the folder at that moment counts as a replacement.
     /// </summary>
     public static T ReadConsistent<T>(string directory, Func<string?, T> load)
         where T : class, IDisposable
@@ -120,23 +121,18 @@ internal static class AtomicDirectory
         {
             string? folder = Resolve(directory);
             string? generation = folder is null ? null : SaveManifest.ReadGeneration(folder);
-            if (generation is null)
-            {
-                return load(folder);
-            }
-
             T result;
             try
             {
                 result = load(folder);
             }
-            catch (Exception ex) when (attempt < MaxReadAttempts && IsReadRace(ex) && SaveManifest.ReadGeneration(folder!) != generation)
+            catch (Exception ex) when (attempt < MaxReadAttempts && IsReadRace(ex) && Replaced(directory, folder, generation))
             {
                 Thread.Sleep(attempt);
                 continue;
             }
 
-            if (SaveManifest.ReadGeneration(folder!) == generation)
+            if (!Replaced(directory, folder, generation))
             {
                 return result;
             }
@@ -148,6 +144,16 @@ internal static class AtomicDirectory
             }
         }
     }
+
+    /// <summary>
+    /// Whether a save changed what <paramref name="directory"/> resolves to since <paramref name="folder"/> and its manifest
+    /// <paramref name="generation"/> were seen: a folder appeared where there was none, the folder seen is gone (moved aside
+    /// by a save), or its manifest's generation differs (null for a folder no save wrote, which stays null).
+    /// </summary>
+    private static bool Replaced(string directory, string? folder, string? generation) =>
+        folder is null
+            ? Resolve(directory) is not null
+            : !Directory.Exists(folder) || SaveManifest.ReadGeneration(folder) != generation;
 
     /// <summary>Writes <paramref name="contents"/> to <paramref name="path"/> and flushes it to disk.</summary>
     public static void WriteFile(string path, string contents)

@@ -153,6 +153,47 @@ public sealed class AtomicDirectoryTests : IDisposable
         Assert.Contains(expected, e => e.SequenceEqual(Probe(last)));
     }
 
+    /// <summary>
+    /// A reader that found the folder without a manifest (a save was moving it at that moment, or had not yet filled it)
+    /// and then failed because a save replaced it reads again, instead of reporting the half-seen folder as damaged.
+    /// </summary>
+    [Fact]
+    public void A_read_that_saw_no_manifest_and_failed_while_a_save_replaced_the_folder_is_retried()
+    {
+        Directory.CreateDirectory(SaveDir);                                                     // empty: no manifest yet
+        using var model = MultiTaskModel.Create(folder.Model);
+        int calls = 0;
+
+        using var loaded = AtomicDirectory.ReadConsistent(SaveDir, found =>
+        {
+            if (++calls == 1)
+            {
+                model.Save(SaveDir);                                                            // a save lands during the first read
+                throw new ModelFormatException(Path.Combine(SaveDir, MultiTaskModel.ConfigFileName), "file not found.");
+            }
+
+            return MultiTaskModel.Load(found!);
+        });
+
+        Assert.Equal(2, calls);
+        Assert.Equal(model.Tasks, loaded.Tasks);
+    }
+
+    [Fact]
+    public void A_folder_no_save_wrote_is_read_once_and_its_error_reported()
+    {
+        Directory.CreateDirectory(SaveDir);
+        int calls = 0;
+
+        Assert.Throws<ModelFormatException>(() => AtomicDirectory.ReadConsistent<MultiTaskModel>(SaveDir, found =>
+        {
+            calls++;
+            throw new ModelFormatException(found!, "not a saved model.");
+        }));
+
+        Assert.Equal(1, calls);
+    }
+
     [Fact]
     public void A_save_that_fails_mid_write_leaves_the_earlier_save_and_no_copy()
     {
