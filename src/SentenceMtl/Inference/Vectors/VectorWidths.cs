@@ -1,0 +1,29 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+
+namespace SentenceMtl.Inference.Vectors;
+
+/// <summary>Which vector widths this machine runs in hardware, as the JIT reports them.</summary>
+internal static class VectorWidths
+{
+    /// <summary>
+    /// Whether the kernels run at <paramref name="width"/> in hardware: the JIT accelerates that vector size and fused
+    /// multiply-add is an instruction (FMA3 on x64, always on ARM64). Without FMA, <c>FusedMultiplyAdd</c> is computed in
+    /// software and the kernels would be slower than libtorch.
+    /// </summary>
+    public static bool IsAccelerated(VectorWidth width) => width switch
+    {
+        VectorWidth.Bits512 => Vector512.IsHardwareAccelerated && Avx512F.IsSupported,
+        VectorWidth.Bits256 => Vector256.IsHardwareAccelerated && Fma.IsSupported,
+        VectorWidth.Bits128 => Vector128.IsHardwareAccelerated && (Fma.IsSupported || AdvSimd.Arm64.IsSupported),
+        _ => false,
+    };
+
+    /// <summary>Every width <see cref="IsAccelerated"/> reports, widest first (empty: use libtorch).</summary>
+    public static IReadOnlyList<VectorWidth> Accelerated { get; } =
+        [.. new[] { VectorWidth.Bits512, VectorWidth.Bits256, VectorWidth.Bits128 }.Where(IsAccelerated)];
+
+    /// <summary>The widest accelerated width, or null when none is (then inference runs on libtorch).</summary>
+    public static VectorWidth? Widest => Accelerated.Count > 0 ? Accelerated[0] : null;
+}
