@@ -53,7 +53,7 @@ public class IntraOpThreadPoolLifetimeTests
     {
         static void BuildUseAndDispose()
         {
-            using var pool = new IntraOpThreadPool(3);
+            using var pool = new IntraOpThreadPool(4);
             pool.Run(16, _ => Thread.SpinWait(100));
         }
 
@@ -68,7 +68,7 @@ public class IntraOpThreadPoolLifetimeTests
 
         process.Refresh();
         int after = process.Threads.Count;
-        Assert.True(after <= before + 20, $"{before} threads before, {after} after 50 pools of 2 helpers each");
+        Assert.True(after <= before + 40, $"{before} threads before, {after} after 50 pools of 3 helpers each");     // slack for other tests' threads
     }
 
     [Fact]

@@ -212,24 +212,21 @@ public class IntraOpThreadPoolTests
         using var helperStarted = new ManualResetEventSlim();
         pool.Run(16, c =>
         {
-            if (Environment.CurrentManagedThreadId == caller)
+            bool onCallerThread = Environment.CurrentManagedThreadId == caller;
+            Interlocked.Increment(ref onCallerThread ? ref onCaller : ref onHelper);
+            if (Volatile.Read(ref onCaller) + Volatile.Read(ref onHelper) == 16)
             {
-                Interlocked.Increment(ref onCaller);
-                if (c == 0)
-                {
-                    Assert.True(helperStarted.Wait(Patience));                                  // the helper holds a chunk from here on
-                }
+                unblock.Set();                                                                  // every chunk has started: let the helper go
             }
-            else
+
+            if (!onCallerThread)
             {
-                Interlocked.Increment(ref onHelper);
                 helperStarted.Set();
                 Assert.True(unblock.Wait(Patience));
             }
-
-            if (Volatile.Read(ref onCaller) + Volatile.Read(ref onHelper) == 16)
+            else if (c == 0)
             {
-                unblock.Set();                                                                  // the last chunk started: let the helper go
+                Assert.True(helperStarted.Wait(Patience));                                      // the helper holds a chunk from here on
             }
         });
         Assert.Equal(15, onCaller);
