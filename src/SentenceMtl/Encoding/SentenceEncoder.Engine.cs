@@ -1,0 +1,59 @@
+using SentenceMtl.Inference;
+using SentenceMtl.Inference.Vectors;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SentenceMtl;
+
+/// <summary>The encoder's link to its <see cref="InferenceEngine"/>.</summary>
+public sealed partial class SentenceEncoder
+{
+    private readonly int? engineThreads;
+    private volatile InferenceEngine? engine;
+
+    /// <summary>The engine the next call embeds with, or null for libtorch: it exists while the backbone is frozen,
+    /// float32 and on the CPU (see <see cref="RefreshEngine"/>), and the backbone is in evaluation mode.</summary>
+    internal InferenceEngine? ActiveEngine => model.training ? null : engine;
+
+    /// <summary>
+    /// Builds the engine from the current weights when the encoder qualifies (frozen float32 backbone on the CPU, a
+    /// configuration the engine implements, an accelerated vector width, the engine not switched off), else drops it.
+    /// Called when the encoder is made and whenever freezing or weights change, by a caller that holds the exclusive
+    /// lease (or owns the encoder alone), so no call in flight is using the engine it replaces.
+    /// </summary>
+    internal void RefreshEngine()
+    {
+        DropEngine();
+        if (engineThreads is { } threads && Device.type == DeviceType.CPU && VectorWidths.Widest is not null
+            && InferenceEngine.Unsupported(model.Config) is null
+            && model.parameters().All(p => !p.requires_grad && p.dtype == ScalarType.Float32))
+        {
+            engine = CreateEngine(new InferenceEngineOptions { Threads = threads });
+        }
+    }
+
+    /// <summary>Drops the engine (before weights change); calls fall back to libtorch until <see cref="RefreshEngine"/>.</summary>
+    internal void DropEngine()
+    {
+        var previous = engine;
+        engine = null;
+        previous?.Dispose();
+    }
+
+    /// <summary>Builds an engine from the backbone's current weights (copied: later changes of the model do not reach it).</summary>
+    /// <param name="options">Threads and vector width; null for the defaults.</param>
+    internal InferenceEngine CreateEngine(InferenceEngineOptions? options = null)
+    {
+        var state = model.state_dict();
+        return InferenceEngine.Create(model.Config, name =>
+        {
+            if (!state.TryGetValue(name, out var tensor) || tensor.dtype != ScalarType.Float32)
+            {
+                return null;
+            }
+
+            using var cpu = tensor.detach().cpu().contiguous();
+            return cpu.data<float>().ToArray();
+        }, options);
+    }
+}

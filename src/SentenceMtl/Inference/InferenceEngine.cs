@@ -1,0 +1,239 @@
+using System.Collections.Concurrent;
+using System.Runtime.Intrinsics;
+using SentenceMtl.Inference.Vectors;
+using SentenceMtl.Modeling.Bert;
+
+namespace SentenceMtl.Inference;
+
+/// <summary>
+/// A frozen BERT encoder's inference runtime, in the spirit of an ONNX Runtime session: built once from the weights,
+/// it owns its packed weights, its activation buffers and one intra-op thread pool, and answers one kind of call —
+/// token ids in, token states or sentence vectors out. It uses no TorchSharp type and no native library.
+/// </summary>
+/// <remarks>
+/// A batch's sequences are packed back to back without padding (every token row is real), so the linear layers
+/// and layer norms do no wasted work and attention stays within each sequence. Calls may come from several threads
+/// at once; each takes its own workspace, and the pool serves one call at a time (the others run on their own thread).
+/// The session copies the weights: changing the model afterwards does not reach it, so its owner builds a new one.
+/// </remarks>
+internal sealed unsafe partial class InferenceEngine : IDisposable
+{
+    private readonly EngineWeights weights;
+    private readonly IntraOpThreadPool pool;
+    private readonly IntraOpThreadPool sequential = new(1);
+    private readonly ConcurrentBag<Workspace> workspaces = [];
+
+    private InferenceEngine(BertConfig config, EngineWeights weights, VectorWidth width, int threads)
+    {
+        Config = config;
+        this.weights = weights;
+        Width = width;
+        pool = new IntraOpThreadPool(threads);
+    }
+
+    /// <summary>The encoder's configuration.</summary>
+    public BertConfig Config { get; }
+
+    /// <summary>The vector width the kernels run at.</summary>
+    public VectorWidth Width { get; }
+
+    /// <summary>Threads of the intra-op pool.</summary>
+    public int Threads => pool.Threads;
+
+    /// <summary>Why the engine cannot run <paramref name="config"/> (null when it can): it implements BERT with exact
+    /// GELU and absolute positions, as libtorch does for the other settings.</summary>
+    public static string? Unsupported(BertConfig config) =>
+        config.HiddenAct != "gelu" ? $"hidden_act '{config.HiddenAct}' (the engine implements 'gelu')"
+        : config.PositionEmbeddingType != "absolute" ? $"position_embedding_type '{config.PositionEmbeddingType}'"
+        : config.HiddenSize % config.NumAttentionHeads != 0 ? "a hidden size that is not a multiple of the head count"
+        : null;
+
+    /// <summary>Builds a session from a state dict.</summary>
+    /// <param name="config">A validated configuration that <see cref="Unsupported"/> accepts.</param>
+    /// <param name="weight">The values of a named weight (Hugging Face names, row-major), or null when missing.</param>
+    /// <param name="options">Threads and width; null for the defaults.</param>
+    /// <exception cref="ArgumentException">The configuration is unsupported or a weight is missing or misshaped.</exception>
+    /// <exception cref="PlatformNotSupportedException">The requested width (or, by default, every width) is not accelerated here.</exception>
+    public static InferenceEngine Create(BertConfig config, Func<string, ReadOnlyMemory<float>?> weight, InferenceEngineOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(weight);
+        options ??= new InferenceEngineOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Threads, 1, nameof(options.Threads));
+        if (Unsupported(config) is { } reason)
+        {
+            throw new ArgumentException($"The inference engine does not support {reason}.", nameof(config));
+        }
+
+        var width = options.Width ?? VectorWidths.Widest
+            ?? throw new PlatformNotSupportedException("No vector width is accelerated on this machine (the engine needs FMA with 128-, 256- or 512-bit vectors).");
+        if (!VectorWidths.IsAccelerated(width))
+        {
+            throw new PlatformNotSupportedException($"{width} vectors are not accelerated on this machine.");
+        }
+
+        return new InferenceEngine(config, EngineWeights.Create(config, weight, width), width, options.Threads);
+    }
+
+    /// <summary>The last hidden states of one batch, its sequences' rows back to back.</summary>
+    /// <param name="sequences">Token ids, each sequence at least 1 and at most max_position_embeddings long.</param>
+    /// <returns>(Σ lengths, H) row-major.</returns>
+    public float[] TokenStates(IReadOnlyList<int[]> sequences)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        int[] lengths = CheckSequences(sequences);
+        int h = Config.HiddenSize, tokens = lengths.Sum();
+        var result = new float[(long)tokens * h];
+        var workspace = Rent(tokens);
+        try
+        {
+            Forward(sequences, lengths, workspace, pool);
+            workspace.Hidden.Span[..result.Length].CopyTo(result);
+        }
+        finally
+        {
+            workspaces.Add(workspace);
+        }
+
+        return result;
+    }
+
+    /// <summary>Sentence vectors for <paramref name="sequences"/>, cut into batches of similar lengths: several batches run
+    /// side by side on the pool's threads, one batch alone splits each product over them.</summary>
+    /// <param name="sequences">Token ids as for <see cref="TokenStates"/>.</param>
+    /// <param name="batchSize">Most sequences per batch.</param>
+    /// <param name="pooling">How token states become one vector.</param>
+    /// <param name="normalize">Whether to L2-normalize each vector.</param>
+    /// <param name="cancellationToken">Checked before every batch.</param>
+    /// <returns>One new array of H floats per sequence, in input order.</returns>
+    public float[][] Embed(IReadOnlyList<int[]> sequences, int batchSize, PoolingStrategy pooling, bool normalize, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        CheckSequences(sequences);
+        var result = new float[sequences.Count][];
+        var batches = Batches(sequences, batchSize);
+        if (batches.Count == 1)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            EmbedBatch(sequences, batches[0], pooling, normalize, result, pool);
+            return result;
+        }
+
+        pool.Run(batches.Count, b =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            EmbedBatch(sequences, batches[b], pooling, normalize, result, sequential);
+        });
+        cancellationToken.ThrowIfCancellationRequested();
+        return result;
+    }
+
+    /// <summary>Stops the pool's threads. A call in flight finishes first; the weights are freed by the garbage
+    /// collector once no call holds them.</summary>
+    public void Dispose()
+    {
+        pool.Dispose();
+        sequential.Dispose();
+    }
+
+    private void EmbedBatch(IReadOnlyList<int[]> sequences, int[] batch, PoolingStrategy pooling, bool normalize, float[][] result, IntraOpThreadPool threads)
+    {
+        var members = batch.Select(i => sequences[i]).ToArray();
+        int[] lengths = [.. members.Select(s => s.Length)];
+        int h = Config.HiddenSize;
+        var workspace = Rent(lengths.Sum());
+        try
+        {
+            Forward(members, lengths, workspace, threads);
+            var states = workspace.Hidden.Span;
+            for (int i = 0, row = 0; i < batch.Length; row += lengths[i], i++)
+            {
+                var vector = new float[h];
+                EnginePooling.Pool(states.Slice(row * h, lengths[i] * h), vector, pooling, normalize);
+                result[batch[i]] = vector;
+            }
+        }
+        finally
+        {
+            workspaces.Add(workspace);
+        }
+    }
+
+    /// <summary>Sequence indices in batches of at most <paramref name="batchSize"/>, longest first, so a batch's sequences
+    /// have similar lengths and the threads' shares of a parallel run end together.</summary>
+    private static List<int[]> Batches(IReadOnlyList<int[]> sequences, int batchSize)
+    {
+        var order = Enumerable.Range(0, sequences.Count).OrderByDescending(i => sequences[i].Length).ToArray();
+        return [.. order.Chunk(batchSize)];
+    }
+
+    /// <summary>A workspace for <paramref name="tokens"/> tokens: a returned one if one is large enough, else a new one.</summary>
+    private Workspace Rent(int tokens)
+    {
+        var passed = new List<Workspace>();
+        try
+        {
+            while (workspaces.TryTake(out var candidate))
+            {
+                if (candidate.Capacity >= tokens)
+                {
+                    return candidate;
+                }
+
+                passed.Add(candidate);
+            }
+        }
+        finally
+        {
+            foreach (var small in passed.Skip(1))
+            {
+                workspaces.Add(small);                                                           // one too-small workspace is dropped: this call replaces it
+            }
+        }
+
+        return Workspace.Create(Config, tokens);
+    }
+
+    private int[] CheckSequences(IReadOnlyList<int[]> sequences)
+    {
+        var lengths = new int[sequences.Count];
+        for (int s = 0; s < lengths.Length; s++)
+        {
+            var ids = sequences[s] ?? throw new ArgumentNullException(nameof(sequences), $"Sequence {s} is null.");
+            if (ids.Length < 1 || ids.Length > Config.MaxPositionEmbeddings)
+            {
+                throw new ArgumentException($"Sequence {s} has {ids.Length} tokens; the model takes 1 to {Config.MaxPositionEmbeddings}.", nameof(sequences));
+            }
+
+            foreach (int id in ids)
+            {
+                if ((uint)id >= (uint)Config.VocabSize)
+                {
+                    throw new ArgumentException($"Sequence {s} holds token id {id}, outside the vocabulary of {Config.VocabSize}.", nameof(sequences));
+                }
+            }
+
+            lengths[s] = ids.Length;
+        }
+
+        return lengths;
+    }
+
+    /// <summary>The one place the width is chosen: everything below runs at that width, as one generic instantiation of the kernels.</summary>
+    private void Forward(IReadOnlyList<int[]> sequences, int[] lengths, Workspace workspace, IntraOpThreadPool threads)
+    {
+        switch (Width)
+        {
+            case VectorWidth.Bits512:
+                Forward<Simd512, Vector512<float>>(sequences, lengths, workspace, threads);
+                break;
+            case VectorWidth.Bits256:
+                Forward<Simd256, Vector256<float>>(sequences, lengths, workspace, threads);
+                break;
+            default:
+                Forward<Simd128, Vector128<float>>(sequences, lengths, workspace, threads);
+                break;
+        }
+    }
+}
