@@ -106,7 +106,8 @@ public sealed partial class SentenceEncoder
         }
 
         return new SentenceEncoder(source.Id, model, tokenizer, source.LowerCaseInput,
-            options.Pooling ?? source.Pooling, options.Normalize ?? source.Normalize, maxLength, options.BatchSize, device);
+            options.Pooling ?? source.Pooling, options.Normalize ?? source.Normalize, maxLength, options.BatchSize, device,
+            options.UseInferenceEngine ? options.Threads ?? Environment.ProcessorCount : null);
     }
 
     private static BertModel LoadBackbone(ModelSource source)

@@ -1,6 +1,5 @@
 using SentenceMtl.Checkpoints;
 using SentenceMtl.Modeling.Bert;
-using SentenceMtl.Modeling.Kernels;
 using SentenceMtl.Native;
 using SentenceMtl.Tokenization;
 using TorchSharp;
@@ -13,13 +12,11 @@ namespace SentenceMtl;
 /// optional L2 normalization — the sentence-transformers pipeline, in TorchSharp.
 /// </summary>
 /// <remarks>
-/// <see cref="Encode(IReadOnlyList{string}, CancellationToken)"/> is safe to call from several threads at once.
-/// On the CPU it uses up to <c>torch.get_num_threads()</c> cores: several batches run side by side (on the calling
-/// thread and long-lived background threads, libtorch single-threaded on each), and a single batch splits its matrix
-/// products over the cores; <c>torch.set_num_threads(1)</c> keeps everything on the calling thread. With AVX-512,
-/// inference on a frozen encoder runs its layers through SentenceMtl's own kernels on the batch's real tokens only:
-/// linear layers on weights packed once at first use (one more copy of them), attention, layer norms and GELU.
-/// Dispose the encoder to free its native memory.
+/// <see cref="Encode(IReadOnlyList{string}, CancellationToken)"/> is safe to call from several threads at once. A frozen
+/// float32 encoder on the CPU (as loaded) embeds through its <see cref="Inference.InferenceEngine"/>: SentenceMtl's own
+/// kernels at the widest vector width the machine accelerates, on a copy of the weights, over
+/// <see cref="SentenceEncoderOptions.Threads"/> threads. Otherwise (weights being trained, float64, a GPU, or no
+/// accelerated width) libtorch computes the same values. Dispose the encoder to free its native memory.
 /// </remarks>
 public sealed partial class SentenceEncoder : IDisposable
 {
@@ -28,7 +25,7 @@ public sealed partial class SentenceEncoder : IDisposable
     private readonly bool lowerCaseInput;
 
     private SentenceEncoder(string modelId, BertModel model, BertWordPieceTokenizer tokenizer, bool lowerCaseInput,
-        PoolingStrategy pooling, bool normalize, int maxSequenceLength, int batchSize, Device device)
+        PoolingStrategy pooling, bool normalize, int maxSequenceLength, int batchSize, Device device, int? engineThreads)
     {
         ModelId = modelId;
         this.model = model;
@@ -39,6 +36,8 @@ public sealed partial class SentenceEncoder : IDisposable
         MaxSequenceLength = maxSequenceLength;
         BatchSize = batchSize;
         Device = device;
+        this.engineThreads = engineThreads;
+        RefreshEngine();
     }
 
     /// <summary>The name or path the model was loaded from.</summary>
@@ -96,16 +95,29 @@ public sealed partial class SentenceEncoder : IDisposable
     public float[][] Encode(IReadOnlyList<string> sentences, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        var result = new float[CheckSentences(sentences)][];
+        CheckSentences(sentences);
         using var lease = Lifetime.Share();
-        EncodeBatches(sentences, (indices, pooled) =>
+        var ids = TokenizeAll(sentences);
+        if (ActiveEngine is { } engine)
+        {
+            return engine.Embed(ids, BatchSize, Pooling, Normalize, cancellationToken);
+        }
+
+        var result = new float[ids.Length][];
+        EmbedWithLibtorch(ids, (indices, pooled) =>
         {
             using var cpu = pooled.to(CPU).contiguous();                                          // (b, H)
-            var values = TensorMemory.Values(cpu);
+            var values = cpu.data<float>();
             int h = Dimension;
             for (int i = 0; i < indices.Length; i++)
             {
-                result[indices[i]] = values.Slice(i * h, h).ToArray();
+                var vector = new float[h];
+                for (int d = 0; d < h; d++)
+                {
+                    vector[d] = values[(i * h) + d];
+                }
+
+                result[indices[i]] = vector;
             }
         }, cancellationToken);
         return result;
@@ -121,10 +133,23 @@ public sealed partial class SentenceEncoder : IDisposable
         ThrowIfDisposed();
         int n = CheckSentences(sentences);
         using var lease = Lifetime.Share();
+        var ids = TokenizeAll(sentences);
+        if (ActiveEngine is { } engine)
+        {
+            var vectors = engine.Embed(ids, BatchSize, Pooling, Normalize, cancellationToken);
+            var flat = new float[(long)n * Dimension];
+            for (int i = 0; i < n; i++)
+            {
+                vectors[i].CopyTo(flat, (long)i * Dimension);
+            }
+
+            return tensor(flat, new long[] { n, Dimension }, device: Device);
+        }
+
         var output = zeros(new long[] { n, Dimension }, dtype: float32, device: Device);
         try
         {
-            EncodeBatches(sentences, (indices, pooled) =>
+            EmbedWithLibtorch(ids, (indices, pooled) =>
             {
                 using var index = tensor(indices.Select(i => (long)i).ToArray(), device: Device);
                 output.index_copy_(0, index, pooled);
@@ -207,7 +232,7 @@ public sealed partial class SentenceEncoder : IDisposable
     /// </summary>
     public void Dispose() => Lifetime.EndOnce(() =>
     {
-        model.ReleasePrepackedWeights();
+        DropEngine();
         model.Dispose();
     });
 
@@ -275,76 +300,22 @@ public sealed partial class SentenceEncoder : IDisposable
     internal int MaxBatchTokens { get; set; } = 4096;
 
     /// <summary>
-    /// Tokenizes, sorts by length and cuts batches, then embeds them and hands each to <paramref name="consume"/> (from
-    /// the worker thread that embedded it, one call at a time). On the CPU, with several threads allowed
-    /// (<see cref="get_num_threads"/>) and several batches, whole batches run side by side, one per thread; a single
-    /// batch runs on the calling thread with its matrix products split over the threads (see <see cref="InferenceThreads"/>).
+    /// The libtorch path: cuts length-sorted batches, embeds them one after the other (libtorch splits each batch's work
+    /// over its own threads) and hands each to <paramref name="consume"/> with its sentence indices.
     /// </summary>
-    private void EncodeBatches(IReadOnlyList<string> sentences, Action<int[], Tensor> consume, CancellationToken cancellationToken)
+    private void EmbedWithLibtorch(int[][] ids, Action<int[], Tensor> consume, CancellationToken cancellationToken)
     {
-        var ids = TokenizeAll(sentences);
-        var batches = Batches(ids);
-        int threads = Math.Max(1, get_num_threads());
-        bool cpu = Device.type == DeviceType.CPU;
-        int workers = cpu ? Math.Min(threads, batches.Count) : 1;
-        if (workers <= 1)
+        using var inference = inference_mode();
+        foreach (var batch in Batches(ids))
         {
-            using InferenceThreads? single = cpu ? InferenceThreads.Use(threads) : null;        // the kernels are CPU-only
-            using var inference = inference_mode();
-            foreach (var batch in batches)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                EmbedBatch(batch, consume);
-            }
-
-            return;
-        }
-
-        int next = -1;
-        var gate = new Lock();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        try
-        {
-            InferenceWorkers.Run(workers, _ =>
-            {
-                using var perWorker = InferenceThreads.Use(1, torchThreadsAfter: threads);
-                using var inference = inference_mode();
-                try
-                {
-                    for (int b; (b = Interlocked.Increment(ref next)) < batches.Count;)
-                    {
-                        stop.Token.ThrowIfCancellationRequested();
-                        EmbedBatch(batches[b], (indices, pooled) =>
-                        {
-                            lock (gate)
-                            {
-                                consume(indices, pooled);
-                            }
-                        });
-                    }
-                }
-                catch
-                {
-                    stop.Cancel();                                                                // the other workers stop at their next batch
-                    throw;
-                }
-            });
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            cancellationToken.ThrowIfCancellationRequested();                                     // with the caller's token
-            throw;
-        }
-
-        void EmbedBatch(int[] batch, Action<int[], Tensor> sink)
-        {
+            cancellationToken.ThrowIfCancellationRequested();
             using (var scope = NewDisposeScope())
             {
                 var (inputIds, mask) = Collate(batch.Select(i => ids[i]).ToArray());
-                sink(batch, Embed(inputIds, mask));
+                consume(batch, Embed(inputIds, mask));
             }
 
-            if (cpu && batch.Length > 1)
+            if (Device.type == DeviceType.CPU && batch.Length > 1)
             {
                 NativeHeap.ReturnFreeMemory();                                                  // the batch's freed activations (see NativeHeap)
             }

@@ -30,9 +30,29 @@ public sealed record SentenceEncoderOptions
     /// </summary>
     public string? Device { get; init; }
 
+    /// <summary>
+    /// Threads for inference on the CPU, the calling thread included: the size of the inference engine's one thread pool,
+    /// over which it splits a batch's products or runs several batches side by side. Default (null): every core
+    /// (<see cref="Environment.ProcessorCount"/>). libtorch (training, float64, GPU) keeps its own setting,
+    /// <c>torch.set_num_threads</c>.
+    /// </summary>
+    public int? Threads { get; init; }
+
+    /// <summary>
+    /// Whether a frozen float32 encoder on the CPU embeds through SentenceMtl's inference engine (its own kernels on a
+    /// copy of the weights, no libtorch) rather than libtorch; default true. The two agree to float rounding (1e-4 on
+    /// token states); false keeps one copy of the weights instead of two.
+    /// </summary>
+    public bool UseInferenceEngine { get; init; } = true;
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
+        if (Threads is { } threads)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads, nameof(Threads));
+        }
+
         TorchDevice.Validate(Device);
         if (MaxSequenceLength is { } max)
         {

@@ -23,12 +23,14 @@ public sealed partial class MultiTaskModel
     {
         using var lease = Exclusive();
         SetRequiresGrad(encoder.Backbone.parameters(), false);
+        encoder.RefreshEngine();                                                                // frozen: inference through the engine
     }
 
     /// <summary>Makes every backbone parameter trainable again.</summary>
     public void UnfreezeBackbone()
     {
         using var lease = Exclusive();
+        encoder.DropEngine();                                                                   // the weights may now change
         SetRequiresGrad(encoder.Backbone.parameters(), true);
     }
 

@@ -86,6 +86,10 @@ public sealed class MultiTaskTrainer
         var phases = Enumerable.Range(0, o.Epochs).Select(e => PhaseFor(e, layerCount)).ToArray();
         bool frozenThroughout = phases.All(p => p.BackboneFrozen);
         bool useCache = o.CacheFrozenEmbeddings && frozenThroughout;
+        if (!frozenThroughout)
+        {
+            model.Encoder.DropEngine();                                                         // its copy of the weights would go stale: libtorch until the end
+        }
 
         var labels = tasks.ToDictionary(t => t.Name, t => train.LabelIndices(t.Name), StringComparer.Ordinal);
         var tokenIds = useCache ? null : model.Encoder.TokenizeAll(train.Texts);
@@ -273,16 +277,14 @@ public sealed class MultiTaskTrainer
         {
             torch.set_num_threads(threads);
             model.SetTrainingMode(false);
-            if (!frozenThroughout)
-            {
-                // Layers trained in this run are frozen again below: drop their packed copies, which may predate the
-                // steps or Restore. (During the run, validation finds them unfrozen and does not use the copies.)
-                model.Encoder.Backbone.ReleasePrepackedWeights();
-            }
-
             foreach (var (parameter, requiresGrad) in userRequiresGrad)
             {
                 parameter.requires_grad = requiresGrad; // strategies change freezing only for the run
+            }
+
+            if (!frozenThroughout)
+            {
+                model.Encoder.RefreshEngine();                                                  // from the trained weights, if frozen again
             }
 
             cache?.Dispose();

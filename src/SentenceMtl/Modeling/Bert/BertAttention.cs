@@ -22,14 +22,4 @@ internal sealed class BertAttention : nn.Module<Tensor, AttentionContext, Tensor
         using var attended = self.forward(x, context);                                  // (B, T, H)
         return output.forward(attended, x);                                                     // (B, T, H)
     }
-
-    /// <summary>Whether <see cref="Infer"/> can run (every sub-block checked, so each packs or drops its copy).</summary>
-    internal bool CanInfer(InferenceBuffers buffers) => self.CanInfer(buffers) & output.CanInfer(buffers);
-
-    /// <summary>Kernel inference: attention, then the residual sub-block, on the states in place.</summary>
-    internal void Infer(InferenceBuffers buffers)
-    {
-        self.Infer(buffers);
-        output.Infer(buffers);
-    }
 }

@@ -31,28 +31,4 @@ internal sealed class BertEncoder : nn.Module<Tensor, AttentionContext, Tensor>
 
         return h;
     }
-
-    /// <summary>
-    /// Inference through SentenceMtl's CPU kernels: layers that can update the buffers' token states in place, the others
-    /// run with libtorch on the same packed layout.
-    /// </summary>
-    /// <returns>The final token states (the buffers' <see cref="InferenceBuffers.Hidden"/>).</returns>
-    internal Tensor Infer(InferenceBuffers buffers, AttentionContext context)
-    {
-        var first = buffers.Hidden;
-        foreach (var block in layer)
-        {
-            if (!block.TryInfer(buffers))
-            {
-                var previous = buffers.Hidden;
-                buffers.Bind(block.forward(previous, context));                                 // (N, H)
-                if (!ReferenceEquals(previous, first))
-                {
-                    previous.Dispose();
-                }
-            }
-        }
-
-        return buffers.Hidden;
-    }
 }

@@ -1,4 +1,3 @@
-using SentenceMtl.Modeling.Kernels;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -24,11 +23,4 @@ internal sealed class BertIntermediate : nn.Module<Tensor, Tensor>
         using var h = dense.forward(x);                                                         // (B, T, I)
         return BertActivation.Apply(activation, h);
     }
-
-    /// <summary>Whether <see cref="Infer"/> can run: exact GELU (the kernel's epilogue) and a packable dense layer (packed now if so).</summary>
-    internal bool CanInfer(InferenceBuffers buffers) => activation == "gelu" && buffers.Weights.TryGet(dense) is not null;
-
-    /// <summary>Kernel inference for token states [first, first + rows): intermediate = gelu(dense(states)).</summary>
-    internal unsafe void Infer(InferenceBuffers buffers, long first, long rows) =>
-        buffers.Packed(dense).Multiply(buffers.HiddenValues + (first * buffers.Width), rows, buffers.Intermediate, LinearEpilogue.Gelu); // (rows, I)
 }

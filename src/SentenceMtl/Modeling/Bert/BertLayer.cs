@@ -25,26 +25,4 @@ internal sealed class BertLayer : nn.Module<Tensor, AttentionContext, Tensor>
         using var i = intermediate.forward(a);                                                  // (B, T, I)
         return output.forward(i, a);                                                            // (B, T, H)
     }
-
-    /// <summary>
-    /// Kernel inference on the buffers' states in place, when every sub-block can (frozen, kernel-friendly); false, with
-    /// nothing changed, when the layer must run with libtorch.
-    /// </summary>
-    internal bool TryInfer(InferenceBuffers buffers)
-    {
-        if (!(attention.CanInfer(buffers) & intermediate.CanInfer(buffers) & output.CanInfer(buffers)))
-        {
-            return false;
-        }
-
-        attention.Infer(buffers);
-        for (long first = 0; first < buffers.Rows; first += InferenceBuffers.FeedForwardRows)   // feed-forward, a block of tokens at a time
-        {
-            long rows = Math.Min(InferenceBuffers.FeedForwardRows, buffers.Rows - first);
-            intermediate.Infer(buffers, first, rows);
-            output.Infer(buffers, first, rows);
-        }
-
-        return true;
-    }
 }

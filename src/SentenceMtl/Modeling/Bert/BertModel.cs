@@ -1,5 +1,3 @@
-using SentenceMtl.Modeling.Kernels;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SentenceMtl.Modeling.Bert;
@@ -13,7 +11,6 @@ internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
     private readonly BertEmbeddings embeddings;
     private readonly BertEncoder encoder;
     private readonly BertPooler? pooler;
-    private readonly PrepackedWeights prepackedWeights = new();
 
     /// <param name="config">A validated configuration.</param>
     /// <param name="addPoolingLayer">Whether to create <c>pooler.dense</c> (Hugging Face's add_pooling_layer).</param>
@@ -55,21 +52,6 @@ internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
     /// </summary>
     public double PackingThreshold { get; set; } = 0.9;
 
-    /// <summary>
-    /// Whether inference passes on the CPU (eval mode, no gradients) run frozen layers through SentenceMtl's own kernels
-    /// instead of libtorch: the batch's real tokens packed without padding into <see cref="InferenceBuffers"/> and updated
-    /// in place, linear layers through <see cref="PrepackedLinear"/> on weights packed at first use (one more copy of the
-    /// encoder's linear weights) with the bias, residual and GELU in its epilogue, attention within each sequence through
-    /// <see cref="FusedAttention"/>, layer norms through <see cref="RowLayerNorm"/>. Same values to float rounding.
-    /// </summary>
-    public bool UseCpuKernels { get; set; } = true;
-
-    /// <summary>The prepacked inference weights (empty until the first inference pass).</summary>
-    internal PrepackedWeights PrepackedWeights => prepackedWeights;
-
-    /// <summary>Drops the prepacked inference weights; call after changing weights in place (they are packed again when next needed).</summary>
-    public void ReleasePrepackedWeights() => prepackedWeights.Clear();
-
     /// <summary>Last hidden states with explicit token types.</summary>
     /// <param name="input_ids">(B, T) int64.</param>
     /// <param name="attention_mask">(B, T).</param>
@@ -80,27 +62,15 @@ internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         long B = input_ids.shape[0], T = input_ids.shape[1];
         var keep = attention_mask.to_type(ScalarType.Bool);                                     // (B, T)
-        int[] lengths = Lengths(keep);                                                          // real tokens per row
-        long real = lengths.Sum(n => (long)n);
+        long real = keep.sum().item<long>();                                                    // real tokens
         var mask = real == B * T ? null                                                         // no padding: attention needs no mask
             : zeros(new[] { B, 1, 1, T }, dtype: float32, device: input_ids.device)
                 .masked_fill(keep.logical_not().view(B, 1, 1, T), float.MinValue);             // (B, 1, 1, T) additive
-        bool kernels = UseCpuKernels && PrepackedLinear.IsSupported && !training && !is_grad_enabled()
-            && input_ids.device_type == DeviceType.CPU && real > 0 && embeddings.DType == ScalarType.Float32;
-        double packBelow = kernels ? 1.0 : PackingThreshold;                                    // the kernels never see padding
-        var indices = real < packBelow * B * T ? keep.reshape(-1).nonzero().squeeze(1) : null; // (N)
+        var indices = real < PackingThreshold * B * T ? keep.reshape(-1).nonzero().squeeze(1) : null; // (N)
         var context = new AttentionContext(mask, indices, B, T);
         var x = context.Pack(embeddings.forward(input_ids, token_type_ids));                   // (B, T, H) or (N, H)
-        var h = kernels
-            ? encoder.Infer(new InferenceBuffers(prepackedWeights, x, lengths, Config), context) // layout of x, in place
-            : encoder.forward(x, context);                                                      // layout of x
+        var h = encoder.forward(x, context);                                                    // layout of x
         return context.Unpack(h).MoveToOuterDisposeScope();                                     // (B, T, H)
-    }
-
-    private static int[] Lengths(Tensor keep)
-    {
-        using var counts = keep.sum(1).cpu();                                                   // (B) int64
-        return [.. counts.data<long>().Select(n => (int)n)];
     }
 
     /// <summary>BERT's pooled output, tanh(W · h[CLS] + b).</summary>

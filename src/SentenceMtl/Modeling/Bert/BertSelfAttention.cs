@@ -1,4 +1,3 @@
-using SentenceMtl.Modeling.Kernels;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -9,8 +8,7 @@ namespace SentenceMtl.Modeling.Bert;
 /// (<c>query</c>, <c>key</c>, <c>value</c>) but run as one fused (H → 3H) matrix product: their weights and biases are
 /// views into one (3H, H) matrix and one (3H) vector, which inference uses as they are; when gradients must reach the
 /// three parameters (or they were replaced, e.g. by moving the module), the fused operands are concatenated per call.
-/// Inference on the CPU computes the projection with the prepacked kernel (frozen layers) and attention with
-/// <see cref="FusedAttention"/>; otherwise <c>scaled_dot_product_attention</c> (with attention dropout in training).
+/// Attention is libtorch's <c>scaled_dot_product_attention</c> (with attention dropout in training).
 /// </summary>
 internal sealed class BertSelfAttention : nn.Module<Tensor, AttentionContext, Tensor>
 {
@@ -34,17 +32,6 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, AttentionContext, Te
 
     /// <summary>Whether the next inference call uses the fused weight in place (no per-call concatenation).</summary>
     internal bool UsesFusedWeights => qkv.IsCurrent;
-
-    /// <summary>Whether <see cref="Infer"/> can run: the fused projection is current, frozen and packable (packed now if so).</summary>
-    internal bool CanInfer(InferenceBuffers buffers) => qkv.Packed(buffers.Weights) is not null;
-
-    /// <summary>Kernel inference: the fused projection of the states, then attention within each sequence.</summary>
-    internal unsafe void Infer(InferenceBuffers buffers)
-    {
-        var projection = qkv.Packed(buffers.Weights) ?? throw new InvalidOperationException("A packed weight was released during an inference pass.");
-        projection.Multiply(buffers.HiddenValues, buffers.Rows, buffers.Qkv, LinearEpilogue.None);              // (N, 3H)
-        FusedAttention.Run(buffers.Qkv, buffers.Attended, buffers.Lengths, nh, buffers.Width / nh);             // (N, H)
-    }
 
     /// <param name="x">(B, T, H) hidden states, or (N, H) when packed.</param>
     /// <param name="context">The shared mask and token layout.</param>
@@ -125,12 +112,6 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, AttentionContext, Te
                 return true;
             }
         }
-
-        /// <summary>Whether no parameter of the layers requires a gradient.</summary>
-        public bool IsFrozen => layers.All(l => !l.weight!.requires_grad && !l.bias!.requires_grad);
-
-        /// <summary>The packed copy of the whole projection, or null (and any copy dropped) unless it is current and frozen.</summary>
-        public PrepackedLinear? Packed(PrepackedWeights weights) => weights.TryGet(this, wholeWeight, wholeBias, frozen: IsCurrent && IsFrozen);
 
         /// <summary>
         /// The stacked weight and bias: the shared storage when no gradient is needed (the same two tensor objects every
