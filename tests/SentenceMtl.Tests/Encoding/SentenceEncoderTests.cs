@@ -161,6 +161,28 @@ public sealed class SentenceEncoderTests(EmbeddedEncoders encoders)
     }
 
     [Fact]
+    public void The_inference_backend_says_what_computes_the_embeddings_and_why()
+    {
+        using var off = SentenceEncoder.FromPretrained("all-MiniLM-L6-v2", new SentenceEncoderOptions { UseInferenceEngine = false });
+        Assert.Equal("libtorch (SentenceEncoderOptions.UseInferenceEngine is false)", off.InferenceBackend);
+        using var model = MultiTaskModel.Create();
+        string frozen = model.Encoder.InferenceBackend;
+        if (SentenceMtl.Inference.Vectors.VectorWidths.Widest is { } width)
+        {
+            Assert.Equal($"inference engine ({(int)width}-bit vectors, {Environment.ProcessorCount} threads)", frozen);
+        }
+        else
+        {
+            Assert.Equal("libtorch (no vector width with fused multiply-add is accelerated on this machine)", frozen);
+        }
+
+        model.UnfreezeBackbone();
+        Assert.Equal("libtorch (the backbone is not frozen)", model.Encoder.InferenceBackend);
+        model.FreezeBackbone();
+        Assert.Equal(frozen, model.Encoder.InferenceBackend);
+    }
+
+    [Fact]
     public void Unknown_model_lists_what_was_looked_for_and_the_embedded_names()
     {
         var ex = Assert.Throws<ModelFormatException>(() => SentenceEncoder.FromPretrained("no-such-model-xyz"));
