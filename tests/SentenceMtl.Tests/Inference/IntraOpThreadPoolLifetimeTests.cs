@@ -84,6 +84,8 @@ public class IntraOpThreadPoolLifetimeTests
         }
     }
 
+    /// <summary>Only the calling thread's chunks block, so the helper is free to stop: joining it is not what makes
+    /// Dispose wait.</summary>
     [Fact]
     public void Dispose_waits_for_a_call_in_flight_on_another_thread()
     {
@@ -91,10 +93,15 @@ public class IntraOpThreadPoolLifetimeTests
         using var inside = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
         var runs = new int[8];
-        var caller = new Thread(() => pool.Run(runs.Length, c =>
+        Thread? caller = null;
+        caller = new Thread(() => pool.Run(runs.Length, c =>
         {
-            inside.Set();
-            Assert.True(release.Wait(Patience));
+            if (Thread.CurrentThread == caller)
+            {
+                inside.Set();
+                Assert.True(release.Wait(Patience));
+            }
+
             Interlocked.Increment(ref runs[c]);
         }));
         caller.Start();
@@ -113,19 +120,26 @@ public class IntraOpThreadPoolLifetimeTests
     [Fact]
     public void Dispose_from_inside_a_body_is_refused_instead_of_waiting_forever()
     {
-        using var pool = new IntraOpThreadPool(2);
-        using var together = new Barrier(2);                                                    // one chunk on the caller, one on the helper
+        var pool = new IntraOpThreadPool(2);                                                    // disposed at the end only: after a failure it would hang
         var errors = new Exception?[2];
-        pool.Run(2, c =>
+        var caller = new Thread(() =>
         {
-            Assert.True(together.SignalAndWait(Patience));
-            errors[c] = Record.Exception(pool.Dispose);
-        });
+            using var together = new Barrier(2);                                                // one chunk on the caller, one on the helper
+            pool.Run(2, c =>
+            {
+                Assert.True(together.SignalAndWait(Patience));
+                errors[c] = Record.Exception(pool.Dispose);
+            });
+        })
+        { IsBackground = true };                                                                // were Dispose to wait, this thread would never end
+        caller.Start();
+        Assert.True(caller.Join(Patience), "Dispose inside a body waited for the call it was part of");
         Assert.All(errors, e => Assert.IsType<InvalidOperationException>(e));
 
         var runs = new int[10];
         pool.Run(runs.Length, c => Interlocked.Increment(ref runs[c]));                         // still open
         Assert.All(runs, n => Assert.Equal(1, n));
+        pool.Dispose();
     }
 
     [Fact]
