@@ -51,6 +51,7 @@ public sealed record SentenceEncoderOptions
         if (Threads is { } threads)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads, nameof(Threads));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(threads, Inference.InferenceEngineOptions.MaxThreads, nameof(Threads));
         }
 
         TorchDevice.Validate(Device);

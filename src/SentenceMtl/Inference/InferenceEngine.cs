@@ -60,6 +60,7 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
         ArgumentNullException.ThrowIfNull(weight);
         options ??= new InferenceEngineOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Threads, 1, nameof(options.Threads));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Threads, InferenceEngineOptions.MaxThreads, nameof(options.Threads));
         if (Unsupported(config) is { } reason)
         {
             throw new ArgumentException($"The inference engine does not support {reason}.", nameof(config));

@@ -5,6 +5,9 @@ namespace SentenceMtl.Inference;
 /// <summary>How an <see cref="InferenceEngine"/> runs.</summary>
 internal sealed record InferenceEngineOptions
 {
+    /// <summary>Most threads a pool may have: each one is a dedicated thread with its own stack.</summary>
+    public const int MaxThreads = 1024;
+
     /// <summary>Threads of the session's pool (the caller's thread included); default: every core.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
