@@ -1,9 +1,81 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using SentenceMtl;
+using SentenceMtl.Inference;
 
-// Usage: SentenceMtl.EncodeChild <model name>
-// Loads the model (an embedded one: sentencemtl-models/<name>/ beside this program) and prints
-// "encode: length=N norm=X" for one sentence.
-using var encoder = SentenceEncoder.FromPretrained(args[0]);
-float[] vector = encoder.Encode(["A man is playing a guitar."])[0];
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"encode: length={vector.Length} norm={Math.Sqrt(vector.Sum(x => (double)x * x)):R}"));
+// Usage:
+//   SentenceMtl.EncodeChild <model name>
+//     Loads the model (an embedded one: sentencemtl-models/<name>/ beside this program) and prints
+//     "encode: length=N norm=X" for one sentence.
+//   SentenceMtl.EncodeChild --engine <model> | --torchsharp <model>
+//     Embeds the texts read from stdin (one per line) with EngineEncoder (no TorchSharp) or with
+//     SentenceEncoder.FromPretrained, prints one line "vector: x1 x2 …" per text (round-trip floats), then what the
+//     process loaded: "native-libtorch: none" or the mapped files whose names contain libtorch / LibTorchSharp
+//     (from /proc/self/maps), and "torchsharp-assembly: loaded" or "not loaded".
+// Each mode is its own method, so compiling one never resolves the other's types.
+if (args is ["--engine", var engineModel])
+{
+    PrintVectors(EncodeWithEngine(engineModel, ReadTexts()));
+}
+else if (args is ["--torchsharp", var torchModel])
+{
+    PrintVectors(EncodeWithTorchSharp(torchModel, ReadTexts()));
+}
+else
+{
+    EncodeOne(args[0]);
+}
+
+return;
+
+static List<string> ReadTexts()
+{
+    var texts = new List<string>();
+    while (Console.In.ReadLine() is { } line)
+    {
+        texts.Add(line);
+    }
+
+    return texts;
+}
+
+[MethodImpl(MethodImplOptions.NoInlining)]
+static float[][] EncodeWithEngine(string model, List<string> texts)
+{
+    using var encoder = EngineEncoder.Load(model);
+    return encoder.Encode(texts);
+}
+
+[MethodImpl(MethodImplOptions.NoInlining)]
+static float[][] EncodeWithTorchSharp(string model, List<string> texts)
+{
+    using var encoder = SentenceEncoder.FromPretrained(model);
+    return encoder.Encode(texts);
+}
+
+[MethodImpl(MethodImplOptions.NoInlining)]
+static void EncodeOne(string model)
+{
+    using var encoder = SentenceEncoder.FromPretrained(model);
+    float[] vector = encoder.Encode(["A man is playing a guitar."])[0];
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"encode: length={vector.Length} norm={Math.Sqrt(vector.Sum(x => (double)x * x)):R}"));
+}
+
+// Vectors first, then what this process has loaded by now (after the encoder ran and was disposed).
+static void PrintVectors(float[][] vectors)
+{
+    foreach (var vector in vectors)
+    {
+        Console.WriteLine("vector: " + string.Join(' ', vector.Select(x => x.ToString("R", CultureInfo.InvariantCulture))));
+    }
+
+    var mapped = File.ReadLines("/proc/self/maps")
+        .Select(line => line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries))
+        .Where(fields => fields.Length == 6 && Path.GetFileName(fields[5].Trim()).Contains("libtorch", StringComparison.OrdinalIgnoreCase))
+        .Select(fields => fields[5].Trim())
+        .Distinct()
+        .ToList();
+    Console.WriteLine("native-libtorch: " + (mapped.Count == 0 ? "none" : string.Join(' ', mapped)));
+    bool torchSharp = AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name == "TorchSharp");
+    Console.WriteLine("torchsharp-assembly: " + (torchSharp ? "loaded" : "not loaded"));
+}

@@ -1,9 +1,6 @@
-using System.Collections;
 using System.Text.Json;
 using SentenceMtl.Modeling.Bert;
 using SentenceMtl.Tokenization;
-using TorchSharp.PyBridge;
-using static TorchSharp.torch;
 
 namespace SentenceMtl.Checkpoints;
 
@@ -68,8 +65,7 @@ internal static class HuggingFaceFolder
             ConfigName = configPath,
             OpenVocabulary = () => BoundedFile.OpenRead(vocabPath, BoundedFile.MaxVocabularyBytes),
             VocabularyName = vocabPath,
-            LoadWeights = () => LoadWeights(weightsPath),
-            SafetensorsFile = () => weightsPath.EndsWith(".safetensors", StringComparison.Ordinal) ? weightsPath : null,
+            WeightsFile = weightsPath,
             WeightsName = weightsPath,
             TokenizerOptions = new BertTokenizerOptions
             {
@@ -82,40 +78,6 @@ internal static class HuggingFaceFolder
             Normalize = modules.Normalize,
             MaxSequenceLength = Math.Min(maxLength, config.MaxPositionEmbeddings),
         };
-    }
-
-    /// <summary>Reads a weight file into CPU tensors keyed by checkpoint name.</summary>
-    public static Dictionary<string, Tensor> LoadWeights(string path)
-    {
-        if (path.EndsWith(".safetensors", StringComparison.Ordinal))
-        {
-            return TensorConversion.ReadSafetensors(path);
-        }
-
-        Hashtable table;
-        try
-        {
-            using var stream = File.OpenRead(path);
-            PyTorchArchive.Check(stream, path);                                                 // no zip bomb reaches the unpickler
-            table = PyTorchUnpickler.UnpickleStateDict(stream, leaveOpen: true);
-        }
-        catch (Exception ex) when (ex is not (OutOfMemoryException or ModelFormatException))
-        {
-            throw new ModelFormatException(path, $"not a readable PyTorch state dict ({ex.Message}).", ex);
-        }
-
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (DictionaryEntry entry in table)
-        {
-            if (entry.Key is not string key || entry.Value is not Tensor value)
-            {
-                throw new ModelFormatException(path, $"entry '{entry.Key}' is not a named tensor.");
-            }
-
-            result[key] = value;
-        }
-
-        return result;
     }
 
     /// <summary>The modules' folders, as full paths inside the model folder.</summary>

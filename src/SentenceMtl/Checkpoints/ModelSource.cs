@@ -1,12 +1,13 @@
 using SentenceMtl.Modeling.Bert;
 using SentenceMtl.Tokenization;
-using static TorchSharp.torch;
 
 namespace SentenceMtl.Checkpoints;
 
 /// <summary>
-/// Everything needed to build a <see cref="SentenceEncoder"/>, resolved from a folder, the Hugging Face cache or an
-/// installed model folder, with that model's own defaults (which <see cref="SentenceEncoderOptions"/> may override).
+/// Everything needed to build a <see cref="SentenceEncoder"/> (or an <see cref="Inference.EngineEncoder"/>), resolved
+/// from a folder, the Hugging Face cache or an installed model folder, with that model's own defaults (which
+/// <see cref="SentenceEncoderOptions"/> may override). It holds no TorchSharp type, so reading a model's description
+/// never loads libtorch; the TorchSharp loader reads <see cref="WeightsFile"/> itself.
 /// </summary>
 internal sealed record ModelSource
 {
@@ -25,14 +26,14 @@ internal sealed record ModelSource
     /// <summary>Names the vocabulary in errors.</summary>
     public required string VocabularyName { get; init; }
 
-    /// <summary>Reads the weights as CPU tensors keyed by checkpoint name (the caller disposes them).</summary>
-    public required Func<Dictionary<string, Tensor>> LoadWeights { get; init; }
+    /// <summary>The weight file: <c>model.safetensors</c> or <c>pytorch_model.bin</c>.</summary>
+    public required string WeightsFile { get; init; }
 
     /// <summary>
-    /// The weights as one safetensors file when they are one, else null: the loader then streams the file into the model's
-    /// parameters instead of calling <see cref="LoadWeights"/>.
+    /// The weights as one safetensors file when they are one, else null (a <c>pytorch_model.bin</c>, which only the
+    /// TorchSharp loader reads).
     /// </summary>
-    public Func<string?> SafetensorsFile { get; init; } = () => null;
+    public string? SafetensorsFile() => WeightsFile.EndsWith(".safetensors", StringComparison.Ordinal) ? WeightsFile : null;
 
     /// <summary>Names the weights in errors.</summary>
     public required string WeightsName { get; init; }
@@ -51,4 +52,40 @@ internal sealed record ModelSource
 
     /// <summary>The model's default maximum sequence length in tokens.</summary>
     public required int MaxSequenceLength { get; init; }
+
+    /// <summary>The maximum sequence length to use: <paramref name="requested"/>, or the model's default.</summary>
+    /// <param name="requested">The caller's override (<see cref="SentenceEncoderOptions.MaxSequenceLength"/>), or null.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The override exceeds the model's max_position_embeddings.</exception>
+    public int ResolveMaxLength(int? requested)
+    {
+        int maxLength = requested ?? MaxSequenceLength;
+        if (maxLength > Config.MaxPositionEmbeddings)
+        {
+            throw new ArgumentOutOfRangeException("options", maxLength,
+                $"MaxSequenceLength exceeds the model's max_position_embeddings ({Config.MaxPositionEmbeddings}).");
+        }
+
+        return maxLength;
+    }
+
+    /// <summary>Reads the vocabulary into the model's tokenizer, checked against the config's vocab_size.</summary>
+    /// <param name="lowerCase">The caller's override of the tokenizer's lower-casing (<see cref="SentenceEncoderOptions.DoLowerCase"/>), or null.</param>
+    /// <exception cref="ModelFormatException">The vocabulary is damaged or has more tokens than vocab_size.</exception>
+    public BertWordPieceTokenizer CreateTokenizer(bool? lowerCase)
+    {
+        var options = lowerCase is { } lower ? TokenizerOptions with { LowerCase = lower } : TokenizerOptions;
+        BertWordPieceTokenizer tokenizer;
+        using (var vocab = OpenVocabulary())
+        {
+            tokenizer = BertWordPieceTokenizer.Create(vocab, options, VocabularyName);
+        }
+
+        if (tokenizer.VocabularySize > Config.VocabSize)
+        {
+            throw new ModelFormatException(VocabularyName,
+                $"the vocabulary has {tokenizer.VocabularySize} tokens but the model's vocab_size is {Config.VocabSize}.");
+        }
+
+        return tokenizer;
+    }
 }

@@ -11,17 +11,13 @@ namespace SentenceMtl.Checkpoints;
 /// </summary>
 internal static class StateDictLoader
 {
-    /// <summary>Keys that old checkpoints carry but that are not parameters (Hugging Face ignores them too).</summary>
-    private static readonly HashSet<string> IgnoredKeys = ["embeddings.position_ids"];
-
-    /// <summary>Removes <paramref name="prefix"/> from every key that has it and drops ignored keys.</summary>
+    /// <summary>Removes <paramref name="prefix"/> from every key that has it and drops ignored keys (<see cref="CheckpointKeys"/>).</summary>
     public static Dictionary<string, Tensor> Normalize(IReadOnlyDictionary<string, Tensor> tensors, string prefix)
     {
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, value) in tensors)
         {
-            string name = key.StartsWith(prefix, StringComparison.Ordinal) ? key[prefix.Length..] : key;
-            if (!IgnoredKeys.Contains(name))
+            if (CheckpointKeys.Rewrite(key, prefix) is { } name)
             {
                 result[name] = value;
             }
@@ -110,8 +106,7 @@ internal static class StateDictLoader
         var result = new Dictionary<string, SafetensorsHeader.Entry>(StringComparer.Ordinal);
         foreach (var entry in header.Entries)
         {
-            string name = entry.Name.StartsWith(prefix, StringComparison.Ordinal) ? entry.Name[prefix.Length..] : entry.Name;
-            if (!IgnoredKeys.Contains(name))
+            if (CheckpointKeys.Rewrite(entry.Name, prefix) is { } name)
             {
                 result[name] = entry;                                                           // as Normalize: the last one wins
             }

@@ -1,5 +1,7 @@
+using System.Collections;
 using System.Runtime.InteropServices;
 using SentenceMtl.Serialization;
+using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
 namespace SentenceMtl.Checkpoints;
@@ -85,5 +87,41 @@ internal static class TensorConversion
     {
         using var cpu = t.detach().to(CPU).to_type(ScalarType.Float32).contiguous();
         return TensorData.FromFloats(name, cpu.shape, cpu.data<float>().ToArray());
+    }
+
+    /// <summary>Reads a weight file (<c>.safetensors</c>, or a <c>torch.save</c> state dict after <see cref="PyTorchArchive"/>'s
+    /// checks) into CPU tensors keyed by checkpoint name; the caller disposes them.</summary>
+    /// <exception cref="ModelFormatException">The file is missing or damaged, or an entry is not a named tensor.</exception>
+    public static Dictionary<string, Tensor> ReadWeightFile(string path)
+    {
+        if (path.EndsWith(".safetensors", StringComparison.Ordinal))
+        {
+            return ReadSafetensors(path);
+        }
+
+        Hashtable table;
+        try
+        {
+            using var stream = File.OpenRead(path);
+            PyTorchArchive.Check(stream, path);                                                 // no zip bomb reaches the unpickler
+            table = PyTorchUnpickler.UnpickleStateDict(stream, leaveOpen: true);
+        }
+        catch (Exception ex) when (ex is not (OutOfMemoryException or ModelFormatException))
+        {
+            throw new ModelFormatException(path, $"not a readable PyTorch state dict ({ex.Message}).", ex);
+        }
+
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in table)
+        {
+            if (entry.Key is not string key || entry.Value is not Tensor value)
+            {
+                throw new ModelFormatException(path, $"entry '{entry.Key}' is not a named tensor.");
+            }
+
+            result[key] = value;
+        }
+
+        return result;
     }
 }

@@ -1,6 +1,5 @@
 using SentenceMtl.Checkpoints;
 using SentenceMtl.Modeling.Bert;
-using SentenceMtl.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -68,27 +67,8 @@ public sealed partial class SentenceEncoder
     {
         var source = ModelResolver.Resolve(modelNameOrPath, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
-        int maxLength = options.MaxSequenceLength ?? source.MaxSequenceLength;
-        if (maxLength > source.Config.MaxPositionEmbeddings)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), maxLength,
-                $"MaxSequenceLength exceeds the model's max_position_embeddings ({source.Config.MaxPositionEmbeddings}).");
-        }
-
-        var tokenizerOptions = options.DoLowerCase is { } lower
-            ? source.TokenizerOptions with { LowerCase = lower }
-            : source.TokenizerOptions;
-        BertWordPieceTokenizer tokenizer;
-        using (var vocab = source.OpenVocabulary())
-        {
-            tokenizer = BertWordPieceTokenizer.Create(vocab, tokenizerOptions, source.VocabularyName);
-        }
-
-        if (tokenizer.VocabularySize > source.Config.VocabSize)
-        {
-            throw new ModelFormatException(source.VocabularyName,
-                $"the vocabulary has {tokenizer.VocabularySize} tokens but the model's vocab_size is {source.Config.VocabSize}.");
-        }
+        int maxLength = source.ResolveMaxLength(options.MaxSequenceLength);
+        var tokenizer = source.CreateTokenizer(options.DoLowerCase);
 
         var model = LoadBackbone(source);
         if (FiniteWeights.FirstNonFinite(model.named_parameters()) is { } damaged)
@@ -125,7 +105,7 @@ public sealed partial class SentenceEncoder
             return StateDictLoader.LoadSafetensors(file, "bert.", Create);                        // no second copy of the weights
         }
 
-        var raw = source.LoadWeights();
+        var raw = TensorConversion.ReadWeightFile(source.WeightsFile);
         BertModel? loaded = null;
         try
         {
