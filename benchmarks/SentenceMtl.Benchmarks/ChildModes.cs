@@ -29,8 +29,7 @@ internal static class ChildModes
                 var ort = OrtPipeline.Create(tokenizer.TokenizeAll);
                 (encode, owner) = (ort.Encode, ort);
                 break;
-            case "ours":
-                BenchmarkEnvironment.InitializeTorch();
+            case "ours":                                                                        // the engine: libtorch is never loaded
                 var encoder = SentenceEncoder.FromPretrained(BenchmarkEnvironment.ModelName);
                 (encode, owner) = (t => encoder.Encode(t), encoder);
                 break;

@@ -7,9 +7,10 @@ using SentenceMtl.Inference;
 //   SentenceMtl.EncodeChild <model name>
 //     Loads the model (an embedded one: sentencemtl-models/<name>/ beside this program) and prints
 //     "encode: length=N norm=X" for one sentence.
-//   SentenceMtl.EncodeChild --engine <model> | --torchsharp <model>
-//     Embeds the texts read from stdin (one per line) with EngineEncoder (no TorchSharp) or with
-//     SentenceEncoder.FromPretrained, prints one line "vector: x1 x2 …" per text (round-trip floats), then what the
+//   SentenceMtl.EncodeChild --engine <model> | --encoder <model> | --torchsharp <model>
+//     Embeds the texts read from stdin (one per line) with EngineEncoder (no TorchSharp), with
+//     SentenceEncoder.FromPretrained and its defaults (the engine), or with FromPretrained on libtorch
+//     (UseInferenceEngine = false), prints one line "vector: x1 x2 …" per text (round-trip floats), then what the
 //     process loaded: "native-libtorch: none" or the mapped files whose names contain libtorch / LibTorchSharp
 //     (from /proc/self/maps), and "torchsharp-assembly: loaded" or "not loaded".
 // Each mode is its own method, so compiling one never resolves the other's types.
@@ -17,9 +18,13 @@ if (args is ["--engine", var engineModel])
 {
     PrintVectors(EncodeWithEngine(engineModel, ReadTexts()));
 }
+else if (args is ["--encoder", var encoderModel])
+{
+    PrintVectors(EncodeWithEncoder(encoderModel, ReadTexts(), useEngine: true));
+}
 else if (args is ["--torchsharp", var torchModel])
 {
-    PrintVectors(EncodeWithTorchSharp(torchModel, ReadTexts()));
+    PrintVectors(EncodeWithEncoder(torchModel, ReadTexts(), useEngine: false));
 }
 else
 {
@@ -47,9 +52,9 @@ static float[][] EncodeWithEngine(string model, List<string> texts)
 }
 
 [MethodImpl(MethodImplOptions.NoInlining)]
-static float[][] EncodeWithTorchSharp(string model, List<string> texts)
+static float[][] EncodeWithEncoder(string model, List<string> texts, bool useEngine)
 {
-    using var encoder = SentenceEncoder.FromPretrained(model);
+    using var encoder = SentenceEncoder.FromPretrained(model, new SentenceEncoderOptions { UseInferenceEngine = useEngine });
     return encoder.Encode(texts);
 }
 

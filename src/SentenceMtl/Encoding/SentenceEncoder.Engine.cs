@@ -13,7 +13,7 @@ public sealed partial class SentenceEncoder
 
     /// <summary>The engine the next call embeds with, or null for libtorch: it exists while the backbone is frozen,
     /// float32 and on the CPU (see <see cref="RefreshEngine"/>), and the backbone is in evaluation mode.</summary>
-    internal InferenceEngine? ActiveEngine => model.training ? null : engine;
+    internal InferenceEngine? ActiveEngine => model?.training == true ? null : engine;
 
     /// <summary>
     /// Builds the engine from the current weights when the encoder qualifies (frozen float32 backbone on the CPU, a
@@ -23,6 +23,11 @@ public sealed partial class SentenceEncoder
     /// </summary>
     internal void RefreshEngine()
     {
+        if (model is null)
+        {
+            return;                                                                             // not loaded into libtorch yet: the engine built at load is current
+        }
+
         DropEngine();
         if (engineThreads is { } threads && WhyNoEngine() is null)
         {
@@ -42,7 +47,7 @@ public sealed partial class SentenceEncoder
             ThrowIfDisposed();
             return ActiveEngine is { } active
                 ? $"inference engine ({(int)active.Width}-bit vectors, {active.Threads} threads)"
-                : $"libtorch ({(model.training ? "the backbone is in training mode" : WhyNoEngine() ?? "the engine was switched off")})";
+                : $"libtorch ({(model?.training == true ? "the backbone is in training mode" : WhyNoEngine() ?? "the engine was switched off")})";
         }
     }
 
@@ -51,9 +56,9 @@ public sealed partial class SentenceEncoder
         engineThreads is null ? "SentenceEncoderOptions.UseInferenceEngine is false"
         : Device.type != DeviceType.CPU ? $"the model runs on {Device.type}"
         : VectorWidths.Widest is null ? "no vector width with fused multiply-add is accelerated on this machine"
-        : InferenceEngine.Unsupported(model.Config) is { } unsupported ? $"the engine does not implement {unsupported}"
-        : model.parameters().Any(p => p.requires_grad) ? "the backbone is not frozen"
-        : model.parameters().Any(p => p.dtype != ScalarType.Float32) ? "the weights are not float32"
+        : InferenceEngine.Unsupported(config) is { } unsupported ? $"the engine does not implement {unsupported}"
+        : Backbone.parameters().Any(p => p.requires_grad) ? "the backbone is not frozen"
+        : Backbone.parameters().Any(p => p.dtype != ScalarType.Float32) ? "the weights are not float32"
         : null;
 
     /// <summary>Drops the engine (before weights change); calls fall back to libtorch until <see cref="RefreshEngine"/>.</summary>
@@ -68,8 +73,8 @@ public sealed partial class SentenceEncoder
     /// <param name="options">Threads and vector width; null for the defaults.</param>
     internal InferenceEngine CreateEngine(InferenceEngineOptions? options = null)
     {
-        var state = model.state_dict();
-        return InferenceEngine.Create(model.Config, name =>
+        var state = Backbone.state_dict();
+        return InferenceEngine.Create(config, name =>
         {
             if (!state.TryGetValue(name, out var tensor) || tensor.dtype != ScalarType.Float32)
             {

@@ -1,4 +1,6 @@
 using SentenceMtl.Checkpoints;
+using SentenceMtl.Inference;
+using SentenceMtl.Inference.Vectors;
 using SentenceMtl.Modeling.Bert;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -58,18 +60,57 @@ public sealed partial class SentenceEncoder
     {
         options ??= new SentenceEncoderOptions();
         options.Validate();
-        TorchSharpNative.EnsureLoadable();
-        var device = TorchDevice.Resolve(options.Device);                                       // before any download: a missing CUDA backend fails fast
+        // Before any download: a missing CUDA backend fails fast. Null: the CPU, chosen without loading libtorch.
+        Device? device = TorchDevice.IsCpuWithoutLibtorch(options.Device) ? null : TorchDevice.Resolve(options.Device);
         return AtomicDirectory.ReadConsistent(modelNameOrPath, _ => Build(modelNameOrPath, options, device, cancellationToken)); // a folder being saved: before or after
     }
 
-    private static SentenceEncoder Build(string modelNameOrPath, SentenceEncoderOptions options, Device device, CancellationToken cancellationToken)
+    private static SentenceEncoder Build(string modelNameOrPath, SentenceEncoderOptions options, Device? device, CancellationToken cancellationToken)
     {
         var source = ModelResolver.Resolve(modelNameOrPath, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         int maxLength = source.ResolveMaxLength(options.MaxSequenceLength);
         var tokenizer = source.CreateTokenizer(options.DoLowerCase);
 
+        int? engineThreads = options.UseInferenceEngine ? options.Threads ?? Environment.ProcessorCount : null;
+        var pooling = options.Pooling ?? source.Pooling;
+        bool normalize = options.Normalize ?? source.Normalize;
+        if (engineThreads is { } threads && device is null && VectorWidths.Widest is not null
+            && InferenceEngine.Unsupported(source.Config) is null && source.SafetensorsFile() is { } file)
+        {
+            // Inference alone needs no libtorch: the engine is built straight from the file, and the TorchSharp backbone
+            // is read from the same file when training, saving or the libtorch path first needs it.
+            var stamp = FileStamp.Of(file);
+            var weights = EngineWeightFile.Read(source);
+            var engine = InferenceEngine.Create(source.Config, name => weights.Remove(name, out var values) ? values : null,
+                new InferenceEngineOptions { Threads = threads });                             // each array is released once packed
+            return new SentenceEncoder(source.Id, source.Config, null, () => LoadBackboneLater(source, file, stamp), engine,
+                tokenizer, source.LowerCaseInput, pooling, normalize, maxLength, options.BatchSize, device, engineThreads);
+        }
+
+        device ??= TorchDevice.Cpu();
+        return new SentenceEncoder(source.Id, source.Config, LoadFrozenBackbone(source, device), null, null,
+            tokenizer, source.LowerCaseInput, pooling, normalize, maxLength, options.BatchSize, device, engineThreads);
+    }
+
+    /// <summary>The TorchSharp backbone of an encoder that was loaded for its engine, from the file the engine was built
+    /// from; refused when that file has changed since (another save replaced it), since the two would then disagree.</summary>
+    private static BertModel LoadBackboneLater(ModelSource source, string file, FileStamp stamp)
+    {
+        if (FileStamp.Of(file) != stamp)
+        {
+            throw new InvalidOperationException(
+                $"The weight file '{file}' changed after the encoder was loaded from it, and the encoder now needs its TorchSharp " +
+                "backbone (to train, save or run on libtorch). Load the model again with SentenceEncoder.FromPretrained.");
+        }
+
+        return LoadFrozenBackbone(source, TorchDevice.Cpu());
+    }
+
+    /// <summary>Reads the TorchSharp backbone, refuses NaN or infinite weights, and freezes it in evaluation mode on <paramref name="device"/>.</summary>
+    private static BertModel LoadFrozenBackbone(ModelSource source, Device device)
+    {
+        TorchSharpNative.EnsureLoadable();
         var model = LoadBackbone(source);
         if (FiniteWeights.FirstNonFinite(model.named_parameters()) is { } damaged)
         {
@@ -85,9 +126,17 @@ public sealed partial class SentenceEncoder
             parameter.requires_grad = false;                                                     // an encoder is frozen until a trainer unfreezes it
         }
 
-        return new SentenceEncoder(source.Id, model, tokenizer, source.LowerCaseInput,
-            options.Pooling ?? source.Pooling, options.Normalize ?? source.Normalize, maxLength, options.BatchSize, device,
-            options.UseInferenceEngine ? options.Threads ?? Environment.ProcessorCount : null);
+        return model;
+    }
+
+    /// <summary>A file's length and last write time, to notice that it was replaced.</summary>
+    private readonly record struct FileStamp(long Length, DateTime LastWriteUtc)
+    {
+        public static FileStamp Of(string path)
+        {
+            var info = new FileInfo(path);
+            return new FileStamp(info.Length, info.LastWriteTimeUtc);
+        }
     }
 
     private static BertModel LoadBackbone(ModelSource source)

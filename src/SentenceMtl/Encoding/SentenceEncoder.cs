@@ -1,4 +1,5 @@
 using SentenceMtl.Checkpoints;
+using SentenceMtl.Inference;
 using SentenceMtl.Modeling.Bert;
 using SentenceMtl.Native;
 using SentenceMtl.Tokenization;
@@ -20,24 +21,35 @@ namespace SentenceMtl;
 /// </remarks>
 public sealed partial class SentenceEncoder : IDisposable
 {
-    private readonly BertModel model;
+    private readonly BertConfig config;
+    private readonly Func<BertModel>? loadBackbone;
+    private readonly Lock backboneGate = new();
+    private BertModel? model;
+    private Device? device;                                                                     // null: the CPU, not yet asked of libtorch
     private readonly BertWordPieceTokenizer tokenizer;
     private readonly bool lowerCaseInput;
 
-    private SentenceEncoder(string modelId, BertModel model, BertWordPieceTokenizer tokenizer, bool lowerCaseInput,
-        PoolingStrategy pooling, bool normalize, int maxSequenceLength, int batchSize, Device device, int? engineThreads)
+    private SentenceEncoder(string modelId, BertConfig config, BertModel? model, Func<BertModel>? loadBackbone,
+        InferenceEngine? engine, BertWordPieceTokenizer tokenizer, bool lowerCaseInput, PoolingStrategy pooling, bool normalize,
+        int maxSequenceLength, int batchSize, Device? device, int? engineThreads)
     {
         ModelId = modelId;
+        this.config = config;
         this.model = model;
+        this.loadBackbone = loadBackbone;
+        this.engine = engine;
         this.tokenizer = tokenizer;
         this.lowerCaseInput = lowerCaseInput;
         Pooling = pooling;
         Normalize = normalize;
         MaxSequenceLength = maxSequenceLength;
         BatchSize = batchSize;
-        Device = device;
+        this.device = device;
         this.engineThreads = engineThreads;
-        RefreshEngine();
+        if (model is not null)
+        {
+            RefreshEngine();
+        }
     }
 
     /// <summary>The name or path the model was loaded from.</summary>
@@ -49,7 +61,7 @@ public sealed partial class SentenceEncoder : IDisposable
         get
         {
             ThrowIfDisposed();
-            return model.Config.HiddenSize;
+            return config.HiddenSize;
         }
     }
 
@@ -66,9 +78,39 @@ public sealed partial class SentenceEncoder : IDisposable
     public int BatchSize { get { ThrowIfDisposed(); return field; } }
 
     /// <summary>The torch device the model runs on.</summary>
-    public Device Device { get { ThrowIfDisposed(); return field; } }
+    /// <remarks>An encoder loaded for the CPU with its inference engine has not loaded libtorch; reading this loads it.</remarks>
+    public Device Device
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return device ??= TorchDevice.Cpu();
+        }
+    }
 
-    internal BertModel Backbone => model;
+    /// <summary>
+    /// The TorchSharp backbone. An encoder loaded for inference alone (frozen, on the CPU, with its engine) reads it from
+    /// its weight file only when something needs it (training, saving, the libtorch path), so embedding never loads
+    /// libtorch; afterwards it stays.
+    /// </summary>
+    internal BertModel Backbone
+    {
+        get
+        {
+            if (Volatile.Read(ref model) is { } loaded)
+            {
+                return loaded;
+            }
+
+            lock (backboneGate)
+            {
+                return model ??= loadBackbone!();
+            }
+        }
+    }
+
+    /// <summary>The backbone's configuration (<c>config.json</c>).</summary>
+    internal BertConfig Config => config;
 
     /// <summary>Shared by calls that use the native memory, exclusive for those that free or repack it (see <see cref="EncoderLifetime"/>).</summary>
     internal EncoderLifetime Lifetime { get; } = new(typeof(SentenceEncoder).FullName!);
@@ -222,7 +264,7 @@ public sealed partial class SentenceEncoder : IDisposable
         ThrowIfDisposed();
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         using var lease = Lifetime.Share();
-        FiniteWeights.RequireForSave(model.named_parameters());
+        FiniteWeights.RequireForSave(Backbone.named_parameters());
         AtomicDirectory.Replace(directory, folder => EncoderFolderWriter.Write(this, folder));
     }
 
@@ -233,7 +275,7 @@ public sealed partial class SentenceEncoder : IDisposable
     public void Dispose() => Lifetime.EndOnce(() =>
     {
         DropEngine();
-        model.Dispose();
+        model?.Dispose();
     });
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> naming this type once <see cref="Dispose"/> has run; every public
@@ -280,7 +322,7 @@ public sealed partial class SentenceEncoder : IDisposable
     /// <returns>(B, H) sentence embeddings.</returns>
     internal Tensor Embed(Tensor inputIds, Tensor attentionMask)
     {
-        using var tokens = model.forward(inputIds, attentionMask);                                // (B, T, H)
+        using var tokens = Backbone.forward(inputIds, attentionMask);                                // (B, T, H)
         var pooled = SentenceMtl.Pooling.Pool(tokens, attentionMask, Pooling);                    // (B, H)
         if (!Normalize)
         {

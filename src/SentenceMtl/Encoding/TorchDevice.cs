@@ -35,7 +35,7 @@ internal static partial class TorchDevice
     {
         if (name is null)
         {
-            return cuda.is_available() ? CUDA : CPU;
+            return CudaBackendInstalled() && Loadable() && cuda.is_available() ? CUDA : CPU;
         }
 
         var match = Pattern().Match(name);
@@ -43,6 +43,8 @@ internal static partial class TorchDevice
         {
             return CPU;
         }
+
+        Loadable();
 
         if (!cuda.is_available())
         {
@@ -66,6 +68,44 @@ internal static partial class TorchDevice
     }
 
     /// <summary>TorchSharp's package version (major.minor.patch), as the CUDA package must match it.</summary>
+    /// <summary>Whether <paramref name="name"/> (a validated device option) means the CPU, decided without loading
+    /// libtorch: "cpu", or null when TorchSharp's CUDA backend is not installed (<see cref="CudaBackendInstalled"/>).</summary>
+    public static bool IsCpuWithoutLibtorch(string? name) =>
+        name is null ? !CudaBackendInstalled() : !Pattern().Match(name).Groups["cuda"].Success;
+
+    /// <summary>TorchSharp's CPU device, once its native library has been made loadable (reading it loads libtorch).</summary>
+    public static Device Cpu()
+    {
+        TorchSharpNative.EnsureLoadable();
+        return CPU;
+    }
+
+    /// <summary>
+    /// Whether TorchSharp's CUDA backend is beside the application (<c>libtorch_cuda.so</c> or <c>torch_cuda.dll</c>, in
+    /// its folder or its <c>runtimes/*/native</c> folders). Without it CUDA cannot be available, and answering so without
+    /// asking libtorch means a CPU-only application never loads libtorch just to choose the device.
+    /// </summary>
+    internal static bool CudaBackendInstalled()
+    {
+        string[] names = ["libtorch_cuda.so", "torch_cuda.dll"];
+        string root = AppContext.BaseDirectory;
+        var folders = new List<string> { root };
+        string runtimes = Path.Combine(root, "runtimes");
+        if (Directory.Exists(runtimes))
+        {
+            folders.AddRange(Directory.EnumerateDirectories(runtimes).Select(r => Path.Combine(r, "native")));
+        }
+
+        return folders.Any(folder => names.Any(n => File.Exists(Path.Combine(folder, n))));
+    }
+
+    /// <summary>Makes TorchSharp's native library loadable before the first call into it (see <see cref="TorchSharpNative"/>).</summary>
+    private static bool Loadable()
+    {
+        TorchSharpNative.EnsureLoadable();
+        return true;
+    }
+
     private static string TorchSharpVersion => typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "of TorchSharp-cpu";
 
     private static string Shorten(string name) => name.Length <= 40 ? name : name[..40] + "…";

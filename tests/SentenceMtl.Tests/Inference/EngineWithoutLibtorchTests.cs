@@ -46,6 +46,23 @@ public sealed class EngineWithoutLibtorchTests(EmbeddedEncoders encoders)
     }
 
     [SkippableFact]
+    public void SentenceEncoder_loads_and_embeds_without_libtorch_until_something_needs_it()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "the child reads /proc/self/maps, which only Linux has");
+        Skip.If(VectorWidths.Widest is null, "no accelerated vector width: the engine does not run here");
+
+        var child = RunChild("--encoder", Texts);                                              // FromPretrained with its defaults
+
+        Assert.Equal("none", child.NativeLibtorch);
+        var inProcess = encoders.MiniLm.Encode(Texts);
+        Assert.Equal(Texts.Length, child.Vectors.Count);
+        for (int i = 0; i < Texts.Length; i++)
+        {
+            Assert.Equal(inProcess[i], child.Vectors[i]);
+        }
+    }
+
+    [SkippableFact]
     public void The_map_check_sees_libtorch_when_the_child_uses_TorchSharp()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "the child reads /proc/self/maps, which only Linux has");
