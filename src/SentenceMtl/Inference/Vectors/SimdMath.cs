@@ -6,10 +6,10 @@ namespace SentenceMtl.Inference.Vectors;
 /// <remarks>Lane-wise operations only, so a value is computed the same way at every width.</remarks>
 internal static class SimdMath
 {
-    // erfc(z) = t·q(t)·exp(−z²) with t = 1 / (1 + P·z), z ≥ 0 (the form of Abramowitz & Stegun 7.1.26). A&S's own degree-4
-    // q is fitted to erfc's absolute error, so its relative error grows with z (half the value near z = 6); here q is
-    // a degree-9 Chebyshev fit of erfc(z)·exp(z²)/t over t ∈ [0.24, 1] (z ≤ 9.7, past which exp(−z²) is 0 in floats),
-    // relative error 5e-8 with these float coefficients.
+    // erfc(z) = t·q(t)·exp(−z²) with t = 1 / (1 + P·z), z ≥ 0 (the form of Abramowitz & Stegun 7.1.26). q is a degree-9
+    // Chebyshev fit of erfc(z)·exp(z²)/t over t ∈ [0.24, 1] (z ≤ 9.7, past which exp(−z²) is 0 in floats), within 5e-8
+    // of it relatively with these float coefficients: GELU's tiny results for large negative inputs need erfc's relative
+    // error small, which a fit to its absolute error (A&S's degree-4 q, 1.5e-7) leaves at a few percent near z = 9.
     private const float P = 0.3275911f;
     private const float Q0 = 1.847628577e-1f;
     private const float Q1 = 1.860943597e-1f;
