@@ -117,7 +117,7 @@ public sealed unsafe class PackedLinearTests
         Assert.Equal(InputCounts.Length * OutputCounts.Length * RowCounts.Length * 3 * (widths.Length - 1), compared);
     }
 
-    [SkippableTheory]
+    [Theory]
     [MemberData(nameof(KernelWidths.All), MemberType = typeof(KernelWidths))]
     public void Pack_rejects_mismatched_sizes(int bits)
     {
