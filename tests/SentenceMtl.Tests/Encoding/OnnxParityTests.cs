@@ -12,7 +12,7 @@ namespace SentenceMtl.Tests.Encoding;
 public sealed class OnnxParityTests(EmbeddedEncoders encoders)
 {
     /// <summary>≥ 200 texts of varied length: short package descriptions, paragraphs (some past 256 tokens), and tricky ones.</summary>
-    private static List<string> Texts()
+    internal static List<string> Texts()
     {
         var texts = File.ReadLines(TestPaths.Sentences).Take(120).ToList();
         var paragraphs = File.ReadLines(TestPaths.Paragraphs).ToList();
