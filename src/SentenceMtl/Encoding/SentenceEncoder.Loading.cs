@@ -81,9 +81,11 @@ public sealed partial class SentenceEncoder
             // Inference alone needs no libtorch: the engine is built straight from the file, and the TorchSharp backbone
             // is read from the same file when training, saving or the libtorch path first needs it.
             var stamp = FileStamp.Of(file);
-            var weights = EngineWeightFile.Read(source);
-            var engine = InferenceEngine.Create(source.Config, name => weights.Remove(name, out var values) ? values : null,
-                new InferenceEngineOptions { Threads = threads });                             // each array is released once packed
+            InferenceEngine engine;
+            using (var weights = EngineWeightFile.Open(source))
+            {
+                engine = InferenceEngine.Create(source.Config, weights.Read, new InferenceEngineOptions { Threads = threads });
+            }
             return new SentenceEncoder(source.Id, source.Config, null, () => LoadBackboneLater(source, file, stamp), engine,
                 tokenizer, source.LowerCaseInput, pooling, normalize, maxLength, options.BatchSize, device, engineThreads);
         }

@@ -78,9 +78,11 @@ internal sealed class EngineEncoder : IDisposable
 
         int maxLength = source.ResolveMaxLength(null);
         var tokenizer = source.CreateTokenizer(null);
-        var weights = EngineWeightFile.Read(source);
-        var engine = InferenceEngine.Create(source.Config,
-            name => weights.TryGetValue(name, out var values) ? values : null, options);
+        InferenceEngine engine;
+        using (var weights = EngineWeightFile.Open(source))
+        {
+            engine = InferenceEngine.Create(source.Config, weights.Read, options);
+        }
         return new EngineEncoder(source.Id, engine, tokenizer, source.LowerCaseInput, source.Pooling, source.Normalize, maxLength);
     }
 

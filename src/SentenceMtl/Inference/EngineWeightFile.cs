@@ -15,83 +15,102 @@ internal static class EngineWeightFile
     /// <summary>The prefix a <c>BertModel</c> inside a larger Hugging Face model gives its keys.</summary>
     private const string Prefix = "bert.";
 
-    /// <summary>The backbone's weights as float32 arrays, keyed by backbone name (Hugging Face names, row-major).</summary>
+    /// <summary>
+    /// Opens the weights for <see cref="InferenceEngine.Create"/>: keys, shapes and dtypes are checked against config.json
+    /// from the header alone, before any tensor is read, so a config or header claiming a model far larger than the file
+    /// fails here instead of allocating it; each tensor is then read when the engine asks for it, so loading holds one
+    /// tensor beside the engine's packed copy rather than the whole file.
+    /// </summary>
     /// <param name="source">The resolved model; its weights must be a safetensors file.</param>
     /// <exception cref="ModelFormatException">The weights are not safetensors, the file is damaged, or it does not hold
     /// the tensors config.json describes (the message names the key and the config field).</exception>
-    public static Dictionary<string, float[]> Read(ModelSource source)
+    public static Reader Open(ModelSource source)
     {
         string path = source.SafetensorsFile() ?? throw new ModelFormatException(source.WeightsName,
             "the inference engine's loader reads only model.safetensors weights. Convert the checkpoint to safetensors " +
             "(e.g. save the model with SentenceEncoder.Save, or with safetensors in Python), or load it with " +
             "SentenceEncoder.FromPretrained, which also reads pytorch_model.bin.");
-        using var stream = SafetensorsReader.Open(path);
-        var header = SafetensorsHeader.Read(stream, path);
-        var entries = new Dictionary<string, SafetensorsHeader.Entry>(StringComparer.Ordinal);
-        foreach (var entry in header.Entries)
+        var stream = SafetensorsReader.Open(path);
+        try
         {
-            if (CheckpointKeys.Rewrite(entry.Name, Prefix) is { } name)
+            var header = SafetensorsHeader.Read(stream, path);
+            var entries = new Dictionary<string, SafetensorsHeader.Entry>(StringComparer.Ordinal);
+            foreach (var entry in header.Entries)
             {
-                entries[name] = entry;                                                           // as the TorchSharp loader: the last one wins
+                if (CheckpointKeys.Rewrite(entry.Name, Prefix) is { } name)
+                {
+                    entries[name] = entry;                                                       // as the TorchSharp loader: the last one wins
+                }
             }
+
+            WeightShapeCheck.RequireBert(source.Config, entries.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal),
+                source.ConfigName, source.WeightsName);
+            RequireFloatingPoint(entries, path);
+            return new Reader(stream, header.DataStart, entries, path, source.WeightsName);
         }
-
-        // Keys, shapes and dtypes are checked before any tensor is read, so a config or header claiming a model far
-        // larger than the file fails here instead of allocating it.
-        WeightShapeCheck.RequireBert(source.Config, entries.ToDictionary(kv => kv.Key, kv => kv.Value.Shape, StringComparer.Ordinal),
-            source.ConfigName, source.WeightsName);
-        RequireFloatingPoint(entries, path);
-
-        var weights = ReadValues(stream, header, path, entries);
-        if (weights.FirstOrDefault(kv => !AllFinite(kv.Value)).Key is { } damaged)
+        catch
         {
-            throw new ModelFormatException(source.WeightsName,
-                $"the weight '{ErrorText.Shorten(damaged)}' holds NaN or infinite values: the file is damaged or was written from a diverged training run.");
+            stream.Dispose();
+            throw;
         }
-
-        return weights;
     }
 
-    /// <summary>Reads every kept entry's values: float32 little-endian bytes straight into the result's array (one copy of
-    /// the weights), other floating-point dtypes through <see cref="TensorData.ToFloats"/>; dropped entries are read and
-    /// discarded, since the file is read front to back.</summary>
-    private static Dictionary<string, float[]> ReadValues(Stream stream, SafetensorsHeader header, string path,
-        Dictionary<string, SafetensorsHeader.Entry> entries)
+    /// <summary>An open, checked weight file that reads one tensor at a time.</summary>
+    internal sealed class Reader(FileStream stream, long dataStart, Dictionary<string, SafetensorsHeader.Entry> entries, string path, string weightsName) : IDisposable
     {
-        var kept = entries.ToDictionary(kv => kv.Value.Name, kv => kv.Key, StringComparer.Ordinal);  // file key → backbone key
-        var floats = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        var converted = new List<TensorData>();
-        SafetensorsReader.ReadEntries(stream, header, path, entry =>
+        /// <summary>The values of backbone weight <paramref name="name"/> as float32 (float32 read straight into the array,
+        /// other floating-point dtypes converted), or null when the file has no such weight.</summary>
+        /// <exception cref="ModelFormatException">The file ended early, or the weight holds NaN or infinity.</exception>
+        public float[]? Read(string name)
         {
+            if (!entries.TryGetValue(name, out var entry))
+            {
+                return null;
+            }
+
             long length = entry.End - entry.Begin;
             if (length > Array.MaxLength)
             {
                 throw new ModelFormatException(path, $"tensor '{entry.Name}' is {length} bytes, more than one .NET array can hold ({Array.MaxLength}).");
             }
 
-            if (!kept.TryGetValue(entry.Name, out var name))
-            {
-                return new byte[length];
-            }
-
+            float[] values;
+            stream.Position = dataStart + entry.Begin;
             if (entry.DType == TensorDType.F32 && BitConverter.IsLittleEndian)
             {
-                var values = new float[length / sizeof(float)];
-                floats[name] = values;
-                return MemoryMarshal.AsBytes(values.AsSpan());
+                values = new float[length / sizeof(float)];
+                Fill(MemoryMarshal.AsBytes(values.AsSpan()), entry);
+            }
+            else
+            {
+                var bytes = new byte[length];
+                Fill(bytes, entry);
+                values = new TensorData(name, entry.DType, entry.Shape, bytes).ToFloats();
             }
 
-            var bytes = new byte[length];
-            converted.Add(new TensorData(name, entry.DType, entry.Shape, bytes));
-            return bytes;
-        });
+            if (!AllFinite(values))
+            {
+                throw new ModelFormatException(weightsName,
+                    $"the weight '{ErrorText.Shorten(name)}' holds NaN or infinite values: the file is damaged or was written from a diverged training run.");
+            }
 
-        foreach (var data in converted)
-        {
-            floats[data.Name] = data.ToFloats();
+            return values;
         }
 
-        return floats;
+        /// <summary>Closes the file.</summary>
+        public void Dispose() => stream.Dispose();
+
+        private void Fill(Span<byte> destination, SafetensorsHeader.Entry entry)
+        {
+            try
+            {
+                stream.ReadExactly(destination);
+            }
+            catch (EndOfStreamException ex)
+            {
+                throw new ModelFormatException(path, $"file ended while reading tensor '{entry.Name}' (was it changed while being read?).", ex);
+            }
+        }
     }
 
     /// <summary>Refuses integer or boolean tensors, with the TorchSharp loader's message.</summary>

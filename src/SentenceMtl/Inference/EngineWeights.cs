@@ -28,7 +28,7 @@ internal sealed class EngineWeights
     /// <param name="weight">The values of a named weight, row-major; called once per name.</param>
     /// <param name="width">The vector width the products will run at.</param>
     /// <exception cref="ArgumentException">A weight is missing or has another number of values than the configuration implies.</exception>
-    public static EngineWeights Create(BertConfig config, Func<string, ReadOnlyMemory<float>?> weight, VectorWidth width)
+    public static EngineWeights Create(BertConfig config, Func<string, float[]?> weight, VectorWidth width)
     {
         int h = config.HiddenSize, i = config.IntermediateSize;
         ReadOnlyMemory<float> Get(string name, long count) =>

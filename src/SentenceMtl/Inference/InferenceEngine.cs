@@ -54,7 +54,7 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
     /// <param name="options">Threads and width; null for the defaults.</param>
     /// <exception cref="ArgumentException">The configuration is unsupported or a weight is missing or misshaped.</exception>
     /// <exception cref="PlatformNotSupportedException">The requested width (or, by default, every width) is not accelerated here.</exception>
-    public static InferenceEngine Create(BertConfig config, Func<string, ReadOnlyMemory<float>?> weight, InferenceEngineOptions? options = null)
+    public static InferenceEngine Create(BertConfig config, Func<string, float[]?> weight, InferenceEngineOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(weight);

@@ -13,6 +13,7 @@ public sealed class SentenceEncoderDisposalTests : IDisposable
     [
         "ModelId", "Dimension", "Pooling", "Normalize", "MaxSequenceLength", "BatchSize", "Device", "Encode(string)",
         "Encode(list)", "EncodeToTensor", "Tokenize", "Similarity", "Save", "GenerateAsync", "GetService",
+        "InferenceBackend",
     ];
 
     public static TheoryData<string> Members() => new(MemberNames);
@@ -63,6 +64,7 @@ public sealed class SentenceEncoderDisposalTests : IDisposable
             "Save" => Save(encoder),
             "GenerateAsync" => encoder.GenerateAsync(["the team won"]),
             "GetService" => encoder.GetService(typeof(EmbeddingGeneratorMetadata)),
+            "InferenceBackend" => encoder.InferenceBackend,
             _ => throw new ArgumentOutOfRangeException(nameof(member), member, null),
         };
     }
