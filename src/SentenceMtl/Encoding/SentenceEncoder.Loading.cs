@@ -56,16 +56,24 @@ public sealed partial class SentenceEncoder
         return Task.Run(() => Load(modelNameOrPath, options, cancellationToken), cancellationToken);
     }
 
-    private static SentenceEncoder Load(string modelNameOrPath, SentenceEncoderOptions? options, CancellationToken cancellationToken)
+    /// <summary>As <see cref="FromPretrained"/>, with the TorchSharp backbone read at once (a multi-task model needs it for its
+    /// freezing and heads; reading it inside the load also keeps it consistent with a folder being saved meanwhile).</summary>
+    internal static SentenceEncoder LoadWithBackbone(string modelNameOrPath, SentenceEncoderOptions? options, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelNameOrPath);
+        return Load(modelNameOrPath, options, cancellationToken, withBackbone: true);
+    }
+
+    private static SentenceEncoder Load(string modelNameOrPath, SentenceEncoderOptions? options, CancellationToken cancellationToken, bool withBackbone = false)
     {
         options ??= new SentenceEncoderOptions();
         options.Validate();
         // Before any download: a missing CUDA backend fails fast. Null: the CPU, chosen without loading libtorch.
         Device? device = TorchDevice.IsCpuWithoutLibtorch(options.Device) ? null : TorchDevice.Resolve(options.Device);
-        return AtomicDirectory.ReadConsistent(modelNameOrPath, _ => Build(modelNameOrPath, options, device, cancellationToken)); // a folder being saved: before or after
+        return AtomicDirectory.ReadConsistent(modelNameOrPath, _ => Build(modelNameOrPath, options, device, withBackbone, cancellationToken)); // a folder being saved: before or after
     }
 
-    private static SentenceEncoder Build(string modelNameOrPath, SentenceEncoderOptions options, Device? device, CancellationToken cancellationToken)
+    private static SentenceEncoder Build(string modelNameOrPath, SentenceEncoderOptions options, Device? device, bool withBackbone, CancellationToken cancellationToken)
     {
         var source = ModelResolver.Resolve(modelNameOrPath, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
@@ -75,7 +83,7 @@ public sealed partial class SentenceEncoder
         int? engineThreads = options.UseInferenceEngine ? options.Threads ?? Environment.ProcessorCount : null;
         var pooling = options.Pooling ?? source.Pooling;
         bool normalize = options.Normalize ?? source.Normalize;
-        if (engineThreads is { } threads && device is null && VectorWidths.Widest is not null
+        if (!withBackbone && engineThreads is { } threads && device is null && VectorWidths.Widest is not null
             && InferenceEngine.Unsupported(source.Config) is null && source.SafetensorsFile() is { } file)
         {
             // Inference alone needs no libtorch: the engine is built straight from the file, and the TorchSharp backbone

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using SentenceMtl.Checkpoints;
 using SentenceMtl.Inference;
 using SentenceMtl.Modeling.Bert;
@@ -104,9 +105,40 @@ public sealed partial class SentenceEncoder : IDisposable
 
             lock (backboneGate)
             {
-                return model ??= loadBackbone!();
+                if (model is null)
+                {
+                    // On a thread of its own: a caller's dispose scope would otherwise take the new parameters and free
+                    // them when it ends, and its inference mode would make them inference tensors (both are per thread).
+                    model = OnOwnThread(loadBackbone!);
+                }
+
+                return model;
             }
         }
+    }
+
+    /// <summary>Runs <paramref name="work"/> on a new thread and returns its result, or rethrows its exception with its
+    /// stack (a task could run inline on the waiting thread, inside the caller's scopes).</summary>
+    private static T OnOwnThread<T>(Func<T> work)
+    {
+        T? result = default;
+        ExceptionDispatchInfo? error = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                result = work();
+            }
+            catch (Exception e)
+            {
+                error = ExceptionDispatchInfo.Capture(e);
+            }
+        })
+        { Name = "SentenceMtl backbone load" };
+        thread.Start();
+        thread.Join();
+        error?.Throw();
+        return result!;
     }
 
     /// <summary>The backbone's configuration (<c>config.json</c>).</summary>

@@ -46,7 +46,7 @@ public sealed partial class MultiTaskModel
     {
         try
         {
-            return SentenceEncoder.FromPretrained(folder, (encoderOptions ?? new SentenceEncoderOptions()) with
+            return SentenceEncoder.LoadWithBackbone(folder, (encoderOptions ?? new SentenceEncoderOptions()) with
             {
                 Pooling = encoderOptions?.Pooling ?? saved.Pooling,
                 Normalize = encoderOptions?.Normalize ?? saved.Normalize,

@@ -64,7 +64,7 @@ public sealed partial class MultiTaskModel : IDisposable
     {
         options ??= new MultiTaskModelOptions();
         options.Validate();
-        return Create(SentenceEncoder.FromPretrained(modelNameOrPath, encoderOptions), options);
+        return Create(SentenceEncoder.LoadWithBackbone(modelNameOrPath, encoderOptions), options);
     }
 
     /// <summary>
@@ -80,7 +80,8 @@ public sealed partial class MultiTaskModel : IDisposable
     {
         options ??= new MultiTaskModelOptions();
         options.Validate();
-        var encoder = await SentenceEncoder.FromPretrainedAsync(modelNameOrPath, encoderOptions, cancellationToken).ConfigureAwait(false);
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelNameOrPath);
+        var encoder = await Task.Run(() => SentenceEncoder.LoadWithBackbone(modelNameOrPath, encoderOptions, cancellationToken), cancellationToken).ConfigureAwait(false);
         try
         {
             return Create(encoder, options);

@@ -51,4 +51,25 @@ public sealed class SentenceEncoderLazyBackboneTests : IDisposable
         Assert.Contains("changed after the encoder was loaded", ex.Message, StringComparison.Ordinal);
         Assert.Equal(before, encoder.Encode(["the team won"]));                                 // the engine keeps serving the weights it was built from
     }
+
+    [SkippableFact]
+    public void A_backbone_first_needed_inside_a_dispose_scope_and_inference_mode_outlives_them()
+    {
+        Skip.If(VectorWidths.Widest is null, "no accelerated vector width: the backbone is read at load");
+        using var encoder = SentenceEncoder.FromPretrained(folder.Model);
+        var (ids, mask) = encoder.Collate(encoder.TokenizeAll(["the team won"]));
+        using (var scope = TorchSharp.torch.NewDisposeScope())
+        using (var inference = TorchSharp.torch.inference_mode())
+        {
+            encoder.Backbone.forward(ids, mask);                                                // the first use reads the backbone
+        }
+
+        var names = encoder.Backbone.state_dict().Keys.ToList();                                // every parameter still there
+        Assert.Contains("embeddings.word_embeddings.weight", names);
+        Assert.Equal(encoder.Backbone.parameters().Count(), names.Count(n => !n.EndsWith("position_ids", StringComparison.Ordinal)));
+        using var engine = encoder.CreateEngine();
+        Assert.Equal(encoder.Encode(["the team won"]), engine.Embed([encoder.Tokenize("the team won")], 32, encoder.Pooling, encoder.Normalize));
+        using var model = MultiTaskModel.Create(folder.Model);                                  // a multi-task model reads it at load
+        Assert.True(model.IsBackboneFrozen);
+    }
 }
