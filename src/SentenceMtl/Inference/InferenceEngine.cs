@@ -169,32 +169,10 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
         return [.. order.Chunk(batchSize)];
     }
 
-    /// <summary>A workspace for <paramref name="tokens"/> tokens: a returned one if one is large enough, else a new one.</summary>
-    private Workspace Rent(int tokens)
-    {
-        var passed = new List<Workspace>();
-        try
-        {
-            while (workspaces.TryTake(out var candidate))
-            {
-                if (candidate.Capacity >= tokens)
-                {
-                    return candidate;
-                }
-
-                passed.Add(candidate);
-            }
-        }
-        finally
-        {
-            foreach (var small in passed.Skip(1))
-            {
-                workspaces.Add(small);                                                           // one too-small workspace is dropped: this call replaces it
-            }
-        }
-
-        return Workspace.Create(Config, tokens);
-    }
+    /// <summary>A returned workspace if it holds <paramref name="tokens"/> tokens, else a new one that does: the too-small
+    /// one is dropped, so the session keeps at most one workspace per pass that ran at once, each as large as needed.</summary>
+    private Workspace Rent(int tokens) =>
+        workspaces.TryTake(out var candidate) && candidate.Capacity >= tokens ? candidate : Workspace.Create(Config, tokens);
 
     private int[] CheckSequences(IReadOnlyList<int[]> sequences)
     {
