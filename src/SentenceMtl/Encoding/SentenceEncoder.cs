@@ -397,19 +397,7 @@ public sealed partial class SentenceEncoder : IDisposable
     }
 
     /// <summary>Sentence indices in batches, longest first: at most <see cref="BatchSize"/> texts and <see cref="MaxBatchTokens"/> padded tokens each.</summary>
-    private List<int[]> Batches(int[][] ids)
-    {
-        var order = Enumerable.Range(0, ids.Length).OrderByDescending(i => ids[i].Length).ToArray();
-        var batches = new List<int[]>();
-        for (int start = 0, count; start < order.Length; start += count)
-        {
-            int longest = ids[order[start]].Length;                                              // sorted: the first is the longest
-            count = Math.Min(order.Length - start, Math.Clamp(MaxBatchTokens / Math.Max(1, longest), 1, BatchSize));
-            batches.Add(order.AsSpan(start, count).ToArray());
-        }
-
-        return batches;
-    }
+    private List<int[]> Batches(int[][] ids) => InferenceEngine.Batches(ids, BatchSize, MaxBatchTokens);
 
     private static int CheckSentences(IReadOnlyList<string> sentences)
     {

@@ -161,12 +161,25 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
         }
     }
 
-    /// <summary>Sequence indices in batches of at most <paramref name="batchSize"/>, longest first, so a batch's sequences
-    /// have similar lengths and the threads' shares of a parallel run end together.</summary>
-    private static List<int[]> Batches(IReadOnlyList<int[]> sequences, int batchSize)
+    /// <summary>Most tokens in one batch: a workspace holds about 5·H floats per token (the token states, then the fused
+    /// query/key/value rows and the attention output), 30 MiB at H = 384, so batches of long texts hold fewer texts.</summary>
+    public const int MaxBatchTokens = 4096;
+
+    /// <summary>Sequence indices in batches of at most <paramref name="batchSize"/> sequences and <paramref name="maxTokens"/>
+    /// tokens counted as the longest length times the count (a longer sequence alone), longest first, so a batch's
+    /// sequences have similar lengths (little padding for libtorch) and the threads' shares of a parallel run end together.</summary>
+    internal static List<int[]> Batches(IReadOnlyList<int[]> sequences, int batchSize, int maxTokens = MaxBatchTokens)
     {
         var order = Enumerable.Range(0, sequences.Count).OrderByDescending(i => sequences[i].Length).ToArray();
-        return [.. order.Chunk(batchSize)];
+        var batches = new List<int[]>();
+        for (int start = 0, count; start < order.Length; start += count)
+        {
+            int longest = sequences[order[start]].Length;                                         // sorted: the first is the longest
+            count = Math.Min(order.Length - start, Math.Clamp(maxTokens / Math.Max(1, longest), 1, batchSize));
+            batches.Add(order.AsSpan(start, count).ToArray());
+        }
+
+        return batches;
     }
 
     /// <summary>A returned workspace if it holds <paramref name="tokens"/> tokens, else a new one that does: the too-small

@@ -78,7 +78,8 @@ public sealed class OnnxParityTests(EmbeddedEncoders encoders)
         Assert.True(worstCosine >= 0.99999, $"min pooled cosine = {worstCosine:f7}");
     }
 
-    private static float[] RunOnnx(InferenceSession session, int[][] rows, int t)
+    /// <summary>ONNX Runtime's last hidden states for padded rows of token ids, (b, t, H).</summary>
+    internal static float[] RunOnnx(InferenceSession session, int[][] rows, int t)
     {
         int b = rows.Length;
         var ids = new DenseTensor<long>([b, t]);

@@ -1,5 +1,4 @@
 using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using SentenceMtl.Inference;
 using SentenceMtl.Inference.Vectors;
 using SentenceMtl.Tests.Encoding;
@@ -40,7 +39,7 @@ public sealed class EngineOnnxParityTests(EmbeddedEncoders encoders)
         {
             var rows = batch.Select(i => ids[i]).ToArray();
             int t = rows.Max(r => r.Length);
-            float[] padded = RunOnnx(session, rows, t);                                           // (b, t, H)
+            float[] padded = OnnxParityTests.RunOnnx(session, rows, t);                                           // (b, t, H)
             float[] ours = engine.TokenStates(rows);                                              // (Σ lengths, H), no padding
             Assert.Equal(rows.Sum(r => r.Length) * h, ours.Length);
             for (int r = 0, packedRow = 0; r < rows.Length; packedRow += rows[r].Length, r++)
@@ -67,29 +66,5 @@ public sealed class EngineOnnxParityTests(EmbeddedEncoders encoders)
 
         Assert.True(worstDiff <= 1e-4, $"max |engine − ONNX Runtime| of token states = {worstDiff:g3} at {width}");
         Assert.True(worstCosine >= 0.99999, $"min pooled cosine = {worstCosine:f7} at {width}");
-    }
-
-    private static float[] RunOnnx(InferenceSession session, int[][] rows, int t)
-    {
-        int b = rows.Length;
-        var ids = new DenseTensor<long>([b, t]);
-        var mask = new DenseTensor<long>([b, t]);
-        var types = new DenseTensor<long>([b, t]);
-        for (int r = 0; r < b; r++)
-        {
-            for (int j = 0; j < rows[r].Length; j++)
-            {
-                ids[r, j] = rows[r][j];
-                mask[r, j] = 1;
-            }
-        }
-
-        using var results = session.Run(
-        [
-            NamedOnnxValue.CreateFromTensor("input_ids", ids),
-            NamedOnnxValue.CreateFromTensor("attention_mask", mask),
-            NamedOnnxValue.CreateFromTensor("token_type_ids", types),
-        ]);
-        return results.First(r => r.Name == "last_hidden_state").AsTensor<float>().ToArray();
     }
 }
