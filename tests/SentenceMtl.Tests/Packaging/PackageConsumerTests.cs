@@ -151,16 +151,19 @@ public sealed partial class PackageConsumerTests(PackageConsumerFixture fixture)
     }
 
     [SkippableFact]
-    public void Without_the_build_step_the_read_only_unprivileged_app_fails_where_libstdcxx_is_old_and_names_the_fix()
+    public void Without_the_build_step_the_read_only_unprivileged_app_encodes_and_its_first_torchsharp_use_names_the_fix()
     {
         Skip.If(fixture.ReadOnlyRunSkipReason is not null, fixture.ReadOnlyRunSkipReason);
         Skip.If(fixture.CachedNativeLibrary is null, "TorchSharp has no Linux x64 native library here: nothing is patched.");
 
         if (NativeLine(fixture.BuiltRun).Contains("marked", StringComparison.Ordinal)) // this system's libstdc++ predates GCC 13
         {
+            // Encoding runs on the inference engine, which needs no native library, so it works with the strong copy;
+            // the app's next step, TorchSharpNative.EnsureLoadable() (what any use of libtorch calls first), fails with
+            // the message naming the fix.
+            AssertUnitVectorOf384(fixture.StrongCopyRun);
             Assert.Contains("could not be patched", fixture.StrongCopyRun, StringComparison.Ordinal);
             Assert.Contains("SentenceMtlWeakenGlibcxxRequirement", fixture.StrongCopyRun, StringComparison.Ordinal);
-            Assert.DoesNotMatch(EncodeLine(), fixture.StrongCopyRun);
         }
         else
         {
