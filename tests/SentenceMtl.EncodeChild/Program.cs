@@ -1,24 +1,18 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using SentenceMtl;
-using SentenceMtl.Inference;
 
 // Usage:
 //   SentenceMtl.EncodeChild <model name>
 //     Loads the model (an embedded one: sentencemtl-models/<name>/ beside this program) and prints
 //     "encode: length=N norm=X" for one sentence.
-//   SentenceMtl.EncodeChild --engine <model> | --encoder <model> | --torchsharp <model>
-//     Embeds the texts read from stdin (one per line) with EngineEncoder (no TorchSharp), with
-//     SentenceEncoder.FromPretrained and its defaults (the engine), or with FromPretrained on libtorch
-//     (UseInferenceEngine = false), prints one line "vector: x1 x2 …" per text (round-trip floats), then what the
+//   SentenceMtl.EncodeChild --encoder <model> | --torchsharp <model>
+//     Embeds the texts read from stdin (one per line) with SentenceEncoder.FromPretrained and its defaults (the
+//     inference engine), or on libtorch (UseInferenceEngine = false), prints one line "vector: x1 x2 …" per text (round-trip floats), then what the
 //     process loaded: "native-libtorch: none" or the mapped files whose names contain libtorch / LibTorchSharp
 //     (from /proc/self/maps), and "torchsharp-assembly: loaded" or "not loaded".
 // Each mode is its own method, so compiling one never resolves the other's types.
-if (args is ["--engine", var engineModel])
-{
-    PrintVectors(EncodeWithEngine(engineModel, ReadTexts()));
-}
-else if (args is ["--encoder", var encoderModel])
+if (args is ["--encoder", var encoderModel])
 {
     PrintVectors(EncodeWithEncoder(encoderModel, ReadTexts(), useEngine: true));
 }
@@ -42,13 +36,6 @@ static List<string> ReadTexts()
     }
 
     return texts;
-}
-
-[MethodImpl(MethodImplOptions.NoInlining)]
-static float[][] EncodeWithEngine(string model, List<string> texts)
-{
-    using var encoder = EngineEncoder.Load(model);
-    return encoder.Encode(texts);
 }
 
 [MethodImpl(MethodImplOptions.NoInlining)]

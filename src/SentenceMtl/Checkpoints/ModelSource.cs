@@ -4,7 +4,7 @@ using SentenceMtl.Tokenization;
 namespace SentenceMtl.Checkpoints;
 
 /// <summary>
-/// Everything needed to build a <see cref="SentenceEncoder"/> (or an <see cref="Inference.EngineEncoder"/>), resolved
+/// Everything needed to build a <see cref="SentenceEncoder"/>, resolved
 /// from a folder, the Hugging Face cache or an installed model folder, with that model's own defaults (which
 /// <see cref="SentenceEncoderOptions"/> may override). It holds no TorchSharp type, so reading a model's description
 /// never loads libtorch; the TorchSharp loader reads <see cref="WeightsFile"/> itself.

@@ -17,18 +17,19 @@ public sealed partial class SentenceEncoder
 
     /// <summary>
     /// Builds the engine from the current weights when the encoder qualifies (frozen float32 backbone on the CPU, a
-    /// configuration the engine implements, an accelerated vector width, the engine not switched off), else drops it.
+    /// configuration the engine implements, an accelerated vector width, the engine not switched off) and has none.
     /// Called when the encoder is made and whenever freezing or weights change, by a caller that holds the exclusive
     /// lease (or owns the encoder alone), so no call in flight is using the engine it replaces.
     /// </summary>
     internal void RefreshEngine()
     {
-        if (model is null)
+        if (model is null || engine is not null)
         {
-            return;                                                                             // not loaded into libtorch yet: the engine built at load is current
+            // Not loaded into libtorch yet, or an engine exists: it is current, since everything that changes the
+            // weights (unfreezing, a trainer training the backbone) drops it first.
+            return;
         }
 
-        DropEngine();
         if (engineThreads is { } threads && WhyNoEngine() is null)
         {
             engine = CreateEngine(new InferenceEngineOptions { Threads = threads });

@@ -6,11 +6,11 @@ using SentenceMtl.Tests.Encoding;
 namespace SentenceMtl.Tests.Inference;
 
 /// <summary>
-/// Inference needs no native library: tests/SentenceMtl.EncodeChild embeds with <see cref="SentenceMtl.Inference.EngineEncoder"/>
-/// in a process of its own, which then lists the libtorch files mapped into it (/proc/self/maps) and whether it loaded
-/// TorchSharp.dll. Its vectors equal, bit for bit, those of an in-process <see cref="SentenceEncoder"/> (the same engine at
-/// the same width) and are within 1e-5 of libtorch's. The same child running FromPretrained does map libtorch, so the
-/// check sees what it looks for.
+/// Inference needs no native library: tests/SentenceMtl.EncodeChild loads and embeds with
+/// <see cref="SentenceEncoder.FromPretrained"/> in a process of its own, which then lists the libtorch files mapped into it
+/// (/proc/self/maps). Its vectors equal, bit for bit, those of the in-process encoder (the same engine at the same width)
+/// and are within 1e-5 of libtorch's. The same child on libtorch (<c>UseInferenceEngine = false</c>) does map libtorch,
+/// so the check sees what it looks for.
 /// </summary>
 [Collection(EmbeddedEncodersCollection.Name)]
 public sealed class EngineWithoutLibtorchTests(EmbeddedEncoders encoders)
@@ -22,15 +22,14 @@ public sealed class EngineWithoutLibtorchTests(EmbeddedEncoders encoders)
     private static string[] Texts => [.. File.ReadLines(TestPaths.Sentences).Take(50)];
 
     [SkippableFact]
-    public void The_engine_embeds_in_a_process_without_libtorch_as_the_encoder_does()
+    public void FromPretrained_loads_and_embeds_in_a_process_that_never_maps_libtorch()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "the child reads /proc/self/maps, which only Linux has");
         Skip.If(VectorWidths.Widest is null, "no accelerated vector width: the engine does not run here");
 
-        var child = RunChild("--engine", Texts);
+        var child = RunChild("--encoder", Texts);
 
-        Assert.Equal("none", child.NativeLibtorch);
-        Assert.Equal("not loaded", child.TorchSharpAssembly);
+        Assert.Equal("none", child.NativeLibtorch);                                             // TorchSharp.dll may load (types), its natives do not
         var inProcess = encoders.MiniLm.Encode(Texts);                                         // the encoder's engine, default width
         Assert.NotNull(encoders.MiniLm.ActiveEngine);
         using var libtorch = SentenceEncoder.FromPretrained(Model, new SentenceEncoderOptions { UseInferenceEngine = false });
@@ -42,23 +41,6 @@ public sealed class EngineWithoutLibtorchTests(EmbeddedEncoders encoders)
             Assert.Equal(inProcess[i], child.Vectors[i]);                                      // same kernels, same batches: same bits
             double worst = child.Vectors[i].Zip(reference[i]).Max(p => Math.Abs(p.First - p.Second));
             Assert.True(worst <= 1e-5, $"text {i} differs from libtorch's by {worst}");
-        }
-    }
-
-    [SkippableFact]
-    public void SentenceEncoder_loads_and_embeds_without_libtorch_until_something_needs_it()
-    {
-        Skip.IfNot(OperatingSystem.IsLinux(), "the child reads /proc/self/maps, which only Linux has");
-        Skip.If(VectorWidths.Widest is null, "no accelerated vector width: the engine does not run here");
-
-        var child = RunChild("--encoder", Texts);                                              // FromPretrained with its defaults
-
-        Assert.Equal("none", child.NativeLibtorch);
-        var inProcess = encoders.MiniLm.Encode(Texts);
-        Assert.Equal(Texts.Length, child.Vectors.Count);
-        for (int i = 0; i < Texts.Length; i++)
-        {
-            Assert.Equal(inProcess[i], child.Vectors[i]);
         }
     }
 

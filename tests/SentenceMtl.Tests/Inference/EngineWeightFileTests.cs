@@ -6,14 +6,20 @@ using SentenceMtl.Serialization;
 namespace SentenceMtl.Tests.Inference;
 
 /// <summary>
-/// <see cref="EngineEncoder"/> reads a model folder as <see cref="SentenceEncoder.FromPretrained"/> does: the same vectors
-/// (bit for bit: the same engine on the same weights, also from float16 files), and for a damaged or mismatched folder the
-/// same <see cref="ModelFormatException"/>, message for message; weights only in pytorch_model.bin are refused with a
-/// message that asks for safetensors.
+/// <see cref="SentenceEncoder.FromPretrained"/> builds its engine straight from model.safetensors
+/// (<see cref="EngineWeightFile"/>), and reads the TorchSharp backbone (<see cref="SentenceEncoder.LoadWithBackbone"/>, or
+/// <c>UseInferenceEngine = false</c>) through libtorch's loader: both give the same vectors (bit for bit when the engine
+/// is built from the backbone instead, also from float16 files), and for a damaged or mismatched folder the same
+/// <see cref="ModelFormatException"/>, message for message.
 /// </summary>
 [Collection(GlobalRngCollection.Name)]
-public sealed class EngineEncoderTests
+public sealed class EngineWeightFileTests
 {
+    private static SentenceEncoder FromFile(string folder) => SentenceEncoder.FromPretrained(folder);
+
+    private static SentenceEncoder OnLibtorch(string folder) =>
+        SentenceEncoder.FromPretrained(folder, new SentenceEncoderOptions { UseInferenceEngine = false });
+
     private static readonly string[] Texts = ["the team won the match .", "a new software update released", "doctor", ""];
 
     [SkippableFact]
@@ -21,10 +27,11 @@ public sealed class EngineEncoderTests
     {
         Skip.If(VectorWidths.Widest is null, "no accelerated vector width: the engine does not run here");
         using var folder = TinyModel.Create();
-        using var engine = EngineEncoder.Load(folder.Model);
-        using var encoder = SentenceEncoder.FromPretrained(folder.Model);
+        using var engine = FromFile(folder.Model);
+        using var encoder = SentenceEncoder.LoadWithBackbone(folder.Model, null);             // its engine built from the backbone
 
         Assert.NotNull(encoder.ActiveEngine);
+        Assert.NotNull(engine.ActiveEngine);
         Assert.Equal(encoder.Dimension, engine.Dimension);
         Assert.Equal(encoder.MaxSequenceLength, engine.MaxSequenceLength);
         Assert.Equal(encoder.Pooling, engine.Pooling);
@@ -41,8 +48,8 @@ public sealed class EngineEncoderTests
         using var folder = TinyModel.Create();
         RewriteWeights(folder.Model, t => new TensorData(t.Name, TensorDType.F16, t.Shape,
             MemoryMarshal.AsBytes(t.ToFloats().Select(x => (Half)x).ToArray().AsSpan()).ToArray()));
-        using var engine = EngineEncoder.Load(folder.Model);
-        using var encoder = SentenceEncoder.FromPretrained(folder.Model);
+        using var engine = FromFile(folder.Model);
+        using var encoder = SentenceEncoder.LoadWithBackbone(folder.Model, null);
 
         Assert.Equal(encoder.Encode(Texts), engine.Encode(Texts));
     }
@@ -52,9 +59,9 @@ public sealed class EngineEncoderTests
     {
         string path = Path.Combine(Path.GetTempPath(), "sentencemtl-no-such-folder", "model");
 
-        var error = Assert.Throws<ModelFormatException>(() => EngineEncoder.Load(path));
+        var error = Assert.Throws<ModelFormatException>(() => FromFile(path));
 
-        Assert.Equal(Assert.Throws<ModelFormatException>(() => SentenceEncoder.FromPretrained(path)).Message, error.Message);
+        Assert.Equal(Assert.Throws<ModelFormatException>(() => OnLibtorch(path)).Message, error.Message);
         Assert.Contains("no folder at", error.Message, StringComparison.Ordinal);
     }
 
@@ -64,24 +71,33 @@ public sealed class EngineEncoderTests
         using var folder = TinyModel.Create();
         File.Delete(Path.Combine(folder.Model, "model.safetensors"));
 
-        var error = Assert.Throws<ModelFormatException>(() => EngineEncoder.Load(folder.Model));
+        var error = Assert.Throws<ModelFormatException>(() => FromFile(folder.Model));
 
-        Assert.Equal(Assert.Throws<ModelFormatException>(() => SentenceEncoder.FromPretrained(folder.Model)).Message, error.Message);
+        Assert.Equal(Assert.Throws<ModelFormatException>(() => OnLibtorch(folder.Model)).Message, error.Message);
         Assert.Contains("no weights found", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Weights_only_in_pytorch_model_bin_are_refused_with_a_message_asking_for_safetensors()
+    [SkippableFact]
+    public void Weights_only_in_pytorch_model_bin_load_through_libtorch_and_the_engine_is_built_from_them()
     {
+        Skip.If(VectorWidths.Widest is null, "no accelerated vector width: the engine does not run here");
         using var folder = TinyModel.Create();
-        string bin = Path.Combine(folder.Model, "pytorch_model.bin");
-        File.Move(Path.Combine(folder.Model, "model.safetensors"), bin);                        // never read: refused by name
+        using var fromSafetensors = FromFile(folder.Model);
+        var expected = fromSafetensors.Encode(Texts);
+        using var other = TinyModel.Create();
+        var (safetensors, bin) = (Path.Combine(other.Model, "model.safetensors"), Path.Combine(other.Model, "pytorch_model.bin"));
+        using (var backbone = SentenceEncoder.LoadWithBackbone(other.Model, null))
+        {
+            // Standalone copies: query, key and value are views of one fused matrix (see DamagedFileTests.UsePytorchBin).
+            var copies = backbone.Backbone.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+            TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(bin, copies);       // a torch.save state dict
+        }
 
-        var error = Assert.Throws<ModelFormatException>(() => EngineEncoder.Load(folder.Model));
+        File.Delete(safetensors);
+        using var fromBin = FromFile(other.Model);
 
-        Assert.Equal(bin, error.FilePath);
-        Assert.Contains("reads only model.safetensors", error.Message, StringComparison.Ordinal);
-        Assert.Contains("SentenceEncoder.FromPretrained", error.Message, StringComparison.Ordinal);
+        Assert.NotNull(fromBin.ActiveEngine);                                                   // built from the backbone libtorch read
+        Assert.Equal(expected, fromBin.Encode(Texts));
     }
 
     [Theory]
@@ -96,9 +112,9 @@ public sealed class EngineEncoderTests
         json[field] = value;
         File.WriteAllText(config, json.ToJsonString());
 
-        var error = Assert.Throws<ModelFormatException>(() => EngineEncoder.Load(folder.Model));
+        var error = Assert.Throws<ModelFormatException>(() => FromFile(folder.Model));
 
-        Assert.Equal(Assert.Throws<ModelFormatException>(() => SentenceEncoder.FromPretrained(folder.Model)).Message, error.Message);
+        Assert.Equal(Assert.Throws<ModelFormatException>(() => OnLibtorch(folder.Model)).Message, error.Message);
     }
 
     [Fact]
@@ -108,41 +124,28 @@ public sealed class EngineEncoderTests
         const string target = "encoder.layer.1.output.dense.weight";
         RewriteWeights(folder.Model, t => t.Name != target ? t
             : new TensorData(t.Name, TensorDType.I32, t.Shape, new byte[t.Bytes.Length]));
-        var integer = Assert.Throws<ModelFormatException>(() => EngineEncoder.Load(folder.Model));
-        Assert.Equal(Assert.Throws<ModelFormatException>(() => SentenceEncoder.FromPretrained(folder.Model)).Message, integer.Message);
+        var integer = Assert.Throws<ModelFormatException>(() => FromFile(folder.Model));
+        Assert.Equal(Assert.Throws<ModelFormatException>(() => OnLibtorch(folder.Model)).Message, integer.Message);
         Assert.Contains("wrong dtypes", integer.Message, StringComparison.Ordinal);
 
         RewriteWeights(folder.Model, t => t.Name != target ? t
             : TensorData.FromFloats(t.Name, t.Shape, [.. Enumerable.Repeat(float.NaN, (int)t.ElementCount)]));
-        var nan = Assert.Throws<ModelFormatException>(() => EngineEncoder.Load(folder.Model));
-        Assert.Equal(Assert.Throws<ModelFormatException>(() => SentenceEncoder.FromPretrained(folder.Model)).Message, nan.Message);
+        var nan = Assert.Throws<ModelFormatException>(() => FromFile(folder.Model));
+        Assert.Equal(Assert.Throws<ModelFormatException>(() => OnLibtorch(folder.Model)).Message, nan.Message);
         Assert.Contains($"'{target}' holds NaN", nan.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void A_configuration_the_engine_does_not_implement_is_a_model_format_error()
+    public void A_configuration_the_engine_does_not_implement_runs_on_libtorch_and_says_why()
     {
         using var folder = TinyModel.Create();
-        string config = Path.Combine(folder.Model, "config.json");
-        File.WriteAllText(config, (TinyModel.Config with { HiddenAct = "relu" }).ToJson());
+        File.WriteAllText(Path.Combine(folder.Model, "config.json"), (TinyModel.Config with { HiddenAct = "relu" }).ToJson());
 
-        var error = Assert.Throws<ModelFormatException>(() => EngineEncoder.Load(folder.Model));
+        using var encoder = FromFile(folder.Model);
 
-        Assert.Equal(config, error.FilePath);
-        Assert.Contains("hidden_act 'relu'", error.Message, StringComparison.Ordinal);
-    }
-
-    [SkippableFact]
-    public void A_disposed_encoder_refuses_calls()
-    {
-        Skip.If(VectorWidths.Widest is null, "no accelerated vector width: the engine does not run here");
-        using var folder = TinyModel.Create();
-        var engine = EngineEncoder.Load(folder.Model);
-        engine.Dispose();
-        engine.Dispose();
-
-        Assert.Throws<ObjectDisposedException>(() => engine.Encode(Texts));
-        Assert.Throws<ArgumentException>(() => EngineEncoder.Load(" "));
+        Assert.Null(encoder.ActiveEngine);
+        Assert.Contains("hidden_act 'relu'", encoder.InferenceBackend, StringComparison.Ordinal);
+        Assert.Equal(encoder.Dimension, encoder.Encode(Texts)[0].Length);
     }
 
     /// <summary>Replaces the folder's model.safetensors with its tensors passed through <paramref name="change"/>.</summary>
