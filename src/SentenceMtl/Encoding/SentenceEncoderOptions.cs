@@ -33,8 +33,8 @@ public sealed record SentenceEncoderOptions
     /// <summary>
     /// Threads for inference on the CPU, the calling thread included: the size of the inference engine's one thread pool,
     /// over which it splits a batch's products or runs several batches side by side. Default (null): every core
-    /// (<see cref="Environment.ProcessorCount"/>). libtorch (training, float64, GPU) keeps its own setting,
-    /// <c>torch.set_num_threads</c>.
+    /// (<see cref="Environment.ProcessorCount"/>); at most 1,024. libtorch (training, float64, GPU) keeps its own
+    /// setting, <c>torch.set_num_threads</c>.
     /// </summary>
     public int? Threads { get; init; }
 
