@@ -69,7 +69,7 @@ public sealed partial class SentenceEncoder
         options ??= new SentenceEncoderOptions();
         options.Validate();
         // Before any download: a missing CUDA backend fails fast. Null: the CPU, chosen without loading libtorch.
-        Device? device = TorchDevice.IsCpuWithoutLibtorch(options.Device) ? null : TorchDevice.Resolve(options.Device);
+        var device = TorchDevice.Resolve(options.Device);
         return AtomicDirectory.ReadConsistent(modelNameOrPath, _ => Build(modelNameOrPath, options, device, withBackbone, cancellationToken)); // a folder being saved: before or after
     }
 

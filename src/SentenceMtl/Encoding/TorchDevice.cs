@@ -28,20 +28,24 @@ internal static partial class TorchDevice
         }
     }
 
-    /// <summary>The torch device <paramref name="name"/> (already <see cref="Validate">validated</see>) names.</summary>
+    /// <summary>
+    /// The CUDA device <paramref name="name"/> (already <see cref="Validate">validated</see>) names, or null for the CPU:
+    /// "cpu", or null when no CUDA device is available. The CPU is decided without loading libtorch when TorchSharp's
+    /// CUDA backend is not installed (<see cref="CudaBackendInstalled"/>); <see cref="Cpu"/> gives its device when needed.
+    /// </summary>
     /// <exception cref="InvalidOperationException">A CUDA device is asked for but TorchSharp's CUDA backend is not
     /// installed (the message names the package that brings it), or the GPU number is out of range.</exception>
-    public static Device Resolve(string? name)
+    public static Device? Resolve(string? name)
     {
         if (name is null)
         {
-            return CudaBackendInstalled() && Loadable() && cuda.is_available() ? CUDA : CPU;
+            return CudaBackendInstalled() && Loadable() && cuda.is_available() ? CUDA : null;
         }
 
         var match = Pattern().Match(name);
         if (!match.Groups["cuda"].Success)
         {
-            return CPU;
+            return null;
         }
 
         Loadable();
@@ -66,12 +70,6 @@ internal static partial class TorchDevice
 
         return torch.device(DeviceType.CUDA, index);
     }
-
-    /// <summary>TorchSharp's package version (major.minor.patch), as the CUDA package must match it.</summary>
-    /// <summary>Whether <paramref name="name"/> (a validated device option) means the CPU, decided without loading
-    /// libtorch: "cpu", or null when TorchSharp's CUDA backend is not installed (<see cref="CudaBackendInstalled"/>).</summary>
-    public static bool IsCpuWithoutLibtorch(string? name) =>
-        name is null ? !CudaBackendInstalled() : !Pattern().Match(name).Groups["cuda"].Success;
 
     /// <summary>TorchSharp's CPU device, once its native library has been made loadable (reading it loads libtorch).</summary>
     public static Device Cpu()
@@ -106,6 +104,7 @@ internal static partial class TorchDevice
         return true;
     }
 
+    /// <summary>TorchSharp's package version (major.minor.patch), as the CUDA package must match it.</summary>
     private static string TorchSharpVersion => typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "of TorchSharp-cpu";
 
     private static string Shorten(string name) => name.Length <= 40 ? name : name[..40] + "…";
