@@ -217,7 +217,7 @@ internal static class CompareMode
         var full = new List<double>();
         for (int run = 0; run < Rounds; run++)
         {
-            using var model = MultiTaskModel.Create(options: new MultiTaskModelOptions { FreezeBackbone = false });
+            using var model = MultiTaskModel.Create();
             full.Add(new MultiTaskTrainer(model, options).Train(data).Epochs[0].Duration.TotalSeconds);
         }
 

@@ -29,7 +29,6 @@ internal static class Recipe
         HeadHiddenSizes = [256],              // one hidden layer per head
         Activation = HeadActivation.Gelu,
         Dropout = 0.1,
-        FreezeBackbone = !TrainsBackbone(strategy),
         Seed = seed,
     };
 

@@ -11,6 +11,9 @@ using SentenceMtl;
 //     inference engine), or on libtorch (UseInferenceEngine = false), prints one line "vector: x1 x2 …" per text (round-trip floats), then what the
 //     process loaded: "native-libtorch: none" or the mapped files whose names contain libtorch / LibTorchSharp
 //     (from /proc/self/maps), and "torchsharp-assembly: loaded" or "not loaded".
+//   SentenceMtl.EncodeChild --train-heads <model> <data.jsonl>
+//     Trains topic and sentiment heads (HeadsOnly, 3 epochs, seed 7) on the file and prints "width: N" (the widest
+//     accelerated vector width, 0 for none) and one line "weight: name hex" per head parameter (its float bits).
 // Each mode is its own method, so compiling one never resolves the other's types.
 if (args is ["--encoder", var encoderModel])
 {
@@ -19,6 +22,10 @@ if (args is ["--encoder", var encoderModel])
 else if (args is ["--torchsharp", var torchModel])
 {
     PrintVectors(EncodeWithEncoder(torchModel, ReadTexts(), useEngine: false));
+}
+else if (args is ["--train-heads", var trainModel, var dataPath])
+{
+    TrainHeads(trainModel, dataPath);
 }
 else
 {
@@ -51,6 +58,23 @@ static void EncodeOne(string model)
     using var encoder = SentenceEncoder.FromPretrained(model);
     float[] vector = encoder.Encode(["A man is playing a guitar."])[0];
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"encode: length={vector.Length} norm={Math.Sqrt(vector.Sum(x => (double)x * x)):R}"));
+}
+
+[MethodImpl(MethodImplOptions.NoInlining)]
+static void TrainHeads(string modelName, string dataPath)
+{
+    var data = MultiTaskDataset.Load(dataPath, [TaskDefinition.Topic, TaskDefinition.Sentiment]);
+    using var model = MultiTaskModel.Create(modelName, new MultiTaskModelOptions { Seed = 7 });
+    new MultiTaskTrainer(model, new TrainerOptions { Epochs = 3, Seed = 7 }).Train(data);
+    bool wide = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
+    bool mid = System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated;
+    bool narrow = System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated;
+    Console.WriteLine($"width: {(wide ? 512 : mid ? 256 : narrow ? 128 : 0)}");
+    foreach (var (name, parameter) in model.AllParametersByName().Where(p => p.Name.StartsWith("heads.", StringComparison.Ordinal)))
+    {
+        float[] values = parameter.data<float>().ToArray();
+        Console.WriteLine($"weight: {name} {Convert.ToHexString(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()))}");
+    }
 }
 
 // Vectors first, then what this process has loaded by now (after the encoder ran and was disposed).

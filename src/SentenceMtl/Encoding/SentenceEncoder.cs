@@ -146,13 +146,19 @@ public sealed partial class SentenceEncoder : IDisposable
     /// <param name="cancellationToken">Checked between batches.</param>
     /// <returns>A new (N, <see cref="Dimension"/>) float32 tensor on <see cref="Device"/>; the caller owns (disposes) it.</returns>
     /// <exception cref="ObjectDisposedException">The encoder was disposed.</exception>
-    public Tensor EncodeToTensor(IReadOnlyList<string> sentences, CancellationToken cancellationToken = default)
+    public Tensor EncodeToTensor(IReadOnlyList<string> sentences, CancellationToken cancellationToken = default) =>
+        EncodeToTensor(sentences, useEngine: true, cancellationToken);
+
+    /// <summary>As <see cref="EncodeToTensor(IReadOnlyList{string}, CancellationToken)"/>; with <paramref name="useEngine"/>
+    /// false always on libtorch, whose values do not depend on which vector width the engine would run at (training
+    /// caches embeddings this way so that a seed gives the same weights on every CPU).</summary>
+    internal Tensor EncodeToTensor(IReadOnlyList<string> sentences, bool useEngine, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
         int n = CheckSentences(sentences);
         using var lease = Lifetime.Share();
         var ids = TokenizeAll(sentences);
-        if (ActiveEngine is { } engine)
+        if (useEngine && ActiveEngine is { } engine)
         {
             var vectors = engine.Embed(ids, BatchSize, Pooling, Normalize, cancellationToken);
             var flat = new float[(long)n * Dimension];

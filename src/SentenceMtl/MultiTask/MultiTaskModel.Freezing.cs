@@ -18,7 +18,13 @@ public sealed partial class MultiTaskModel
     }
 
     /// <summary>Freezes the whole backbone: its parameters stop receiving gradients and it runs in eval mode.</summary>
-    /// <remarks>Freezing changes wait for calls in flight on other threads (see <see cref="Dispose"/>).</remarks>
+    /// <remarks>
+    /// A model is created and loaded with its backbone frozen, so inference runs on the inference engine. Backbone
+    /// freezing does not steer <see cref="MultiTaskTrainer"/>: <see cref="TrainerOptions.Strategy"/> alone decides what
+    /// of the backbone trains, and the freezing is put back when training ends. Heads frozen with
+    /// <see cref="FreezeHead"/> stay frozen under every strategy. Freezing changes wait for calls in flight on other
+    /// threads (see <see cref="Dispose"/>).
+    /// </remarks>
     public void FreezeBackbone()
     {
         using var lease = Exclusive();
@@ -26,7 +32,7 @@ public sealed partial class MultiTaskModel
         encoder.RefreshEngine();                                                                // frozen: inference through the engine
     }
 
-    /// <summary>Makes every backbone parameter trainable again.</summary>
+    /// <summary>Makes every backbone parameter trainable (inference then runs on libtorch; see <see cref="FreezeBackbone"/>).</summary>
     public void UnfreezeBackbone()
     {
         using var lease = Exclusive();

@@ -75,6 +75,8 @@ public sealed partial class MultiTaskModel
         [JsonPropertyName("tasks")] public List<SavedTask> Tasks { get; init; } = [];
         [JsonPropertyName("activation")] public HeadActivation Activation { get; init; }
         [JsonPropertyName("dropout")] public double Dropout { get; init; }
+        /// <summary>Whether the backbone was frozen at save time; written for readers of format 1, not applied on load
+        /// (a loaded model is frozen for inference; training chooses freezing by <see cref="TrainerOptions.Strategy"/>).</summary>
         [JsonPropertyName("freeze_backbone")] public bool FreezeBackbone { get; init; }
         [JsonPropertyName("pooling")] public PoolingStrategy Pooling { get; init; }
         [JsonPropertyName("normalize")] public bool Normalize { get; init; }
@@ -137,7 +139,6 @@ public sealed partial class MultiTaskModel
                 HeadHiddenSizes = [],
                 Activation = Activation,
                 Dropout = Dropout,
-                FreezeBackbone = FreezeBackbone,
             };
             try
             {

@@ -20,15 +20,7 @@ public sealed partial class MultiTaskModel : IDisposable
         this.encoder = encoder;
         this.heads = heads;
         Options = options;
-        if (options.FreezeBackbone)
-        {
-            FreezeBackbone();
-        }
-        else
-        {
-            UnfreezeBackbone();                                                                 // encoders load frozen
-        }
-
+        FreezeBackbone();                                                                       // inference state; training sets its own per strategy
         SetTrainingMode(false);
     }
 
@@ -156,7 +148,7 @@ public sealed partial class MultiTaskModel : IDisposable
             {
                 var p = probabilities[task.Name][i];
                 int best = ArgMax(p);
-                return new TaskPrediction(task.Name, task.Labels[best], best, p);
+                return new TaskPrediction(task.Name, task.Labels[best], best, p, task.Labels);
             }).ToArray());
         }
 

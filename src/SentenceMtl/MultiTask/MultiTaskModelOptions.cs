@@ -18,9 +18,6 @@ public sealed record MultiTaskModelOptions
     /// <summary>Dropout after each activation, in [0, 1) (default 0.1).</summary>
     public double Dropout { get; init; } = 0.1;
 
-    /// <summary>Start with the backbone frozen (default true: only the heads train).</summary>
-    public bool FreezeBackbone { get; init; } = true;
-
     /// <summary>Seed of the heads' initial weights (default 42).</summary>
     public long Seed { get; init; } = 42;
 

@@ -5,8 +5,29 @@ namespace SentenceMtl;
 /// <param name="Label">The most probable label.</param>
 /// <param name="LabelIndex">Its class index.</param>
 /// <param name="Probabilities">Softmax probabilities in the task's label order.</param>
-public sealed record TaskPrediction(string Task, string Label, int LabelIndex, IReadOnlyList<float> Probabilities)
+/// <param name="Labels">The task's label names, in the order of <paramref name="Probabilities"/>.</param>
+public sealed record TaskPrediction(string Task, string Label, int LabelIndex, IReadOnlyList<float> Probabilities, IReadOnlyList<string> Labels)
 {
     /// <summary>The probability of the predicted label.</summary>
     public float Confidence => Probabilities[LabelIndex];
+
+    /// <summary>Each label with its probability, in the task's label order.</summary>
+    public IReadOnlyList<KeyValuePair<string, float>> LabelProbabilities =>
+        Labels.Zip(Probabilities, (label, p) => new KeyValuePair<string, float>(label, p)).ToArray();
+
+    /// <summary>The probability of <paramref name="label"/>.</summary>
+    /// <exception cref="KeyNotFoundException">The task has no label of that name (the message lists its labels).</exception>
+    public float ProbabilityOf(string label)
+    {
+        ArgumentNullException.ThrowIfNull(label);
+        for (int i = 0; i < Labels.Count; i++)
+        {
+            if (string.Equals(Labels[i], label, StringComparison.Ordinal))
+            {
+                return Probabilities[i];
+            }
+        }
+
+        throw new KeyNotFoundException($"Task '{Task}' has no label '{label}'; its labels are: {string.Join(", ", Labels)}.");
+    }
 }

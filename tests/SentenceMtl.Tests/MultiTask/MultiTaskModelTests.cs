@@ -78,9 +78,27 @@ public sealed class MultiTaskModelTests : IDisposable
     }
 
     [Fact]
+    public void Predictions_carry_each_label_name_with_its_probability()
+    {
+        var options = new MultiTaskModelOptions { Tasks = [new TaskDefinition("lang", ["en", "fr", "de"])] };
+        using var model = NewModel(options);
+        var p = model.Predict("the game")["lang"];
+        Assert.Equal(["en", "fr", "de"], p.Labels);
+        Assert.Equal(["en", "fr", "de"], p.LabelProbabilities.Select(kv => kv.Key));
+        Assert.Equal(p.Probabilities, p.LabelProbabilities.Select(kv => kv.Value));
+        Assert.Equal(p.Probabilities[1], p.ProbabilityOf("fr"));
+        Assert.Equal(p.Confidence, p.ProbabilityOf(p.Label));
+        var ex = Assert.Throws<KeyNotFoundException>(() => p.ProbabilityOf("es"));
+        Assert.Contains("'es'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("en, fr, de", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Freezing_controls_requires_grad_per_part()
     {
-        using var model = NewModel(new MultiTaskModelOptions { FreezeBackbone = false });
+        using var model = NewModel();
+        Assert.True(model.IsBackboneFrozen);                                                   // created frozen, for inference
+        model.UnfreezeBackbone();
         Assert.False(model.IsBackboneFrozen);
         model.FreezeLowerLayers(1);
         var names = model.NamedTrainableParameters().Select(p => p.Name).ToList();

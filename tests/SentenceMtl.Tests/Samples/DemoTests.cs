@@ -75,7 +75,7 @@ public sealed class DemoTests : IDisposable
         Assert.Equal(TrainingStrategy.GradualUnfreezing, arguments.Strategy);
         Assert.Equal(3, arguments.TrainerOptions().Epochs);
         Assert.Equal(7, arguments.TrainerOptions().Seed);
-        Assert.False(Recipe.ModelOptions(arguments.Strategy, arguments.Seed).FreezeBackbone);
+        Assert.True(Recipe.TrainsBackbone(arguments.Strategy));
         Assert.Equal(Recipe.ModelName, arguments.ModelName);
     }
 

@@ -1,3 +1,4 @@
+using SentenceMtl.Training;
 using static TorchSharp.torch;
 
 namespace SentenceMtl.Tests.Training;
@@ -11,8 +12,7 @@ public sealed class MultiTaskTrainerTests : IDisposable
 
     public void Dispose() => folder.Dispose();
 
-    private MultiTaskModel NewModel(bool freezeBackbone = true) =>
-        MultiTaskModel.Create(folder.Model, new MultiTaskModelOptions { FreezeBackbone = freezeBackbone });
+    private MultiTaskModel NewModel() => MultiTaskModel.Create(folder.Model);
 
     private static Dictionary<string, float[]> Weights(MultiTaskModel model) =>
         model.AllParametersByName().ToDictionary(p => p.Name, p => p.Parameter.data<float>().ToArray());
@@ -50,7 +50,8 @@ public sealed class MultiTaskTrainerTests : IDisposable
     [Fact]
     public void After_fine_tuning_inference_sees_the_new_backbone_weights()
     {
-        using var model = NewModel(freezeBackbone: false);
+        using var model = NewModel();
+        model.UnfreezeBackbone();
         var data = TinyData.Dataset();
         var texts = data.Texts.Take(8).ToArray();
         var untrained = model.Encoder.Encode(texts);
@@ -70,13 +71,14 @@ public sealed class MultiTaskTrainerTests : IDisposable
     {
         using var model = NewModel();
         var data = TinyData.Dataset();
-        var trainer = new MultiTaskTrainer(model, new TrainerOptions { TaskWeights = new Dictionary<string, double> { ["topic"] = 2.0, ["sentiment"] = 0.5 } });
+        var weights = new Dictionary<string, double> { ["topic"] = 2.0, ["sentiment"] = 0.5 };
+        var loss = new MultiTaskLoss(model.Tasks, t => weights[t], null);
         using var scope = NewDisposeScope();
         using var embeddings = model.Encoder.EncodeToTensor(data.Texts);
         var logits = model.ForwardHeads(embeddings);
         int[] batch = Enumerable.Range(0, data.Count).ToArray();
         var labels = model.Tasks.ToDictionary(t => t.Name, t => data.LabelIndices(t.Name));
-        var (total, perTask) = trainer.Loss(logits, batch, labels, null);
+        var (total, perTask) = loss.Compute(logits, batch, labels);
 
         double expected = 0;
         foreach (var (task, weight) in new[] { ("topic", 2.0), ("sentiment", 0.5) })
@@ -100,15 +102,15 @@ public sealed class MultiTaskTrainerTests : IDisposable
             new MultiTaskExample("the game", new Dictionary<string, string> { ["topic"] = "Sports" }),
             new MultiTaskExample("great app", new Dictionary<string, string> { ["topic"] = "Technology", ["sentiment"] = "Positive" }),
         ]);
-        var trainer = new MultiTaskTrainer(model);
+        var loss = new MultiTaskLoss(model.Tasks, _ => 1.0, null);
         using var scope = NewDisposeScope();
         using var embeddings = model.Encoder.EncodeToTensor(data.Texts);
         var logits = model.ForwardHeads(embeddings);
         var labels = model.Tasks.ToDictionary(t => t.Name, t => data.LabelIndices(t.Name));
-        var (_, perTask) = trainer.Loss(logits, [0, 1], labels, null);
+        var (_, perTask) = loss.Compute(logits, [0, 1], labels);
         var p = logits["sentiment"].log_softmax(-1).data<float>().ToArray();
         Assert.Equal(-p[3 + 2], perTask["sentiment"], 5); // only example 1 (Positive = 2) counts
-        var (_, onlyTopic) = trainer.Loss(model.ForwardHeads(embeddings.narrow(0, 0, 1)), [0], labels, null);
+        var (_, onlyTopic) = loss.Compute(model.ForwardHeads(embeddings.narrow(0, 0, 1)), [0], labels);
         Assert.False(onlyTopic.ContainsKey("sentiment"));
     }
 
@@ -146,8 +148,7 @@ public sealed class MultiTaskTrainerTests : IDisposable
         Dictionary<string, float[]> Run(bool cache)
         {
             using var model = NewModel();
-            // Both on libtorch's heads (same dropout masks); HeadBackpropagationTests compare the hand-written steps.
-            new MultiTaskTrainer(model, new TrainerOptions { Epochs = 4, BatchSize = 4, CacheFrozenEmbeddings = cache }) { HandwrittenHeadSteps = false }
+            new MultiTaskTrainer(model, new TrainerOptions { Epochs = 4, BatchSize = 4, CacheFrozenEmbeddings = cache })
                 .Train(TinyData.Dataset());
             return Weights(model);
         }

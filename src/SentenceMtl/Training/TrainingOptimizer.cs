@@ -1,0 +1,54 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SentenceMtl.Training;
+
+/// <summary>
+/// libtorch's AdamW over parameter groups, each with a peak learning rate that the schedule scales, and gradient
+/// clipping to a global L2 norm before every update (<c>clip_grad_norm_</c>): the one optimizer of every training stage.
+/// </summary>
+internal sealed class TrainingOptimizer : IDisposable
+{
+    private readonly AdamW adam;
+    private readonly (AdamW.ParamGroup Group, double PeakRate)[] groups;
+    private readonly Parameter[] parameters;
+
+    /// <param name="groups">Parameter groups with their peak learning rate and decoupled weight decay; empty groups are left out.</param>
+    public TrainingOptimizer(IEnumerable<(IReadOnlyList<Parameter> Parameters, double LearningRate, double WeightDecay)> groups)
+    {
+        var list = groups.Where(g => g.Parameters.Count > 0)
+            .Select(g => (Group: new AdamW.ParamGroup(g.Parameters, lr: g.LearningRate, weight_decay: g.WeightDecay), PeakRate: g.LearningRate))
+            .ToArray();
+        this.groups = list;
+        parameters = list.SelectMany(g => g.Group.Parameters).ToArray();
+        adam = torch.optim.AdamW(list.Select(g => g.Group), beta1: 0.9, beta2: 0.999);
+    }
+
+    /// <summary>Sets every group's learning rate to its peak rate times <paramref name="factor"/> (the schedule's value).</summary>
+    public void Scale(double factor)
+    {
+        foreach (var (group, peak) in groups)
+        {
+            group.Options.LearningRate = peak * factor;
+        }
+    }
+
+    /// <summary>Back-propagates <paramref name="loss"/> and updates the parameters: zero the gradients, backward, clip, step.</summary>
+    /// <param name="loss">A scalar that depends on at least one of the parameters.</param>
+    /// <param name="maxGradientNorm">Gradients are scaled so that their global L2 norm is at most this; 0 disables clipping.</param>
+    public void Step(Tensor loss, double maxGradientNorm)
+    {
+        adam.zero_grad();
+        loss.backward();
+        if (maxGradientNorm > 0)
+        {
+            torch.nn.utils.clip_grad_norm_(parameters.Where(p => p.grad is not null), maxGradientNorm);
+        }
+
+        adam.step();
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => adam.Dispose();
+}
