@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using SentenceMtl.Native;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SentenceMtl.Training.Contrastive;
+
+/// <summary>
+/// SetFit's body training: fine-tunes the encoder's backbone on sentence pairs so that sentences of the same label
+/// embed close together and those of different labels apart. AdamW (weight decay on matrices only) with warm-up and
+/// linear decay, global-norm gradient clipping, seeded shuffling and dropout; one dispose scope per step.
+/// </summary>
+internal static class ContrastiveBodyTraining
+{
+    /// <summary>Trains the backbone's trainable parameters in place on <paramref name="pairs"/>.</summary>
+    /// <remarks>
+    /// The caller unfreezes the backbone (the parameters to train are those with <c>requires_grad</c>), holds the
+    /// model's exclusive lease (taken here again, re-entrantly, for callers that own the encoder alone) and afterwards
+    /// restores freezing and the inference engine; the engine is dropped here too, since its copy of the weights goes
+    /// stale. The trained parts of the backbone run in training mode (dropout) during the run and the whole backbone
+    /// is in evaluation mode afterwards, also after an exception. Each step embeds the distinct sentences of its pairs
+    /// once (backbone → pooling → optional normalization, with gradients).
+    /// </remarks>
+    /// <param name="encoder">The encoder whose backbone trains.</param>
+    /// <param name="texts">The sentences the pairs index.</param>
+    /// <param name="pairs">The pairs (see <see cref="ContrastivePairs.Generate"/>); for <see cref="ContrastiveLoss.MultipleNegativesRanking"/> only those labelled 1 are used.</param>
+    /// <param name="options">The settings.</param>
+    /// <param name="seed">Seed of the per-epoch shuffle and of dropout (<c>torch.manual_seed</c>).</param>
+    /// <param name="onStep">Called after every step with the 1-based step, the total steps and the step's loss.</param>
+    /// <param name="cancellationToken">Checked before every step; the weights are then those of the last finished step.</param>
+    /// <exception cref="ArgumentException">A pair indexes outside <paramref name="texts"/> or has a label outside [0, 1], a text is null, or no pair is usable.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// No backbone parameter is trainable; or the loss became NaN or infinite: the backbone's weights are then put back as
+    /// they were before the run, and the message names the step and suggests a lower learning rate.
+    /// </exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static ContrastiveResult Run(SentenceEncoder encoder, IReadOnlyList<string> texts, IReadOnlyList<ContrastivePair> pairs,
+        ContrastiveOptions options, long seed, Action<int, int, double>? onStep, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var used = UsablePairs(texts, pairs, options.Loss);
+        using var lease = encoder.Lifetime.Exclusive();
+        var watch = Stopwatch.StartNew();
+        var backbone = encoder.Backbone;
+        var trainable = backbone.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        if (trainable.Count == 0)
+        {
+            throw new InvalidOperationException(
+                "The backbone is frozen, so contrastive training has nothing to train: unfreeze it first (MultiTaskModel.UnfreezeBackbone).");
+        }
+
+        encoder.DropEngine();
+        var tokenIds = encoder.TokenizeAll(texts);
+        int stepsPerEpoch = (used.Length + options.BatchSize - 1) / options.BatchSize;
+        int totalSteps = stepsPerEpoch * options.Epochs;
+        int warmupSteps = (int)Math.Floor(options.WarmupRatio * totalSteps);
+        var parameters = trainable.Select(p => p.parameter).ToList();
+        var groups = ParameterGroups(parameters, options);
+        using var optimizer = optim.AdamW(groups, lr: options.LearningRate, weight_decay: options.WeightDecay);
+        var rng = new Random(unchecked((int)(seed ^ (seed >>> 32))));
+        torch.manual_seed(seed);
+        var before = Snapshot(parameters);
+        var epochLosses = new List<double>();
+        int step = 0;
+        try
+        {
+            SetTrainingMode(backbone);
+            for (int epoch = 0; epoch < options.Epochs; epoch++)
+            {
+                var order = (ContrastivePair[])used.Clone();
+                rng.Shuffle(order);
+                double lossSum = 0;
+                foreach (var batch in order.Chunk(options.BatchSize))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    double loss;
+                    using (var scope = NewDisposeScope())
+                    {
+                        double factor = MultiTaskTrainer.Schedule(step, warmupSteps, totalSteps);
+                        foreach (var group in groups)
+                        {
+                            group.Options.LearningRate = options.LearningRate * factor;
+                        }
+
+                        loss = Step(encoder, tokenIds, batch, options, optimizer, parameters, step, before);
+                    }
+
+                    step++;
+                    lossSum += loss;
+                    onStep?.Invoke(step, totalSteps, loss);
+                }
+
+                epochLosses.Add(lossSum / stepsPerEpoch);
+                NativeHeap.ReturnFreeMemory();                                                  // the epoch's freed activations (see NativeHeap)
+            }
+        }
+        finally
+        {
+            backbone.eval();
+            foreach (var t in before)
+            {
+                t.Dispose();
+            }
+        }
+
+        var duration = watch.Elapsed;
+        int trained = used.Length * options.Epochs;
+        return new ContrastiveResult(epochLosses, step, trained, trained / Math.Max(duration.TotalSeconds, 1e-9), duration);
+    }
+
+    /// <summary>AdamW's parameter groups: weight decay on matrices only (none on biases and LayerNorm weights).</summary>
+    private static List<AdamW.ParamGroup> ParameterGroups(List<Parameter> parameters, ContrastiveOptions options) =>
+        new[] { (Decay: true, List: parameters.Where(p => p.dim() >= 2).ToList()), (Decay: false, List: parameters.Where(p => p.dim() < 2).ToList()) }
+            .Where(g => g.List.Count > 0)
+            .Select(g => new AdamW.ParamGroup(g.List, new AdamW.Options { LearningRate = options.LearningRate, weight_decay = g.Decay ? options.WeightDecay : 0.0 }))
+            .ToList();
+
+    /// <summary>One optimisation step on <paramref name="batch"/>; returns its loss.</summary>
+    private static double Step(SentenceEncoder encoder, int[][] tokenIds, ContrastivePair[] batch, ContrastiveOptions options,
+        optim.Optimizer optimizer, List<Parameter> parameters, int step, Tensor[] before)
+    {
+        // Each distinct sentence of the batch is embedded once; the pairs pick their rows.
+        var rows = new List<int>();
+        var rowOf = new Dictionary<int, long>();
+        long Row(int text)
+        {
+            if (!rowOf.TryGetValue(text, out long row))
+            {
+                rowOf[text] = row = rows.Count;
+                rows.Add(text);
+            }
+
+            return row;
+        }
+
+        var firstRows = batch.Select(p => Row(p.First)).ToArray();
+        var secondRows = batch.Select(p => Row(p.Second)).ToArray();
+        var (ids, mask) = encoder.Collate(rows.Select(i => tokenIds[i]).ToArray());
+        var embeddings = encoder.Embed(ids, mask);                                              // (S, H), S distinct sentences
+        var device = embeddings.device;
+        var first = embeddings.index_select(0, tensor(firstRows, device: device));              // (B, H)
+        var second = embeddings.index_select(0, tensor(secondRows, device: device));            // (B, H)
+        var labels = tensor(batch.Select(p => p.Label).ToArray(), device: device);              // (B)
+        var loss = ContrastiveLosses.Compute(options.Loss, first, second, labels);
+        double value = loss.item<float>();
+        if (!double.IsFinite(value))
+        {
+            Restore(parameters, before);
+            throw new InvalidOperationException(
+                $"The contrastive loss became {value} at step {step + 1}: training diverged, and the backbone's weights were put back as they were before contrastive training. Lower ContrastiveOptions.LearningRate (now {options.LearningRate}) or check the data.");
+        }
+
+        optimizer.zero_grad();
+        loss.backward();
+        if (options.MaxGradientNorm > 0)
+        {
+            nn.utils.clip_grad_norm_(parameters, options.MaxGradientNorm);
+        }
+
+        optimizer.step();
+        return value;
+    }
+
+    /// <summary>The pairs the loss uses, after checking every pair against <paramref name="texts"/>.</summary>
+    private static ContrastivePair[] UsablePairs(IReadOnlyList<string> texts, IReadOnlyList<ContrastivePair> pairs, ContrastiveLoss loss)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        ArgumentNullException.ThrowIfNull(pairs);
+        for (int i = 0; i < texts.Count; i++)
+        {
+            if (texts[i] is null)
+            {
+                throw new ArgumentNullException(nameof(texts), $"Text {i} is null.");
+            }
+        }
+
+        for (int k = 0; k < pairs.Count; k++)
+        {
+            var p = pairs[k];
+            if ((uint)p.First >= (uint)texts.Count || (uint)p.Second >= (uint)texts.Count)
+            {
+                throw new ArgumentException(
+                    $"Pair {k} ({p.First}, {p.Second}) indexes outside the {texts.Count} texts; pairs must come from ContrastivePairs.Generate over these texts.", nameof(pairs));
+            }
+
+            if (!(p.Label is >= 0f and <= 1f))
+            {
+                throw new ArgumentException($"Pair {k} has label {p.Label}; labels are 1 (same class) or 0 (different classes).", nameof(pairs));
+            }
+        }
+
+        var used = loss == ContrastiveLoss.MultipleNegativesRanking ? pairs.Where(p => p.Label == 1f).ToArray() : pairs.ToArray();
+        return used.Length > 0
+            ? used
+            : throw new ArgumentException(
+                loss == ContrastiveLoss.MultipleNegativesRanking
+                    ? "No positive pairs to train on: MultipleNegativesRanking needs a label with two or more examples."
+                    : "No pairs to train on: a task needs a label with two or more examples, or two labels.", nameof(pairs));
+    }
+
+    /// <summary>Training mode for the backbone's trainable parts; wholly frozen embeddings and layers stay deterministic.</summary>
+    private static void SetTrainingMode(Modeling.Bert.BertModel backbone)
+    {
+        backbone.train();
+        if (backbone.Embeddings.parameters().All(p => !p.requires_grad))
+        {
+            backbone.Embeddings.eval();
+        }
+
+        foreach (var layer in backbone.Layers.Where(l => l.parameters().All(p => !p.requires_grad)))
+        {
+            layer.eval();
+        }
+    }
+
+    private static Tensor[] Snapshot(List<Parameter> parameters)
+    {
+        using var noGrad = no_grad();
+        return parameters.Select(p => p.detach().clone()).ToArray();
+    }
+
+    private static void Restore(List<Parameter> parameters, Tensor[] saved)
+    {
+        using var noGrad = no_grad();
+        for (int i = 0; i < saved.Length; i++)
+        {
+            parameters[i].copy_(saved[i]);
+        }
+    }
+}
