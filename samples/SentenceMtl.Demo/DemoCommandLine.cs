@@ -13,6 +13,7 @@ internal static class DemoCommandLine
         ["full"] = TrainingStrategy.FullFineTuning,
         ["alternating"] = TrainingStrategy.AlternatingHeads,
         ["gradual"] = TrainingStrategy.GradualUnfreezing,
+        ["contrastive"] = TrainingStrategy.Contrastive,
     };
 
     private static readonly string[] DatasetExtensions = [".jsonl", ".ndjson", ".json", ".csv", ".tsv"];

@@ -43,6 +43,16 @@ internal static class Recipe
             BackboneLearningRate = 2e-5,      // small, so fine-tuning does not wash out the pretraining
             Seed = seed,
         }
+        : strategy == TrainingStrategy.Contrastive
+        ? new TrainerOptions
+        {
+            Strategy = strategy,              // SetFit: the backbone on pairs from the labels, then the heads on its cached embeddings
+            Contrastive = new ContrastiveOptions { Iterations = 20, Epochs = 1, LearningRate = 2e-5, BatchSize = 16 },
+            Epochs = 100,
+            BatchSize = 16,
+            HeadLearningRate = 1e-3,
+            Seed = seed,
+        }
         : new TrainerOptions
         {
             Strategy = strategy,              // HeadsOnly or AlternatingHeads: frozen backbone, cached embeddings
@@ -59,8 +69,12 @@ internal static class Recipe
     /// <summary>One line naming the backbone, the strategy and the trainer's main hyper-parameters.</summary>
     public static string Describe(string modelNameOrPath, TrainerOptions options)
     {
+        var pairs = options.Contrastive;
         string backbone = TrainsBackbone(options.Strategy)
             ? string.Create(CultureInfo.InvariantCulture, $", backbone lr {options.BackboneLearningRate:0.###e+0}")
+            : options.Strategy == TrainingStrategy.Contrastive
+            ? string.Create(CultureInfo.InvariantCulture,
+                $", backbone on pairs: {pairs.Iterations} iterations, {pairs.Epochs} epoch(s), batch {pairs.BatchSize}, lr {pairs.LearningRate:0.###e+0}, {pairs.Loss} loss")
             : "";
         return string.Create(CultureInfo.InvariantCulture,
             $"{modelNameOrPath}, {options.Strategy}: {options.Epochs} epochs, batch {options.BatchSize}, head lr {options.HeadLearningRate:0.###e+0}{backbone}, seed {options.Seed}");

@@ -45,7 +45,9 @@ internal static class TrainingDisplay
                         }
                         bar.MaxValue = p.TotalSteps;
                         bar.Value = p.Step;
-                        bar.Description = Markup.Escape(Invariant($"{title}  epoch {p.Epoch}/{epochs}  loss {p.Loss:F3}{validationF1}"));
+                        bar.Description = Markup.Escape(p.Stage == TrainingStage.Contrastive
+                            ? Invariant($"{title}  backbone on pairs  pair loss {p.Loss:F3}")
+                            : Invariant($"{title}  epoch {p.Epoch}/{epochs}  loss {p.Loss:F3}{validationF1}"));
                     });
                     result = trainer.Train(train, validation, progress, cancellationToken);
                     bar.Value = bar.MaxValue;
@@ -73,11 +75,16 @@ internal static class TrainingDisplay
         return line;
     }
 
-    // The trainer reports after every step and once more at the end of each epoch (IsEpochEnd): one line per epoch.
+    // The trainer reports after every step and once more at the end of each epoch (IsEpochEnd): one line per epoch, and
+    // with the contrastive strategy one line when its backbone stage ends (its last step).
     private static CallbackProgress<TrainingProgress> EpochLines(IAnsiConsole console, int epochs) =>
         new(p =>
         {
-            if (p.IsEpochEnd)
+            if (p.Stage == TrainingStage.Contrastive && p.Step == p.TotalSteps)
+            {
+                console.WriteLine(Invariant($"backbone on pairs: {p.TotalSteps} steps, last pair loss {p.Loss:F4}"));
+            }
+            else if (p.IsEpochEnd)
             {
                 console.WriteLine(Describe(p.Epoch, epochs, p.Loss, p.TaskLosses, p.ValidationMacroF1));
             }

@@ -5,7 +5,7 @@ namespace SentenceMtl;
 /// <summary>
 /// Trains a <see cref="MultiTaskModel"/> on the weighted sum of its tasks' cross-entropy losses with AdamW,
 /// warm-up + linear decay, gradient clipping and seeded shuffling; optionally with learned uncertainty weights and
-/// early stopping on a validation set; with TrainingStrategy.Contrastive, after contrastive training of the
+/// early stopping on a validation set; with <see cref="TrainingStrategy.Contrastive"/>, after contrastive training of the
 /// backbone on pairs built from the labels. In phases: prepare the run, (train the backbone on pairs,) run an epoch,
 /// validate, keep the best epoch's weights.
 /// </summary>
@@ -59,6 +59,7 @@ public sealed class MultiTaskTrainer
         CheckData(train, validation);
         using var lease = model.Exclusive();                                                   // other threads' calls wait: training changes freezing and weights
         using var run = TrainingRun.Prepare(model, Options, train, cancellationToken);
+        var contrastive = run.TrainBodyContrastively(progress);
         using var best = new BestEpoch(run.SupervisedParameters(), Options.EarlyStoppingPatience);
         var history = new List<EpochSummary>();
         for (int epoch = 0; epoch < Options.Epochs; epoch++)
@@ -75,7 +76,7 @@ public sealed class MultiTaskTrainer
         }
 
         best.RestoreBest();
-        return new TrainingResult(history, best.Epoch, best.StoppedEarly, run.TaskWeights());
+        return new TrainingResult(history, best.Epoch, best.StoppedEarly, run.TaskWeights()) { Contrastive = contrastive };
     }
 
     private void CheckData(MultiTaskDataset train, MultiTaskDataset? validation)

@@ -27,8 +27,15 @@ public sealed record TrainerOptions
     /// <summary>Seed of shuffling and dropout (default 42).</summary>
     public long Seed { get; init; } = 42;
 
-    /// <summary>Which parameters train (default <see cref="TrainingStrategy.HeadsOnly"/>).</summary>
+    /// <summary>
+    /// Which parameters train (default <see cref="TrainingStrategy.HeadsOnly"/>): the only knob for the backbone. The
+    /// model's backbone freezing is set by the strategy for the run and put back afterwards.
+    /// </summary>
     public TrainingStrategy Strategy { get; init; } = TrainingStrategy.HeadsOnly;
+
+    /// <summary>The backbone's contrastive stage with <see cref="TrainingStrategy.Contrastive"/> (SetFit's defaults).
+    /// <see cref="Epochs"/>, <see cref="BatchSize"/> and <see cref="HeadLearningRate"/> then apply to the heads' stage.</summary>
+    public ContrastiveOptions Contrastive { get; init; } = new();
 
     /// <summary>Loss weight per task name; tasks not listed weigh 1 (default: all 1, total = Σ cross-entropy).</summary>
     public IReadOnlyDictionary<string, double>? TaskWeights { get; init; }
@@ -66,6 +73,13 @@ public sealed record TrainerOptions
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(EarlyStoppingPatience, nameof(EarlyStoppingPatience));
+        if (!Enum.IsDefined(Strategy))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Strategy), Strategy, $"Must be one of {string.Join(", ", Enum.GetNames<TrainingStrategy>())}.");
+        }
+
+        ArgumentNullException.ThrowIfNull(Contrastive, nameof(Contrastive));
+        Contrastive.Validate();
         if (TaskWeights?.FirstOrDefault(w => w.Value < 0 || !double.IsFinite(w.Value)) is { Key: not null } bad)
         {
             throw new ArgumentOutOfRangeException(nameof(TaskWeights), bad.Value, $"Weight of '{bad.Key}' must be finite and ≥ 0.");

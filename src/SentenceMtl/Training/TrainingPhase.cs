@@ -16,7 +16,7 @@ internal sealed record TrainingPhase(bool BackboneFrozen, int? FrozenLowerLayers
     /// <param name="tasks">The model's tasks, in head order.</param>
     public static TrainingPhase For(TrainingStrategy strategy, int epoch, int layerCount, IReadOnlyList<TaskDefinition> tasks) => strategy switch
     {
-        TrainingStrategy.HeadsOnly => new TrainingPhase(true, null, null),
+        TrainingStrategy.HeadsOnly or TrainingStrategy.Contrastive => new TrainingPhase(true, null, null),
         TrainingStrategy.FullFineTuning => new TrainingPhase(false, null, null),
         TrainingStrategy.AlternatingHeads => new TrainingPhase(true, null, tasks[epoch % tasks.Count].Name),
         TrainingStrategy.GradualUnfreezing => epoch == 0

@@ -8,6 +8,8 @@ namespace SentenceMtl;
 /// <param name="TaskLosses">The step's cross-entropy per task (tasks without labels in the batch are absent).</param>
 /// <param name="ValidationMacroF1">At the end of an epoch with a validation set: macro-F1 per task; otherwise null.</param>
 /// <param name="IsEpochEnd">True for the one report per epoch that summarises it (mean losses over the epoch).</param>
+/// <param name="Stage">The stage the report belongs to; in the <see cref="TrainingStage.Contrastive"/> stage, Epoch,
+/// Step and TotalSteps count that stage's epochs and steps, Loss is the pair loss and TaskLosses is empty.</param>
 public sealed record TrainingProgress(
     int Epoch,
     int Step,
@@ -15,4 +17,5 @@ public sealed record TrainingProgress(
     double Loss,
     IReadOnlyDictionary<string, double> TaskLosses,
     IReadOnlyDictionary<string, double>? ValidationMacroF1 = null,
-    bool IsEpochEnd = false);
+    bool IsEpochEnd = false,
+    TrainingStage Stage = TrainingStage.Supervised);

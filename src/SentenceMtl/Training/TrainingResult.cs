@@ -9,4 +9,8 @@ public sealed record TrainingResult(
     IReadOnlyList<EpochSummary> Epochs,
     int BestEpoch,
     bool StoppedEarly,
-    IReadOnlyDictionary<string, double> TaskWeights);
+    IReadOnlyDictionary<string, double> TaskWeights)
+{
+    /// <summary>What the contrastive stage did (<see cref="TrainingStrategy.Contrastive"/> only; otherwise null).</summary>
+    public ContrastiveSummary? Contrastive { get; init; }
+}

@@ -43,7 +43,7 @@ internal sealed partial class TrainingRun : IDisposable
         var tasks = model.Tasks;
         int layerCount = model.Encoder.Backbone.Layers.Count;
         phases = [.. Enumerable.Range(0, options.Epochs).Select(e => TrainingPhase.For(options.Strategy, e, layerCount, tasks))];
-        BackboneChanges = phases.Any(p => !p.BackboneFrozen);
+        BackboneChanges = options.Strategy == TrainingStrategy.Contrastive || phases.Any(p => !p.BackboneFrozen);
         labels = tasks.ToDictionary(t => t.Name, t => train.LabelIndices(t.Name), StringComparer.Ordinal);
         userHeadFrozen = tasks.ToDictionary(t => t.Name, t => model.IsHeadFrozen(t.Name), StringComparer.Ordinal);
         userRequiresGrad = [.. model.AllParametersByName().Select(p => (p.Parameter, p.Parameter.requires_grad))];

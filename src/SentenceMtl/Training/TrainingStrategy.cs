@@ -1,6 +1,9 @@
 namespace SentenceMtl;
 
-/// <summary>Which parameters train, and when.</summary>
+/// <summary>
+/// Which parameters train, and when: the one setting that decides what of the backbone trains (heads frozen with
+/// <see cref="MultiTaskModel.FreezeHead"/> stay frozen under every strategy).
+/// </summary>
 public enum TrainingStrategy
 {
     /// <summary>Backbone frozen, heads trained (embeddings computed once and cached). Fast; the default.</summary>
@@ -14,4 +17,11 @@ public enum TrainingStrategy
 
     /// <summary>Heads first, then one more encoder layer unfrozen per epoch from the top down, lower layers at smaller learning rates.</summary>
     GradualUnfreezing,
+
+    /// <summary>
+    /// SetFit: the backbone first learns from sentence pairs built from every task's labels (same label: similar;
+    /// different: dissimilar; see <see cref="TrainerOptions.Contrastive"/>), then the heads train on its frozen, cached
+    /// embeddings as with <see cref="HeadsOnly"/>.
+    /// </summary>
+    Contrastive,
 }

@@ -115,6 +115,32 @@ public sealed class MultiTaskTrainerTests : IDisposable
     }
 
     [Fact]
+    public void The_epoch_loss_averages_over_the_steps_that_trained()
+    {
+        using var model = NewModel();
+        var none = new Dictionary<string, string>();
+        var data = MultiTaskDataset.Create([TaskDefinition.Topic, TaskDefinition.Sentiment],
+        [
+            new MultiTaskExample("the game", new Dictionary<string, string> { ["topic"] = "Sports" }),
+            new MultiTaskExample("a song", none),
+            new MultiTaskExample("great app", new Dictionary<string, string> { ["topic"] = "Technology", ["sentiment"] = "Positive" }),
+            new MultiTaskExample("the law", none),
+        ]);
+        var steps = new List<TrainingProgress>();
+        var result = new MultiTaskTrainer(model, new TrainerOptions { Epochs = 1, BatchSize = 1 })
+            .Train(data, progress: new SynchronousProgress<TrainingProgress>(p =>
+            {
+                if (!p.IsEpochEnd)
+                {
+                    steps.Add(p);
+                }
+            }));
+        Assert.Equal(2, steps.Count);                                                          // the unlabelled batches train nothing
+        Assert.Equal(steps.Average(p => p.Loss), result.Epochs[0].Loss, 12);
+        Assert.Equal(steps.Average(p => p.TaskLosses["topic"]), result.Epochs[0].TaskLosses["topic"], 12);
+    }
+
+    [Fact]
     public void A_tiny_set_overfits_to_full_training_accuracy()
     {
         using var model = NewModel();

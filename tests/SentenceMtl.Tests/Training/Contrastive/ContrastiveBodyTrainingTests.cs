@@ -22,8 +22,12 @@ public sealed class ContrastiveBodyTrainingTests : IDisposable
     private static string[] Texts => Rows.Select(r => r.Text).ToArray();
 
     /// <summary>The tiny model's encoder with its backbone unfrozen (as the trainer hands it over).</summary>
-    private MultiTaskModel NewModel() =>
-        MultiTaskModel.Create(folder.Model, new MultiTaskModelOptions { FreezeBackbone = false });
+    private MultiTaskModel NewModel()
+    {
+        var model = MultiTaskModel.Create(folder.Model);
+        model.UnfreezeBackbone();
+        return model;
+    }
 
     /// <summary>Mean cosine of same-class pairs minus mean cosine of different-class pairs.</summary>
     private static double Separation(float[][] vectors)
