@@ -24,12 +24,15 @@ internal static class ContrastiveBodyTraining
     /// </remarks>
     /// <param name="encoder">The encoder whose backbone trains.</param>
     /// <param name="texts">The sentences the pairs index.</param>
-    /// <param name="pairs">The pairs (see <see cref="ContrastivePairs.Generate"/>); for <see cref="ContrastiveLoss.MultipleNegativesRanking"/> only those labelled 1 are used.</param>
+    /// <param name="pairs">The pairs (see <see cref="ContrastivePairs.Generate(IReadOnlyList{int[]}, ContrastiveOptions, long)"/>); for <see cref="ContrastiveLoss.MultipleNegativesRanking"/> only those labelled 1 are used.</param>
     /// <param name="options">The settings.</param>
     /// <param name="seed">Seed of the per-epoch shuffle and of dropout (<c>torch.manual_seed</c>).</param>
     /// <param name="onStep">Called after every step with the 1-based step, the total steps and the step's loss.</param>
     /// <param name="cancellationToken">Checked before every step; the weights are then those of the last finished step.</param>
-    /// <exception cref="ArgumentException">A pair indexes outside <paramref name="texts"/> or has a label outside [0, 1], a text is null, or no pair is usable.</exception>
+    /// <exception cref="ArgumentException">
+    /// A pair indexes outside <paramref name="texts"/> or has a label outside [0, 1], a text is null, no pair is usable, or
+    /// the pairs over all epochs number more than <see cref="int.MaxValue"/>.
+    /// </exception>
     /// <exception cref="InvalidOperationException">
     /// No backbone parameter is trainable; or the loss became NaN or infinite: the backbone's weights are then put back as
     /// they were before the run, and the message names the step and suggests a lower learning rate.
@@ -42,6 +45,12 @@ internal static class ContrastiveBodyTraining
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var used = UsablePairs(texts, pairs, options.Loss);
+        if ((long)used.Length * options.Epochs > int.MaxValue)
+        {
+            throw new ArgumentException(
+                $"{used.Length:N0} pairs × {options.Epochs:N0} epochs is more than {int.MaxValue:N0} pairs to train on: lower ContrastiveOptions.Epochs or MaxPairs.", nameof(options));
+        }
+
         using var lease = encoder.Lifetime.Exclusive();
         var watch = Stopwatch.StartNew();
         var backbone = encoder.Backbone;

@@ -63,6 +63,17 @@ internal static class ContrastivePairs
         return shuffled;
     }
 
+    /// <summary>The pairs <paramref name="options"/> asks for: its <see cref="ContrastiveOptions.Iterations"/> and <see cref="ContrastiveOptions.MaxPairs"/>.</summary>
+    /// <param name="labels">Per task, the class index of every example (negative = unlabelled).</param>
+    /// <param name="options">The settings (validated here).</param>
+    /// <param name="seed">Seed of the draws and the shuffle.</param>
+    public static IReadOnlyList<ContrastivePair> Generate(IReadOnlyList<int[]> labels, ContrastiveOptions options, long seed)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return Generate(labels, options.Iterations, seed, options.MaxPairs);
+    }
+
     /// <summary>One anchor slot's pairs: a positive, a negative, or both.</summary>
     private readonly record struct Couple(ContrastivePair? Positive, ContrastivePair? Negative)
     {

@@ -178,6 +178,9 @@ public sealed class ContrastiveBodyTrainingTests : IDisposable
         var none = Assert.Throws<ArgumentException>("pairs", () => ContrastiveBodyTraining.Run(model.Encoder, Texts,
             [new ContrastivePair(0, 7, 0f)], new ContrastiveOptions { Loss = ContrastiveLoss.MultipleNegativesRanking }, 1, null, CancellationToken.None));
         Assert.Contains("No positive pairs", none.Message, StringComparison.Ordinal);
+        var many = Assert.Throws<ArgumentException>("options", () => ContrastiveBodyTraining.Run(model.Encoder, Texts,
+            [new ContrastivePair(0, 1, 1f), new ContrastivePair(0, 7, 0f)], new ContrastiveOptions { Epochs = int.MaxValue }, 1, null, CancellationToken.None));
+        Assert.Contains("lower ContrastiveOptions.Epochs", many.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>("BatchSize", () => ContrastiveBodyTraining.Run(model.Encoder, Texts,
             [new ContrastivePair(0, 1, 1f)], new ContrastiveOptions { BatchSize = 0 }, 1, null, CancellationToken.None));
     }

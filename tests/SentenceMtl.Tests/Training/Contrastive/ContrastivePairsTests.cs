@@ -132,6 +132,14 @@ public sealed class ContrastivePairsTests
     }
 
     [Fact]
+    public void The_options_overload_uses_Iterations_and_MaxPairs()
+    {
+        var options = new ContrastiveOptions { Iterations = 3, MaxPairs = 17 };
+        Assert.Equal(ContrastivePairs.Generate([Topic, Sentiment], 3, 8, 17), ContrastivePairs.Generate([Topic, Sentiment], options, 8));
+        Assert.Throws<ArgumentOutOfRangeException>("MaxPairs", () => ContrastivePairs.Generate([Topic], options with { MaxPairs = -2 }, 8));
+    }
+
+    [Fact]
     public void Bad_arguments_say_what_is_wrong()
     {
         Assert.Throws<ArgumentOutOfRangeException>("iterations", () => ContrastivePairs.Generate([Topic], 0, 1));
