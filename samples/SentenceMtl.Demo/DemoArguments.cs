@@ -21,6 +21,9 @@ internal sealed record DemoArguments
     /// <summary>Overrides the recipe's epochs (<c>--epochs</c>).</summary>
     public int? Epochs { get; init; }
 
+    /// <summary>Overrides the recipe's contrastive pair-generation iterations (<c>--pair-iterations</c>).</summary>
+    public int? PairIterations { get; init; }
+
     /// <summary>Seed of weights, shuffling and folds (<c>--seed</c>).</summary>
     public long Seed { get; init; } = Recipe.Seed;
 
@@ -40,6 +43,7 @@ internal sealed record DemoArguments
     public TrainerOptions TrainerOptions()
     {
         var options = Recipe.TrainerOptions(Strategy, Seed);
-        return Epochs is { } epochs ? options with { Epochs = epochs } : options;
+        options = Epochs is { } epochs ? options with { Epochs = epochs } : options;
+        return PairIterations is { } iterations ? options with { Contrastive = options.Contrastive with { Iterations = iterations } } : options;
     }
 }

@@ -48,6 +48,8 @@ internal static class DemoCommandLine
         var epochs = PositiveIntOption("--epochs", "N", string.Create(CultureInfo.InvariantCulture,
             $"Epochs, overriding the recipe ({Recipe.TrainerOptions(TrainingStrategy.HeadsOnly, Recipe.Seed).Epochs} for heads and alternating, "
             + $"{Recipe.TrainerOptions(TrainingStrategy.FullFineTuning, Recipe.Seed).Epochs} for full and gradual)."), minimum: 1);
+        var pairIterations = PositiveIntOption("--pair-iterations", "N", string.Create(CultureInfo.InvariantCulture,
+            $"contrastive: pair-generation iterations, overriding the recipe's {Recipe.TrainerOptions(TrainingStrategy.Contrastive, Recipe.Seed).Contrastive.Iterations}."), minimum: 1);
         var seed = new Option<long>("--seed")
         {
             Description = "Seed of the heads' initial weights, shuffling, dropout and the folds.",
@@ -67,7 +69,7 @@ internal static class DemoCommandLine
             "SentenceMtl demo. Without options: sentence embeddings per pooling, then topic and sentiment heads trained on ten "
             + "sentences and tried on held-out ones. With --train: train, evaluate, save, plot or cross-validate a recipe.")
         {
-            train, test, validation, model, strategy, epochs, seed, save, metricsJson, plots, crossValidate,
+            train, test, validation, model, strategy, epochs, pairIterations, seed, save, metricsJson, plots, crossValidate,
         };
         root.Validators.Add(command =>
         {
@@ -93,6 +95,10 @@ internal static class DemoCommandLine
             {
                 command.AddError("--train needs --test (or --cross-validate K).");
             }
+            if (Given(pairIterations) && command.GetValue(strategy) != "contrastive")
+            {
+                command.AddError("--pair-iterations needs --strategy contrastive.");
+            }
         });
 
         var result = root.Parse(args);
@@ -112,6 +118,7 @@ internal static class DemoCommandLine
             ModelName = result.GetValue(model) ?? Recipe.ModelName,
             Strategy = Strategies[result.GetValue(strategy) ?? "heads"],
             Epochs = result.GetResult(epochs) is { Implicit: false } ? result.GetValue(epochs) : null,
+            PairIterations = result.GetResult(pairIterations) is { Implicit: false } ? result.GetValue(pairIterations) : null,
             Seed = result.GetValue(seed),
             SaveDirectory = result.GetValue(save),
             MetricsJsonPath = result.GetValue(metricsJson),

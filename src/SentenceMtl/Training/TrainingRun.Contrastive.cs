@@ -19,7 +19,7 @@ internal sealed partial class TrainingRun
         }
 
         var settings = options.Contrastive;
-        var pairs = ContrastivePairs.Generate([.. model.Tasks.Select(t => labels[t.Name])], settings.Iterations, options.Seed, settings.MaxPairs);
+        var pairs = ContrastivePairs.Generate([.. model.Tasks.Select(t => labels[t.Name])], settings, options.Seed);
         if (pairs.Count == 0)
         {
             throw new ArgumentException(

@@ -80,6 +80,19 @@ public sealed class DemoTests : IDisposable
     }
 
     [Fact]
+    public void Pair_iterations_override_the_contrastive_recipe_and_need_that_strategy()
+    {
+        var parsed = DemoCommandLine.Parse(["--train", Train, "--test", Test, "--strategy", "contrastive", "--pair-iterations", "3"]);
+        var arguments = Assert.IsType<DemoArguments>(parsed.Arguments);
+        Assert.Equal(TrainingStrategy.Contrastive, arguments.TrainerOptions().Strategy);
+        Assert.Equal(3, arguments.TrainerOptions().Contrastive.Iterations);
+
+        var wrong = DemoCommandLine.Parse(["--train", Train, "--test", Test, "--pair-iterations", "3"]);
+        Assert.Null(wrong.Arguments);
+        Assert.Contains("--pair-iterations needs --strategy contrastive", wrong.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Dataset_errors_exit_with_1_and_the_message()
     {
         string bad = Path.Combine(folder.Path, "bad.jsonl");

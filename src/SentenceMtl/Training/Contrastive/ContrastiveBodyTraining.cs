@@ -67,8 +67,11 @@ internal static class ContrastiveBodyTraining
         int totalSteps = stepsPerEpoch * options.Epochs;
         int warmupSteps = (int)Math.Floor(options.WarmupRatio * totalSteps);
         var parameters = trainable.Select(p => p.parameter).ToList();
-        var groups = ParameterGroups(parameters, options);
-        using var optimizer = optim.AdamW(groups, lr: options.LearningRate, weight_decay: options.WeightDecay);
+        using var optimizer = new TrainingOptimizer(                                             // weight decay on matrices only
+        [
+            (parameters.Where(p => p.dim() >= 2).ToList(), options.LearningRate, options.WeightDecay),
+            (parameters.Where(p => p.dim() < 2).ToList(), options.LearningRate, 0.0),
+        ]);
         var rng = new Random(unchecked((int)(seed ^ (seed >>> 32))));
         torch.manual_seed(seed);
         var before = Snapshot(parameters);
@@ -88,12 +91,7 @@ internal static class ContrastiveBodyTraining
                     double loss;
                     using (var scope = NewDisposeScope())
                     {
-                        double factor = MultiTaskTrainer.Schedule(step, warmupSteps, totalSteps);
-                        foreach (var group in groups)
-                        {
-                            group.Options.LearningRate = options.LearningRate * factor;
-                        }
-
+                        optimizer.Scale(MultiTaskTrainer.Schedule(step, warmupSteps, totalSteps));
                         loss = Step(encoder, tokenIds, batch, options, optimizer, parameters, step, before);
                     }
 
@@ -120,16 +118,9 @@ internal static class ContrastiveBodyTraining
         return new ContrastiveResult(epochLosses, step, trained, trained / Math.Max(duration.TotalSeconds, 1e-9), duration);
     }
 
-    /// <summary>AdamW's parameter groups: weight decay on matrices only (none on biases and LayerNorm weights).</summary>
-    private static List<AdamW.ParamGroup> ParameterGroups(List<Parameter> parameters, ContrastiveOptions options) =>
-        new[] { (Decay: true, List: parameters.Where(p => p.dim() >= 2).ToList()), (Decay: false, List: parameters.Where(p => p.dim() < 2).ToList()) }
-            .Where(g => g.List.Count > 0)
-            .Select(g => new AdamW.ParamGroup(g.List, new AdamW.Options { LearningRate = options.LearningRate, weight_decay = g.Decay ? options.WeightDecay : 0.0 }))
-            .ToList();
-
     /// <summary>One optimisation step on <paramref name="batch"/>; returns its loss.</summary>
     private static double Step(SentenceEncoder encoder, int[][] tokenIds, ContrastivePair[] batch, ContrastiveOptions options,
-        optim.Optimizer optimizer, List<Parameter> parameters, int step, Tensor[] before)
+        TrainingOptimizer optimizer, List<Parameter> parameters, int step, Tensor[] before)
     {
         // Each distinct sentence of the batch is embedded once; the pairs pick their rows.
         var rows = new List<int>();
@@ -162,14 +153,7 @@ internal static class ContrastiveBodyTraining
                 $"The contrastive loss became {value} at step {step + 1}: training diverged, and the backbone's weights were put back as they were before contrastive training. Lower ContrastiveOptions.LearningRate (now {options.LearningRate}) or check the data.");
         }
 
-        optimizer.zero_grad();
-        loss.backward();
-        if (options.MaxGradientNorm > 0)
-        {
-            nn.utils.clip_grad_norm_(parameters, options.MaxGradientNorm);
-        }
-
-        optimizer.step();
+        optimizer.Step(loss, options.MaxGradientNorm);
         return value;
     }
 
