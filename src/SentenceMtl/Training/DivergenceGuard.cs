@@ -17,10 +17,13 @@ internal sealed class DivergenceGuard : IDisposable
 
     private readonly List<(string Name, Parameter Parameter)> watched;
     private readonly Tensor[] kept;
+    private readonly string remedy;
 
     /// <param name="watched">Every parameter the run may change, with its name for messages.</param>
-    public DivergenceGuard(IEnumerable<(string Name, Parameter Parameter)> watched)
+    /// <param name="remedy">What the message tells the user to do (default: lower the trainer's learning rates).</param>
+    public DivergenceGuard(IEnumerable<(string Name, Parameter Parameter)> watched, string? remedy = null)
     {
+        this.remedy = remedy ?? "Lower the learning rates (HeadLearningRate, BackboneLearningRate) or check the data.";
         this.watched = watched.ToList();
         using var noGrad = no_grad();
         kept = this.watched.Select(p => p.Parameter.detach().clone()).ToArray();
@@ -73,6 +76,6 @@ internal sealed class DivergenceGuard : IDisposable
         }
 
         throw new InvalidOperationException(
-            $"{what}: training diverged. The weights were restored to those at the start of that epoch. Lower the learning rates (HeadLearningRate, BackboneLearningRate) or check the data.");
+            $"{what}: training diverged. The weights were restored to those at the start of that epoch. {remedy}");
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using SentenceMtl.Native;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace SentenceMtl.Training.Contrastive;
@@ -34,8 +33,9 @@ internal static class ContrastiveBodyTraining
     /// the pairs over all epochs number more than <see cref="int.MaxValue"/>.
     /// </exception>
     /// <exception cref="InvalidOperationException">
-    /// No backbone parameter is trainable; or the loss became NaN or infinite: the backbone's weights are then put back as
-    /// they were before the run, and the message names the step and suggests a lower learning rate.
+    /// No backbone parameter is trainable; or the loss became NaN, infinite or above 1e30, or a weight NaN or infinite at
+    /// the end of an epoch: the backbone's weights are then put back as they were at the start of that epoch, and the
+    /// message names the epoch and step and suggests a lower learning rate.
     /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static ContrastiveResult Run(SentenceEncoder encoder, IReadOnlyList<string> texts, IReadOnlyList<ContrastivePair> pairs,
@@ -62,21 +62,19 @@ internal static class ContrastiveBodyTraining
         }
 
         encoder.DropEngine();
-        var tokenIds = encoder.TokenizeAll(texts);
-        int stepsPerEpoch = (used.Length + options.BatchSize - 1) / options.BatchSize;
-        int totalSteps = stepsPerEpoch * options.Epochs;
-        int warmupSteps = (int)Math.Floor(options.WarmupRatio * totalSteps);
+        var run = new Schedule(options.Epochs * ((used.Length + options.BatchSize - 1) / options.BatchSize), options.WarmupRatio);
         var parameters = trainable.Select(p => p.parameter).ToList();
         using var optimizer = new TrainingOptimizer(                                             // weight decay on matrices only
         [
             (parameters.Where(p => p.dim() >= 2).ToList(), options.LearningRate, options.WeightDecay),
             (parameters.Where(p => p.dim() < 2).ToList(), options.LearningRate, 0.0),
         ]);
+        using var divergence = new DivergenceGuard(trainable,                                  // puts the weights of the run's start back
+            $"Lower ContrastiveOptions.LearningRate (now {options.LearningRate}) or check the data.");
+        var tokenIds = encoder.TokenizeAll(texts);
         var rng = new Random(unchecked((int)(seed ^ (seed >>> 32))));
         torch.manual_seed(seed);
-        var before = Snapshot(parameters);
         var epochLosses = new List<double>();
-        int step = 0;
         try
         {
             SetTrainingMode(backbone);
@@ -88,40 +86,34 @@ internal static class ContrastiveBodyTraining
                 foreach (var batch in order.Chunk(options.BatchSize))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    double loss;
-                    using (var scope = NewDisposeScope())
-                    {
-                        optimizer.Scale(MultiTaskTrainer.Schedule(step, warmupSteps, totalSteps));
-                        loss = Step(encoder, tokenIds, batch, options, optimizer, parameters, step, before);
-                    }
-
-                    step++;
+                    optimizer.Scale(MultiTaskTrainer.Schedule(run.Step, run.WarmupSteps, run.TotalSteps));
+                    double loss = Step(encoder, tokenIds, batch, options.Loss, optimizer, options.MaxGradientNorm, divergence, epoch, run.Step);
                     lossSum += loss;
-                    onStep?.Invoke(step, totalSteps, loss);
+                    run.Step++;
+                    onStep?.Invoke(run.Step, run.TotalSteps, loss);
                 }
 
-                epochLosses.Add(lossSum / stepsPerEpoch);
+                divergence.EndEpoch(epoch, run.Step);                                           // a non-finite weight throws; else these weights are kept
+                epochLosses.Add(lossSum / (run.TotalSteps / options.Epochs));
                 NativeHeap.ReturnFreeMemory();                                                  // the epoch's freed activations (see NativeHeap)
             }
         }
         finally
         {
             backbone.eval();
-            foreach (var t in before)
-            {
-                t.Dispose();
-            }
         }
 
         var duration = watch.Elapsed;
         int trained = used.Length * options.Epochs;
-        return new ContrastiveResult(epochLosses, step, trained, trained / Math.Max(duration.TotalSeconds, 1e-9), duration);
+        return new ContrastiveResult(epochLosses, run.Step, trained, trained / Math.Max(duration.TotalSeconds, 1e-9), duration);
     }
 
-    /// <summary>One optimisation step on <paramref name="batch"/>; returns its loss.</summary>
-    private static double Step(SentenceEncoder encoder, int[][] tokenIds, ContrastivePair[] batch, ContrastiveOptions options,
-        TrainingOptimizer optimizer, List<Parameter> parameters, int step, Tensor[] before)
+    /// <summary>One optimisation step on <paramref name="batch"/> (in its own dispose scope); returns its loss.</summary>
+    private static double Step(SentenceEncoder encoder, int[][] tokenIds, ContrastivePair[] batch, ContrastiveLoss objective,
+        TrainingOptimizer optimizer, double maxGradientNorm, DivergenceGuard divergence, int epoch, int step)
     {
+        using var scope = NewDisposeScope();
+
         // Each distinct sentence of the batch is embedded once; the pairs pick their rows.
         var rows = new List<int>();
         var rowOf = new Dictionary<int, long>();
@@ -144,17 +136,21 @@ internal static class ContrastiveBodyTraining
         var first = embeddings.index_select(0, tensor(firstRows, device: device));              // (B, H)
         var second = embeddings.index_select(0, tensor(secondRows, device: device));            // (B, H)
         var labels = tensor(batch.Select(p => p.Label).ToArray(), device: device);              // (B)
-        var loss = ContrastiveLosses.Compute(options.Loss, first, second, labels);
+        var loss = ContrastiveLosses.Compute(objective, first, second, labels);
         double value = loss.item<float>();
-        if (!double.IsFinite(value))
-        {
-            Restore(parameters, before);
-            throw new InvalidOperationException(
-                $"The contrastive loss became {value} at step {step + 1}: training diverged, and the backbone's weights were put back as they were before contrastive training. Lower ContrastiveOptions.LearningRate (now {options.LearningRate}) or check the data.");
-        }
-
-        optimizer.Step(loss, options.MaxGradientNorm);
+        divergence.CheckLoss(value, epoch, step);                                               // NaN, infinite or exploded: restore and throw
+        optimizer.Step(loss, maxGradientNorm);
         return value;
+    }
+
+    /// <summary>The run's step counter and its warm-up / decay schedule's extent.</summary>
+    private sealed class Schedule(int totalSteps, double warmupRatio)
+    {
+        public int TotalSteps { get; } = totalSteps;
+
+        public int WarmupSteps { get; } = (int)Math.Floor(warmupRatio * totalSteps);
+
+        public int Step { get; set; }
     }
 
     /// <summary>The pairs the loss uses, after checking every pair against <paramref name="texts"/>.</summary>
@@ -206,21 +202,6 @@ internal static class ContrastiveBodyTraining
         foreach (var layer in backbone.Layers.Where(l => l.parameters().All(p => !p.requires_grad)))
         {
             layer.eval();
-        }
-    }
-
-    private static Tensor[] Snapshot(List<Parameter> parameters)
-    {
-        using var noGrad = no_grad();
-        return parameters.Select(p => p.detach().clone()).ToArray();
-    }
-
-    private static void Restore(List<Parameter> parameters, Tensor[] saved)
-    {
-        using var noGrad = no_grad();
-        for (int i = 0; i < saved.Length; i++)
-        {
-            parameters[i].copy_(saved[i]);
         }
     }
 }
