@@ -16,7 +16,7 @@ internal sealed record DemoArguments
     public string ModelName { get; init; } = Recipe.ModelName;
 
     /// <summary>Which parameters train (<c>--strategy</c>).</summary>
-    public TrainingStrategy Strategy { get; init; } = TrainingStrategy.HeadsOnly;
+    public TrainingStrategy Strategy { get; init; } = Recipe.DefaultStrategy;
 
     /// <summary>Overrides the recipe's epochs (<c>--epochs</c>).</summary>
     public int? Epochs { get; init; }

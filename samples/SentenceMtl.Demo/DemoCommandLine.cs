@@ -9,12 +9,15 @@ internal static class DemoCommandLine
     /// <summary>The <c>--strategy</c> names, in help order.</summary>
     public static IReadOnlyDictionary<string, TrainingStrategy> Strategies { get; } = new Dictionary<string, TrainingStrategy>(StringComparer.Ordinal)
     {
-        ["heads"] = TrainingStrategy.HeadsOnly,
-        ["full"] = TrainingStrategy.FullFineTuning,
-        ["alternating"] = TrainingStrategy.AlternatingHeads,
-        ["gradual"] = TrainingStrategy.GradualUnfreezing,
         ["contrastive"] = TrainingStrategy.Contrastive,
+        ["heads"] = TrainingStrategy.HeadsOnly,
+        ["alternating"] = TrainingStrategy.AlternatingHeads,
+        ["full"] = TrainingStrategy.FullFineTuning,
+        ["gradual"] = TrainingStrategy.GradualUnfreezing,
     };
+
+    /// <summary>The <c>--strategy</c> name of <see cref="Recipe.DefaultStrategy"/>.</summary>
+    public static string DefaultStrategyName { get; } = Strategies.Single(pair => pair.Value == Recipe.DefaultStrategy).Key;
 
     private static readonly string[] DatasetExtensions = [".jsonl", ".ndjson", ".json", ".csv", ".tsv"];
 
@@ -35,7 +38,7 @@ internal static class DemoCommandLine
         {
             Description = $"Which parameters train: {string.Join(", ", Strategies.Keys)}.",
             HelpName = string.Join("|", Strategies.Keys),
-            DefaultValueFactory = _ => "heads",
+            DefaultValueFactory = _ => DefaultStrategyName,
         };
         strategy.Validators.Add(result =>
         {
@@ -46,8 +49,8 @@ internal static class DemoCommandLine
             }
         });
         var epochs = PositiveIntOption("--epochs", "N", string.Create(CultureInfo.InvariantCulture,
-            $"Epochs, overriding the recipe ({Recipe.TrainerOptions(TrainingStrategy.HeadsOnly, Recipe.Seed).Epochs} for heads and alternating, "
-            + $"{Recipe.TrainerOptions(TrainingStrategy.FullFineTuning, Recipe.Seed).Epochs} for full and gradual)."), minimum: 1);
+            $"Epochs, overriding the recipe ({Recipe.TrainerOptions(TrainingStrategy.HeadsOnly, Recipe.Seed).Epochs} for heads, alternating and "
+            + $"contrastive's heads; {Recipe.TrainerOptions(TrainingStrategy.FullFineTuning, Recipe.Seed).Epochs} for full and gradual)."), minimum: 1);
         var pairIterations = PositiveIntOption("--pair-iterations", "N", string.Create(CultureInfo.InvariantCulture,
             $"contrastive: pair-generation iterations, overriding the recipe's {Recipe.TrainerOptions(TrainingStrategy.Contrastive, Recipe.Seed).Contrastive.Iterations}."), minimum: 1);
         var seed = new Option<long>("--seed")
@@ -116,7 +119,7 @@ internal static class DemoCommandLine
             TestPath = result.GetValue(test),
             ValidationPath = result.GetValue(validation),
             ModelName = result.GetValue(model) ?? Recipe.ModelName,
-            Strategy = Strategies[result.GetValue(strategy) ?? "heads"],
+            Strategy = Strategies[result.GetValue(strategy) ?? DefaultStrategyName],
             Epochs = result.GetResult(epochs) is { Implicit: false } ? result.GetValue(epochs) : null,
             PairIterations = result.GetResult(pairIterations) is { Implicit: false } ? result.GetValue(pairIterations) : null,
             Seed = result.GetValue(seed),

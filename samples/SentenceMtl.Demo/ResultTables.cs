@@ -59,6 +59,10 @@ internal static class ResultTables
     /// <summary>A number with <paramref name="digits"/> decimals, culture-independent.</summary>
     public static string Format(double value, int digits = 3) => value.ToString("F" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 
+    /// <summary>The contrastive stage in a few words: pairs, steps and pairs per second.</summary>
+    public static string Describe(ContrastiveSummary pairs) => string.Create(CultureInfo.InvariantCulture,
+        $"{pairs.Pairs} pairs in {pairs.Steps} steps, {pairs.PairsPerSecond:F1} pairs/s");
+
     /// <summary>Seconds with one decimal, e.g. <c>12.3 s</c>.</summary>
     public static string Seconds(TimeSpan elapsed) => Format(elapsed.TotalSeconds, 1) + " s";
 }

@@ -5,7 +5,8 @@ namespace SentenceMtl.Demo;
 
 /// <summary>
 /// The demo without arguments: sentence embeddings and their similarities under each pooling, then topic and sentiment
-/// heads trained on ten labelled sentences (frozen backbone) and tried on held-out ones.
+/// heads trained on ten labelled sentences with the recipe's strategy (by default the backbone first tuned on pairs
+/// built from their labels) and tried on held-out ones.
 /// </summary>
 internal static class TenSentenceDemo
 {
@@ -27,16 +28,20 @@ internal static class TenSentenceDemo
 
         var train = DataFiles.Load(Path.Combine(DataFiles.DemoDirectory, "demo_train.jsonl"));
         var test = DataFiles.Load(Path.Combine(DataFiles.DemoDirectory, "demo_test.jsonl"));
-        ResultTables.Heading(console, $"Multi-task heads on {train.Count} sentences");
+        ResultTables.Heading(console, $"Multi-task model on {train.Count} sentences");
         console.Write(DataFiles.Summary(("train", train), ("test", test)));
 
         using var model = Recipe.CreateModel(arguments.ModelName, arguments.Strategy, arguments.Seed);
         var trainer = new MultiTaskTrainer(model, arguments.TrainerOptions());
-        var (result, elapsed) = TrainingDisplay.Train(console, trainer, train, null, "training heads", epochLines: false, cancellationToken);
+        var (result, elapsed) = TrainingDisplay.Train(console, trainer, train, null, "training", epochLines: false, cancellationToken);
         var first = result.Epochs[0];
         var last = result.Epochs[^1];
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{model.Encoder.ModelId}, {arguments.Strategy}: {result.Epochs.Count} epochs in {ResultTables.Seconds(elapsed)}, loss {first.Loss:F3} -> {last.Loss:F3}"));
+        if (result.Contrastive is { } pairs)
+        {
+            console.WriteLine($"backbone on pairs first: {ResultTables.Describe(pairs)} ({ResultTables.Seconds(pairs.Duration)})");
+        }
 
         var predictions = model.Predict(test.Texts, cancellationToken);
         console.Write(PredictionTable(test, predictions));

@@ -87,9 +87,21 @@ public sealed class DemoTests : IDisposable
         Assert.Equal(TrainingStrategy.Contrastive, arguments.TrainerOptions().Strategy);
         Assert.Equal(3, arguments.TrainerOptions().Contrastive.Iterations);
 
-        var wrong = DemoCommandLine.Parse(["--train", Train, "--test", Test, "--pair-iterations", "3"]);
+        var wrong = DemoCommandLine.Parse(["--train", Train, "--test", Test, "--strategy", "heads", "--pair-iterations", "3"]);
         Assert.Null(wrong.Arguments);
         Assert.Contains("--pair-iterations needs --strategy contrastive", wrong.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Without_strategy_the_demo_trains_the_recipes_default_contrastive()
+    {
+        var arguments = Assert.IsType<DemoArguments>(DemoCommandLine.Parse(["--train", Train, "--test", Test]).Arguments);
+
+        Assert.Equal(Recipe.DefaultStrategy, arguments.Strategy);
+        Assert.Equal(TrainingStrategy.Contrastive, arguments.TrainerOptions().Strategy);
+        Assert.Equal(Recipe.TrainerOptions(TrainingStrategy.Contrastive, Recipe.Seed).Contrastive.Iterations,
+            arguments.TrainerOptions().Contrastive.Iterations);
+        Assert.Equal(DemoCommandLine.Parse(["--train", Train, "--test", Test, "--strategy", "contrastive"]).Arguments, arguments);
     }
 
     [Fact]
