@@ -50,6 +50,7 @@ internal static class ServerApp
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>>(
             (kestrel, options) => kestrel.Limits.MaxRequestBodySize = options.Value.MaxRequestBodyBytes);
         services.AddSingleton<ServerMetrics>();
+        services.AddSingleton<ModelLoader>();
         services.AddSingleton<ModelHost>();
         services.AddHostedService(provider => provider.GetRequiredService<ModelHost>());
         services.AddSingleton<BatchingQueue>();

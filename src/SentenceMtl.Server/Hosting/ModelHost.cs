@@ -7,7 +7,8 @@ namespace SentenceMtl.Server.Hosting;
 /// <c>/health</c> answers 503 while loading and 200 once <see cref="IsReady"/>. A model that fails to load stops the
 /// application with exit code 1 (the log says why). Disposed, with the models, when the host is disposed.
 /// </summary>
-internal sealed class ModelHost(IOptions<ServerOptions> options, IHostApplicationLifetime lifetime, ILogger<ModelHost> logger)
+internal sealed class ModelHost(IOptions<ServerOptions> options, ModelLoader loader, IHostApplicationLifetime lifetime,
+    ILogger<ModelHost> logger)
     : IHostedService, IDisposable
 {
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -58,15 +59,8 @@ internal sealed class ModelHost(IOptions<ServerOptions> options, IHostApplicatio
     {
         try
         {
-            var encoderOptions = new SentenceEncoderOptions { Threads = settings.Threads };
-            logger.LogInformation("Loading the model {Model}.", settings.Model);
-            Encoder = await SentenceEncoder.FromPretrainedAsync(settings.Model, encoderOptions, cancellationToken);
-            if (settings.Classifier is { } classifier)
-            {
-                logger.LogInformation("Loading the classifier {Classifier}.", classifier);
-                Classifier = await Task.Run(() => MultiTaskModel.Load(classifier, encoderOptions), cancellationToken);
-            }
-
+            logger.LogInformation("Loading the model {Model} and the classifier {Classifier}.", settings.Model, settings.Classifier ?? "(none)");
+            (Encoder, Classifier) = await loader.LoadAsync(settings, cancellationToken);
             Names = ServedModelNames.For(Encoder, settings.ServedModelName);
             logger.LogInformation("Serving {Model} ({Dimension} dimensions, {Backend}).", Names.Primary, Encoder.Dimension,
                 Encoder.InferenceBackend);
@@ -94,9 +88,9 @@ internal sealed class ModelHost(IOptions<ServerOptions> options, IHostApplicatio
             return;
         }
 
+        // The token source is cancelled, not disposed: a late StopAsync may still cancel it.
         stopping.Cancel();
         Classifier?.Dispose();
         Encoder?.Dispose();
-        stopping.Dispose();
     }
 }
