@@ -40,7 +40,8 @@ internal sealed class ServedModelNames
     /// <summary>The hub ids that the embedded model called <paramref name="name"/> lists, if it is one.</summary>
     private static IEnumerable<string> EmbeddedAliases(string name)
     {
-        if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
+        // Only a plain folder name under sentencemtl-models/ is looked up: the read stays inside that folder.
+        if (name is "" or "." or ".." || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
         {
             return [];
         }
