@@ -1,0 +1,19 @@
+namespace SentenceMtl;
+
+/// <summary>How <see cref="SemanticSearch.SearchInt8"/> and <see cref="SemanticSearch.SearchBinary"/> rescore.</summary>
+public sealed record QuantizedSearchOptions
+{
+    /// <summary>
+    /// Whether the quantized search's candidates are re-ranked with the float queries (sentence-transformers'
+    /// <c>rescore</c>, default true). Without it, scores are the quantized ones (int8 inner products, negated Hamming
+    /// distances).
+    /// </summary>
+    public bool Rescore { get; init; } = true;
+
+    /// <summary>
+    /// Candidates per query for rescoring, as a multiple of top-k (sentence-transformers' <c>rescore_multiplier</c>),
+    /// at least 1. Default 4: on the bench corpus it lifts the top-10 recall of binary search well above what a
+    /// multiplier of 2 (sentence-transformers' default) gives, at little cost.
+    /// </summary>
+    public int RescoreMultiplier { get; init; } = 4;
+}
