@@ -41,7 +41,7 @@ public static partial class SemanticSearch
         }
 
         var buffer = new float[calibration.Dimension];
-        return Rescore(candidates, topK, (q, c) =>
+        return Rerank(candidates, topK, (q, c) =>
         {
             calibration.DequantizeInto(corpus[c], buffer);
             return ScoreKernel.Dot(queries[q], buffer);
@@ -55,6 +55,12 @@ public static partial class SemanticSearch
     /// corpus bits unpacked to 0 and 1 (the sum of the query's values where the corpus row's bit is set), as
     /// sentence-transformers does.
     /// </summary>
+    /// <remarks>
+    /// One bit per dimension loses much: scores against the bits cannot tell apart neighbours the bits do not, so more
+    /// candidates do not raise recall past a limit that depends on the model (small models suffer most). For recall
+    /// close to float search, take top-k × 10 candidates with <c>Rescore = false</c> and re-rank them against the float
+    /// embeddings or the int8 codes with <see cref="Rescore"/>.
+    /// </remarks>
     /// <param name="queries">Float query embeddings (may be empty).</param>
     /// <param name="corpus">The corpus packed by <see cref="BinaryQuantization.Quantize"/>: ⌈dimension / 8⌉ bytes a row (may be empty).</param>
     /// <param name="topK">Hits per query, at least 1.</param>
@@ -81,7 +87,7 @@ public static partial class SemanticSearch
         options = Checked(options, topK);
         var packedQueries = BinaryQuantization.Quantize(queries);
         var candidates = Run(new BinaryScorer(packedQueries, corpus), queries.Length, corpus.Length, Candidates(topK, options), cancellationToken);
-        return options.Rescore ? Rescore(candidates, topK, (q, c) => BinaryQuantization.DotWithBits(queries[q], corpus[c])) : candidates;
+        return options.Rescore ? Rerank(candidates, topK, (q, c) => BinaryQuantization.DotWithBits(queries[q], corpus[c])) : candidates;
     }
 
     private static QuantizedSearchOptions Checked(QuantizedSearchOptions? options, int topK)
@@ -97,13 +103,13 @@ public static partial class SemanticSearch
         options.Rescore ? (int)Math.Min((long)topK * options.RescoreMultiplier, int.MaxValue) : topK;
 
     /// <summary>Each query's candidates re-scored by <paramref name="score"/>(query, corpus index), the best <paramref name="topK"/> kept.</summary>
-    private static IReadOnlyList<SearchHit>[] Rescore(IReadOnlyList<SearchHit>[] candidates, int topK, Func<int, int, float> score)
+    private static IReadOnlyList<SearchHit>[] Rerank(IReadOnlyList<IReadOnlyList<SearchHit>> candidates, int topK, Func<int, int, float> score)
     {
-        var results = new IReadOnlyList<SearchHit>[candidates.Length];
-        for (int q = 0; q < candidates.Length; q++)
+        var results = new IReadOnlyList<SearchHit>[candidates.Count];
+        for (int q = 0; q < candidates.Count; q++)
         {
             var heap = new TopKHeap(Math.Max(1, Math.Min(topK, candidates[q].Count)));
-            foreach (var hit in candidates[q])
+            foreach (var hit in candidates[q] ?? throw new ArgumentException($"The candidate list of query {q} is null.", nameof(candidates)))
             {
                 heap.Add(score(q, hit.CorpusIndex), hit.CorpusIndex);
             }
