@@ -16,6 +16,9 @@ internal sealed class TopKHeap
         indices = new int[capacity];
     }
 
+    /// <summary>Most entries kept.</summary>
+    public int Capacity => scores.Length;
+
     /// <summary>Entries kept.</summary>
     public int Count { get; private set; }
 
@@ -59,6 +62,15 @@ internal sealed class TopKHeap
         else if (Better(score, index, scores[0], indices[0]))
         {
             SiftDown(score, index);
+        }
+    }
+
+    /// <summary>Offers every kept entry to <paramref name="other"/> (which ranks them with the full order, so any order of offers gives the same result).</summary>
+    public void AddAllTo(TopKHeap other)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            other.Add(scores[i], indices[i]);
         }
     }
 

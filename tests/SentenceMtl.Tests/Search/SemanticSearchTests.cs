@@ -3,17 +3,20 @@ namespace SentenceMtl.Tests.Search;
 public class SemanticSearchTests
 {
     [Theory]
-    [InlineData(SimilarityFunction.Cosine, false)]
-    [InlineData(SimilarityFunction.DotProduct, false)]
-    [InlineData(SimilarityFunction.Euclidean, false)]
-    [InlineData(SimilarityFunction.Manhattan, false)]
-    [InlineData(SimilarityFunction.DotProduct, true)]
-    [InlineData(SimilarityFunction.Cosine, true)]
-    public void Search_equals_scoring_every_pair_and_sorting(SimilarityFunction function, bool coarse)
+    [InlineData(SimilarityFunction.Cosine, false, 37)]
+    [InlineData(SimilarityFunction.DotProduct, false, 37)]
+    [InlineData(SimilarityFunction.Euclidean, false, 37)]
+    [InlineData(SimilarityFunction.Manhattan, false, 37)]
+    [InlineData(SimilarityFunction.DotProduct, true, 37)]
+    [InlineData(SimilarityFunction.Cosine, true, 37)]
+    [InlineData(SimilarityFunction.DotProduct, true, 150)]
+    [InlineData(SimilarityFunction.Cosine, false, 1)]
+    public void Search_equals_scoring_every_pair_and_sorting(SimilarityFunction function, bool coarse, int queryCount)
     {
-        // 37 queries (two full chunks and a partial one), 600 rows (a partial corpus block, a partial tile);
-        // coarse values make many exact ties, which must go to the lower corpus index.
-        var queries = SearchReference.Random(37, 10, seed: 10, coarse);
+        // 600 rows: a partial corpus block and a partial tile. Few queries split the corpus into segments scanned in
+        // parallel, many run query chunks in parallel (two full, one partial); coarse values make many exact ties,
+        // which must go to the lower corpus index.
+        var queries = SearchReference.Random(queryCount, 10, seed: 10, coarse);
         var corpus = SearchReference.Random(600, 10, seed: 11, coarse);
         corpus[450] = (float[])corpus[3].Clone();
         var hits = SemanticSearch.Search(queries, corpus, topK: 25, function);
