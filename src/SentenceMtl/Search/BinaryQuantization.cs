@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SentenceMtl.Search;
 
@@ -53,15 +54,16 @@ public static class BinaryQuantization
     /// <summary>Hamming distance of equal-length arrays, eight bytes at a time with <see cref="BitOperations.PopCount(ulong)"/>.</summary>
     internal static int Hamming(byte[] a, byte[] b)
     {
-        int words = a.Length / sizeof(ulong), distance = 0;
-        var wa = MemoryMarshal.Cast<byte, ulong>(a.AsSpan(0, words * sizeof(ulong)));
-        var wb = MemoryMarshal.Cast<byte, ulong>(b.AsSpan(0, words * sizeof(ulong)));
-        for (int i = 0; i < wa.Length; i++)
+        ref byte ra = ref MemoryMarshal.GetArrayDataReference(a);
+        ref byte rb = ref MemoryMarshal.GetArrayDataReference(b);
+        int distance = 0, i = 0;
+        for (; i <= a.Length - sizeof(ulong); i += sizeof(ulong))
         {
-            distance += BitOperations.PopCount(wa[i] ^ wb[i]);
+            ulong x = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref ra, i)) ^ Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref rb, i));
+            distance += BitOperations.PopCount(x);
         }
 
-        for (int i = words * sizeof(ulong); i < a.Length; i++)
+        for (; i < a.Length; i++)
         {
             distance += BitOperations.PopCount((uint)(a[i] ^ b[i]));
         }

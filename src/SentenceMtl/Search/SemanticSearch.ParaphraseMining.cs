@@ -4,8 +4,11 @@ namespace SentenceMtl;
 
 public static partial class SemanticSearch
 {
-    /// <summary>Sentences whose top-k lists are computed together before their pairs are collected.</summary>
+    /// <summary>Most sentences whose top-k lists are computed together before their pairs are collected.</summary>
     private const int MiningBlock = 1024;
+
+    /// <summary>Most list entries of one block: a large top-k takes fewer sentences per block (at least one query chunk).</summary>
+    private const int MiningEntries = 1 << 22;
 
     /// <summary>
     /// Likely paraphrases among <paramref name="embeddings"/>, as sentence-transformers' <c>paraphrase_mining</c>: for
@@ -19,7 +22,7 @@ public static partial class SemanticSearch
     /// <param name="cancellationToken">Stops the work between corpus blocks.</param>
     /// <returns>At most <paramref name="maxPairs"/> pairs, best first.</returns>
     /// <remarks>
-    /// Sentences are processed in blocks of 1,024: their top-k lists are computed in parallel, then turned into pairs.
+    /// Sentences are processed in blocks (1,024, fewer for a large top-k): their top-k lists are computed in parallel, then turned into pairs.
     /// A pair (j, i) with j &lt; i found from i is kept only when i is not in j's own list, which is known from the
     /// worst entry of j's list alone (scores are symmetric to the bit), so memory is one block of lists, two numbers
     /// per sentence and the <paramref name="maxPairs"/> best pairs, never sentences × sentences.
@@ -43,11 +46,12 @@ public static partial class SemanticSearch
         }
 
         var scorer = new FloatScorer(embeddings, embeddings, function);
-        var lists = new Lists(n, k);
+        int blockSize = Math.Clamp(MiningEntries / k, TopKScan.QueryChunk, MiningBlock);
+        var lists = new Lists(n, k, blockSize);
         var best = new PriorityQueue<ParaphrasePair, ParaphrasePair>(Math.Min(maxPairs, 1 << 16), WorseFirst.Instance);
-        for (int first = 0; first < n; first += MiningBlock)
+        for (int first = 0; first < n; first += blockSize)
         {
-            int end = Math.Min(n, first + MiningBlock);
+            int end = Math.Min(n, first + blockSize);
             var heaps = lists.Block(end - first);
             TopKScan.Run(scorer, first, end, n, heaps, excludeSelf: true, cancellationToken);
             lists.RecordWorst(first, heaps);
@@ -86,11 +90,11 @@ public static partial class SemanticSearch
     }
 
     /// <summary>The worst entry of every finished sentence's list, and reusable heaps for one block.</summary>
-    private sealed class Lists(int sentences, int k)
+    private sealed class Lists(int sentences, int k, int blockSize)
     {
         private readonly float[] worstScore = new float[sentences];
         private readonly int[] worstIndex = new int[sentences];
-        private readonly TopKHeap[] heaps = CreateHeaps(Math.Min(MiningBlock, sentences), k);
+        private readonly TopKHeap[] heaps = CreateHeaps(Math.Min(blockSize, sentences), k);
 
         /// <summary>The first <paramref name="count"/> heaps, emptied.</summary>
         public TopKHeap[] Block(int count)

@@ -4,6 +4,9 @@ namespace SentenceMtl;
 
 public static partial class SemanticSearch
 {
+    /// <summary>Most dimensions of an int8 search: a code product is at most 128² = 16,384, and their sum must fit an int.</summary>
+    private const int MaxInt8Dimension = int.MaxValue / 16_384;
+
     /// <summary>
     /// Top-k search over an int8 corpus, as sentence-transformers' <c>semantic_search_usearch(corpus_precision="int8")</c>:
     /// the queries are quantized with <paramref name="calibration"/>, candidates ranked by the integer inner product of
@@ -30,6 +33,11 @@ public static partial class SemanticSearch
         float[][] queries, sbyte[][] corpus, Int8Calibration calibration, int topK, QuantizedSearchOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(calibration);
+        if (calibration.Dimension > MaxInt8Dimension)
+        {
+            throw new ArgumentException($"The calibration has {calibration.Dimension} dimensions; int8 inner products are summed in 32 bits, which holds at most {MaxInt8Dimension}.", nameof(calibration));
+        }
+
         calibration.CheckDimension(EmbeddingChecks.Dimension(queries, nameof(queries)), nameof(queries));
         EmbeddingChecks.Lengths(corpus, calibration.Dimension, nameof(corpus), "the calibration's dimension");
         options = Checked(options, topK);
