@@ -81,6 +81,23 @@ public class QuantizationTests
         Assert.Throws<ArgumentException>(() => BinaryQuantization.HammingDistance([1], [1, 2]));
     }
 
+    [Fact]
+    public void Int8_inner_product_is_exact_for_every_length_and_extreme_codes()
+    {
+        var random = new Random(47);
+        for (int length = 1; length <= 100; length++)
+        {
+            var a = new sbyte[length];
+            var b = new sbyte[length];
+            for (int i = 0; i < length; i++)
+            {
+                (a[i], b[i]) = random.Next(3) == 0 ? ((sbyte)-128, (sbyte)-128) : ((sbyte)random.Next(-128, 128), (sbyte)random.Next(-128, 128));
+            }
+
+            Assert.Equal(IntDot(a, b), global::SentenceMtl.Search.Int8Scorer.Dot(a, b));
+        }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
