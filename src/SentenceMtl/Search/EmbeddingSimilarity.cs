@@ -8,7 +8,7 @@ namespace SentenceMtl;
 /// </summary>
 /// <remarks>
 /// Larger is more similar for every function (distances are negated). Cosine of a zero vector with anything is 0.
-/// Dot products run in SIMD tiles of several rows at once and the rows of the result are computed in parallel on the
+/// Dot products run in SIMD tiles of several rows at once, and blocks of the result are computed in parallel on the
 /// .NET thread pool. For top-k retrieval over a large corpus use <see cref="SemanticSearch.Search"/>, which never
 /// holds the whole matrix.
 /// </remarks>
@@ -44,12 +44,17 @@ public static class EmbeddingSimilarity
 
         var scorer = new FloatScorer(a, b, function);
         int chunks = (a.Length + TopKScan.QueryChunk - 1) / TopKScan.QueryChunk;
-        Parallel.For(0, chunks, () => new float[TopKScan.QueryChunk * TopKScan.CorpusBlock], (chunk, _, buffer) =>
+        int blocks = (b.Length + TopKScan.CorpusBlock - 1) / TopKScan.CorpusBlock;
+        int segments = chunks >= Environment.ProcessorCount ? 1 : Math.Clamp((2 * Environment.ProcessorCount) / chunks, 1, blocks);
+        int segmentBlocks = (blocks + segments - 1) / segments;
+        Parallel.For(0, chunks * segments, () => new float[TopKScan.QueryChunk * TopKScan.CorpusBlock], (item, _, buffer) =>
         {
-            int q0 = chunk * TopKScan.QueryChunk, count = Math.Min(TopKScan.QueryChunk, a.Length - q0);
-            for (int c0 = 0; c0 < b.Length; c0 += TopKScan.CorpusBlock)
+            // Work items are (row chunk, column segment): a few rows still spread their columns over every core.
+            int q0 = item / segments * TopKScan.QueryChunk, count = Math.Min(TopKScan.QueryChunk, a.Length - q0);
+            int first = item % segments * segmentBlocks * TopKScan.CorpusBlock, end = Math.Min(b.Length, first + (segmentBlocks * TopKScan.CorpusBlock));
+            for (int c0 = first; c0 < end; c0 += TopKScan.CorpusBlock)
             {
-                int block = Math.Min(TopKScan.CorpusBlock, b.Length - c0);
+                int block = Math.Min(TopKScan.CorpusBlock, end - c0);
                 scorer.Score(q0, count, c0, block, buffer);
                 for (int q = 0; q < count; q++)
                 {
