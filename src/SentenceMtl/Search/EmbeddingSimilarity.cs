@@ -45,7 +45,7 @@ public static class EmbeddingSimilarity
         var scorer = new FloatScorer(a, b, function);
         int chunks = (a.Length + TopKScan.QueryChunk - 1) / TopKScan.QueryChunk;
         int blocks = (b.Length + TopKScan.CorpusBlock - 1) / TopKScan.CorpusBlock;
-        int segments = chunks >= Environment.ProcessorCount ? 1 : Math.Clamp((2 * Environment.ProcessorCount) / chunks, 1, blocks);
+        int segments = TopKScan.Segments(chunks, blocks);
         int segmentBlocks = (blocks + segments - 1) / segments;
         Parallel.For(0, chunks * segments, () => new float[TopKScan.QueryChunk * TopKScan.CorpusBlock], (item, _, buffer) =>
         {

@@ -33,7 +33,7 @@ internal static class TopKScan
             return;
         }
 
-        int segments = chunks >= Environment.ProcessorCount ? 1 : Math.Clamp((2 * Environment.ProcessorCount) / chunks, 1, blocks);
+        int segments = Segments(chunks, blocks);
         int segmentBlocks = (blocks + segments - 1) / segments;
         var extra = ExtraHeaps(segments, segmentBlocks * CorpusBlock, heaps);                    // [segment − 1][query]
         var options = new ParallelOptions { CancellationToken = cancellationToken };
@@ -61,6 +61,13 @@ internal static class TopKScan
             }
         }
     }
+
+    /// <summary>
+    /// Into how many segments to cut <paramref name="blocks"/> corpus blocks so that <paramref name="chunks"/> query
+    /// chunks make about two work items per core: 1 when the chunks alone suffice.
+    /// </summary>
+    public static int Segments(int chunks, int blocks) =>
+        chunks >= Environment.ProcessorCount ? 1 : Math.Clamp(2 * Environment.ProcessorCount / chunks, 1, blocks);
 
     /// <summary>Heaps for segments 1.. (each at most a segment's length), none when there is one segment.</summary>
     private static TopKHeap[][] ExtraHeaps(int segments, int segmentLength, TopKHeap[] heaps)
