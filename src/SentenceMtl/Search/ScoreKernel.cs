@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -15,6 +14,9 @@ namespace SentenceMtl.Search;
 /// the tail with scalar fused multiply-adds. So a pair scores the same bits wherever it falls in a tile, and
 /// <c>Dot(x, y) == Dot(y, x)</c> exactly (a multiply-add does not depend on the order of its factors), which
 /// paraphrase mining relies on. Cosine divides by the product of the two norms (commutative too); a zero norm gives 0.
+/// The loops are written here rather than taken from <c>TensorPrimitives</c>, whose reductions may start at a vector
+/// boundary of the first argument's address: the same pair could then round differently with the arguments swapped or
+/// after the garbage collector moves an array.
 /// </remarks>
 internal static class ScoreKernel
 {
@@ -23,13 +25,13 @@ internal static class ScoreKernel
     {
         SimilarityFunction.Cosine => Cosine(Dot(x, y), xNorm, yNorm),
         SimilarityFunction.DotProduct => Dot(x, y),
-        SimilarityFunction.Euclidean => -TensorPrimitives.Distance(x, y),
+        SimilarityFunction.Euclidean => -MathF.Sqrt(SquaredDistance(x, y)),
         _ => -Manhattan(x, y),
     };
 
     /// <summary>The Euclidean norm of every row (for cosine), else null.</summary>
     public static float[]? Norms(SimilarityFunction function, float[][] rows) =>
-        function == SimilarityFunction.Cosine ? Array.ConvertAll(rows, r => TensorPrimitives.Norm(r)) : null;
+        function == SimilarityFunction.Cosine ? Array.ConvertAll(rows, r => MathF.Sqrt(Dot(r, r))) : null;
 
     /// <summary>Cosine from a dot product and two norms; 0 when either vector is zero.</summary>
     public static float Cosine(float dot, float xNorm, float yNorm)
@@ -54,6 +56,29 @@ internal static class ScoreKernel
         for (; i < n; i++)
         {
             sum = MathF.FusedMultiplyAdd(x[i], y[i], sum);
+        }
+
+        return sum;
+    }
+
+    /// <summary>Σ (x − y)², accumulated as <see cref="Dot"/> (a difference and its negation square to the same bits).</summary>
+    public static float SquaredDistance(float[] x, float[] y)
+    {
+        ref float rx = ref MemoryMarshal.GetArrayDataReference(x);
+        ref float ry = ref MemoryMarshal.GetArrayDataReference(y);
+        int n = x.Length, i = 0;
+        var acc = Vector<float>.Zero;
+        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var d = Vector.LoadUnsafe(ref rx, (nuint)i) - Vector.LoadUnsafe(ref ry, (nuint)i);
+            acc = Vector.FusedMultiplyAdd(d, d, acc);
+        }
+
+        float sum = Vector.Sum(acc);
+        for (; i < n; i++)
+        {
+            float d = x[i] - y[i];
+            sum = MathF.FusedMultiplyAdd(d, d, sum);
         }
 
         return sum;
