@@ -67,6 +67,24 @@ public class EmbeddingSimilarityTests
         }
     }
 
+    [Theory]
+    [InlineData(SimilarityFunction.Cosine)]
+    [InlineData(SimilarityFunction.DotProduct)]
+    [InlineData(SimilarityFunction.Euclidean)]
+    [InlineData(SimilarityFunction.Manhattan)]
+    public void A_pair_scores_the_same_bits_from_any_copy_in_either_order(SimilarityFunction function)
+    {
+        // Copies land at different addresses (alignments modulo a vector); the score must not depend on them.
+        var pair = SearchReference.Random(2, 384, seed: 6);
+        var copies = Enumerable.Range(0, 16).Select(i => (X: (float[])pair[0].Clone(), Pad: new float[i], Y: (float[])pair[1].Clone())).ToList();
+        float expected = EmbeddingSimilarity.Compute(pair[0], pair[1], function);
+        Assert.All(copies, c =>
+        {
+            Assert.Equal(expected, EmbeddingSimilarity.Compute(c.X, c.Y, function));
+            Assert.Equal(expected, EmbeddingSimilarity.Compute(c.Y, c.X, function));
+        });
+    }
+
     [Fact]
     public void Cosine_of_a_zero_vector_is_zero()
     {
