@@ -6,7 +6,9 @@ namespace SentenceMtl.Benchmarks;
 
 /// <summary>
 /// Entry point. Without a mode, BenchmarkDotNet (<c>--filter '*'</c>); <c>--compare</c> prints the side-by-side
-/// Markdown report; <c>--profile</c> runs thread-count and per-op diagnostics; <c>--search</c> compares top-10 search methods; <c>--soak N [threads]</c> checks memory over N sentences; <c>--rss-child</c> and <c>--load-child</c> are
+/// Markdown report; <c>--profile</c> runs thread-count and per-op diagnostics; <c>--search</c> compares top-10 search methods;
+/// <c>--soak N [threads]</c> checks memory over N sentences;
+/// <c>--server [clients] [sentences]</c> runs SentenceMtl.Server on loopback under concurrent load; <c>--rss-child</c> and <c>--load-child</c> are
 /// the child processes of <c>--compare</c>.
 /// </summary>
 internal static class Program
@@ -24,6 +26,10 @@ internal static class Program
             ["--soak", var n, var threads] => SoakMode.Run(int.Parse(n, CultureInfo.InvariantCulture), int.Parse(threads, CultureInfo.InvariantCulture)),
             ["--rss-child", var pipeline, var corpus, var n] => ChildModes.Rss(pipeline, corpus, int.Parse(n, CultureInfo.InvariantCulture)),
             ["--load-child"] => ChildModes.Load(),
+            ["--server"] => ServerMode.RunAsync().GetAwaiter().GetResult(),
+            ["--server", var clients] => ServerMode.RunAsync(int.Parse(clients, CultureInfo.InvariantCulture)).GetAwaiter().GetResult(),
+            ["--server", var clients, var n] => ServerMode.RunAsync(int.Parse(clients, CultureInfo.InvariantCulture),
+                int.Parse(n, CultureInfo.InvariantCulture)).GetAwaiter().GetResult(),
             _ => Run(args),
         };
     }

@@ -7,7 +7,8 @@ namespace SentenceMtl.Checkpoints;
 /// <summary>
 /// Writes a <see cref="SentenceEncoder"/> as a Hugging Face / sentence-transformers model folder that
 /// <see cref="HuggingFaceFolder"/> (and Python's SentenceTransformer) reads back: config.json, vocab.txt,
-/// tokenizer_config.json, model.safetensors, modules.json, sentence_bert_config.json and 1_Pooling/config.json.
+/// tokenizer_config.json, model.safetensors, modules.json, sentence_bert_config.json, config_sentence_transformers.json
+/// (prompts and similarity function) and 1_Pooling/config.json.
 /// </summary>
 internal static class EncoderFolderWriter
 {
@@ -50,6 +51,7 @@ internal static class EncoderFolderWriter
             ["max_seq_length"] = encoder.MaxSequenceLength,
             ["do_lower_case"] = encoder.LowerCaseInput,
         }));
+        AtomicDirectory.WriteFile(Path.Combine(folder, SentenceTransformersConfig.FileName), encoder.SentenceTransformersConfig.ToJson());
         Directory.CreateDirectory(Path.Combine(folder, "1_Pooling"));
         AtomicDirectory.WriteFile(Path.Combine(folder, "1_Pooling", "config.json"), Json(new JsonObject
         {
@@ -60,6 +62,7 @@ internal static class EncoderFolderWriter
             ["pooling_mode_mean_sqrt_len_tokens"] = encoder.Pooling == PoolingStrategy.MeanSqrtLen,
             ["pooling_mode_weightedmean_tokens"] = false,
             ["pooling_mode_lasttoken"] = false,
+            ["include_prompt"] = encoder.PoolingIncludesPrompt,
         }));
     }
 

@@ -7,7 +7,8 @@ namespace SentenceMtl.Checkpoints;
 /// <summary>
 /// Reads a Hugging Face model folder (<c>config.json</c>, <c>vocab.txt</c>, <c>model.safetensors</c> or
 /// <c>pytorch_model.bin</c>) and the sentence-transformers files beside it (<c>modules.json</c>,
-/// <c>sentence_bert_config.json</c>, <c>1_Pooling/config.json</c>) so it embeds exactly as in Python.
+/// <c>sentence_bert_config.json</c>, <c>1_Pooling/config.json</c>, <c>config_sentence_transformers.json</c>) so it
+/// embeds exactly as in Python.
 /// </summary>
 internal static class HuggingFaceFolder
 {
@@ -57,6 +58,9 @@ internal static class HuggingFaceFolder
         }
 
         int maxLength = sbertMaxLength ?? modelMaxLength ?? config.MaxPositionEmbeddings;
+        var (pooling, includePrompt) = modules.PoolingPath is null
+            ? (PoolingStrategy.Mean, true)
+            : ReadPooling(Path.Combine(modules.PoolingPath, "config.json"));
 
         return new ModelSource
         {
@@ -74,8 +78,10 @@ internal static class HuggingFaceFolder
                 TokenizeChineseChars = Bool(tokenizer, "tokenize_chinese_chars", tokenizerPath) ?? true,
             },
             LowerCaseInput = Bool(sbert, "do_lower_case", sbertPath) ?? false,
-            Pooling = modules.PoolingPath is null ? PoolingStrategy.Mean : ReadPooling(Path.Combine(modules.PoolingPath, "config.json")),
+            Pooling = pooling,
+            PoolingIncludesPrompt = includePrompt,
             Normalize = modules.Normalize,
+            SentenceTransformers = SentenceTransformersConfig.Read(folder),
             MaxSequenceLength = Math.Min(maxLength, config.MaxPositionEmbeddings),
         };
     }
@@ -120,7 +126,7 @@ internal static class HuggingFaceFolder
         return new Modules(transformer, poolingPath, normalize);
     }
 
-    private static PoolingStrategy ReadPooling(string path)
+    private static (PoolingStrategy Pooling, bool IncludePrompt) ReadPooling(string path)
     {
         var json = ReadJson(path) ?? throw new ModelFormatException(path, "file not found (named by modules.json).");
         var modes = new List<PoolingStrategy>();
@@ -137,7 +143,7 @@ internal static class HuggingFaceFolder
         }
 
         return modes.Count == 1
-            ? modes[0]
+            ? (modes[0], Bool(json, "include_prompt", path) ?? true)
             : throw new ModelFormatException(path, $"exactly one pooling mode must be enabled (found {modes.Count}).");
     }
 

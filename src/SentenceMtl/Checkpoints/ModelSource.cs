@@ -50,6 +50,12 @@ internal sealed record ModelSource
     /// <summary>Whether the model's pipeline ends with L2 normalization.</summary>
     public bool Normalize { get; init; }
 
+    /// <summary>Whether pooling counts a prompt's tokens (sentence-transformers' <c>include_prompt</c>, default true).</summary>
+    public bool PoolingIncludesPrompt { get; init; } = true;
+
+    /// <summary>Prompts and similarity function (config_sentence_transformers.json).</summary>
+    public SentenceTransformersConfig SentenceTransformers { get; init; } = SentenceTransformersConfig.Empty;
+
     /// <summary>The model's default maximum sequence length in tokens.</summary>
     public required int MaxSequenceLength { get; init; }
 

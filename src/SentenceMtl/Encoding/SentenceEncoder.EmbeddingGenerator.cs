@@ -26,15 +26,13 @@ public sealed partial class SentenceEncoder : IEmbeddingGenerator<string, Embedd
         }
 
         var texts = values as IReadOnlyList<string> ?? values.ToArray();
+        // Truncated vectors are renormalized to unit length, as OpenAI's dimensions parameter does.
+        var encodeOptions = dimensions == Dimension ? null : new EncodeOptions { TruncateDimension = dimensions, Normalize = true };
         return Task.Run(() =>
         {
-            var vectors = Encode(texts, cancellationToken);
+            var vectors = Encode(texts, encodeOptions, cancellationToken);
             var created = DateTimeOffset.UtcNow;
-            var embeddings = vectors.Select(v => new Embedding<float>(dimensions == Dimension ? v : Truncate(v, dimensions))
-            {
-                ModelId = ModelId,
-                CreatedAt = created,
-            });
+            var embeddings = vectors.Select(v => new Embedding<float>(v) { ModelId = ModelId, CreatedAt = created });
             return new GeneratedEmbeddings<Embedding<float>>(embeddings);
         }, cancellationToken);
     }
@@ -58,20 +56,5 @@ public sealed partial class SentenceEncoder : IEmbeddingGenerator<string, Embedd
         }
 
         return serviceType.IsInstanceOfType(this) ? this : null;
-    }
-
-    private static float[] Truncate(float[] vector, int dimensions)
-    {
-        var result = vector.AsSpan(0, dimensions).ToArray();
-        double norm = Math.Sqrt(result.Sum(x => (double)x * x));
-        if (norm > 0)
-        {
-            for (int i = 0; i < result.Length; i++)
-            {
-                result[i] = (float)(result[i] / norm);
-            }
-        }
-
-        return result;
     }
 }

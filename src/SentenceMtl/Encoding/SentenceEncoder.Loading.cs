@@ -94,13 +94,13 @@ public sealed partial class SentenceEncoder
             {
                 engine = InferenceEngine.Create(source.Config, weights.Read, new InferenceEngineOptions { Threads = threads });
             }
-            return new SentenceEncoder(source.Id, source.Config, null, () => LoadBackboneLater(source, file, stamp), engine,
-                tokenizer, source.LowerCaseInput, pooling, normalize, maxLength, options.BatchSize, device, engineThreads);
+            return new SentenceEncoder(source, null, () => LoadBackboneLater(source, file, stamp), engine,
+                tokenizer, pooling, normalize, maxLength, options.BatchSize, device, engineThreads);
         }
 
         device ??= TorchDevice.Cpu();
-        return new SentenceEncoder(source.Id, source.Config, LoadFrozenBackbone(source, device), null, null,
-            tokenizer, source.LowerCaseInput, pooling, normalize, maxLength, options.BatchSize, device, engineThreads);
+        return new SentenceEncoder(source, LoadFrozenBackbone(source, device), null, null,
+            tokenizer, pooling, normalize, maxLength, options.BatchSize, device, engineThreads);
     }
 
     /// <summary>The TorchSharp backbone of an encoder that was loaded for its engine, from the file the engine was built

@@ -29,17 +29,19 @@ public sealed partial class SentenceEncoder : IDisposable
     private readonly BertWordPieceTokenizer tokenizer;
     private readonly bool lowerCaseInput;
 
-    private SentenceEncoder(string modelId, BertConfig config, BertModel? model, Func<BertModel>? loadBackbone,
-        InferenceEngine? engine, BertWordPieceTokenizer tokenizer, bool lowerCaseInput, PoolingStrategy pooling, bool normalize,
+    private SentenceEncoder(ModelSource source, BertModel? model, Func<BertModel>? loadBackbone,
+        InferenceEngine? engine, BertWordPieceTokenizer tokenizer, PoolingStrategy pooling, bool normalize,
         int maxSequenceLength, int batchSize, Device? device, int? engineThreads)
     {
-        ModelId = modelId;
-        this.config = config;
+        ModelId = source.Id;
+        config = source.Config;
+        lowerCaseInput = source.LowerCaseInput;
+        sentenceTransformers = source.SentenceTransformers;
+        poolingIncludesPrompt = source.PoolingIncludesPrompt;
         this.model = model;
         this.loadBackbone = loadBackbone;
         this.engine = engine;
         this.tokenizer = tokenizer;
-        this.lowerCaseInput = lowerCaseInput;
         Pooling = pooling;
         Normalize = normalize;
         MaxSequenceLength = maxSequenceLength;
@@ -110,36 +112,8 @@ public sealed partial class SentenceEncoder : IDisposable
     /// <param name="cancellationToken">Checked between batches.</param>
     /// <returns>One new array of <see cref="Dimension"/> floats per sentence.</returns>
     /// <exception cref="ObjectDisposedException">The encoder was disposed (also when <see cref="Dispose"/> ran meanwhile on another thread).</exception>
-    public float[][] Encode(IReadOnlyList<string> sentences, CancellationToken cancellationToken = default)
-    {
-        ThrowIfDisposed();
-        CheckSentences(sentences);
-        using var lease = Lifetime.Share();
-        var ids = TokenizeAll(sentences);
-        if (ActiveEngine is { } engine)
-        {
-            return engine.Embed(ids, BatchSize, Pooling, Normalize, cancellationToken);
-        }
-
-        var result = new float[ids.Length][];
-        EmbedWithLibtorch(ids, (indices, pooled) =>
-        {
-            using var cpu = pooled.to(CPU).contiguous();                                          // (b, H)
-            var values = cpu.data<float>();
-            int h = Dimension;
-            for (int i = 0; i < indices.Length; i++)
-            {
-                var vector = new float[h];
-                for (int d = 0; d < h; d++)
-                {
-                    vector[d] = values[(i * h) + d];
-                }
-
-                result[indices[i]] = vector;
-            }
-        }, cancellationToken);
-        return result;
-    }
+    public float[][] Encode(IReadOnlyList<string> sentences, CancellationToken cancellationToken = default) =>
+        Encode(sentences, options: null, cancellationToken);
 
     /// <summary>Embeds sentences into one tensor, in input order.</summary>
     /// <param name="sentences">The texts; none may be null.</param>
@@ -173,7 +147,7 @@ public sealed partial class SentenceEncoder : IDisposable
         var output = zeros(new long[] { n, Dimension }, dtype: float32, device: Device);
         try
         {
-            EmbedWithLibtorch(ids, (indices, pooled) =>
+            EmbedWithLibtorch(ids, BatchSize, Normalize, (indices, pooled) =>
             {
                 using var index = tensor(indices.Select(i => (long)i).ToArray(), device: Device);
                 output.index_copy_(0, index, pooled);
@@ -302,11 +276,13 @@ public sealed partial class SentenceEncoder : IDisposable
 
     /// <summary>Backbone → pooling → optional normalization for one padded batch, in the caller's autograd mode.</summary>
     /// <returns>(B, H) sentence embeddings.</returns>
-    internal Tensor Embed(Tensor inputIds, Tensor attentionMask)
+    internal Tensor Embed(Tensor inputIds, Tensor attentionMask) => Embed(inputIds, attentionMask, Normalize);
+
+    private Tensor Embed(Tensor inputIds, Tensor attentionMask, bool normalize)
     {
         using var tokens = Backbone.forward(inputIds, attentionMask);                                // (B, T, H)
         var pooled = SentenceMtl.Pooling.Pool(tokens, attentionMask, Pooling);                    // (B, H)
-        if (!Normalize)
+        if (!normalize)
         {
             return pooled;
         }
@@ -324,19 +300,20 @@ public sealed partial class SentenceEncoder : IDisposable
     internal int MaxBatchTokens { get; set; } = 4096;
 
     /// <summary>
-    /// The libtorch path: cuts length-sorted batches, embeds them one after the other (libtorch splits each batch's work
-    /// over its own threads) and hands each to <paramref name="consume"/> with its sentence indices.
+    /// The libtorch path: cuts length-sorted batches of at most <paramref name="batchSize"/> texts, embeds them one after
+    /// the other (libtorch splits each batch's work over its own threads) and hands each to <paramref name="consume"/>
+    /// with its sentence indices.
     /// </summary>
-    private void EmbedWithLibtorch(int[][] ids, Action<int[], Tensor> consume, CancellationToken cancellationToken)
+    private void EmbedWithLibtorch(int[][] ids, int batchSize, bool normalize, Action<int[], Tensor> consume, CancellationToken cancellationToken)
     {
         using var inference = inference_mode();
-        foreach (var batch in Batches(ids))
+        foreach (var batch in InferenceEngine.Batches(ids, batchSize, MaxBatchTokens))
         {
             cancellationToken.ThrowIfCancellationRequested();
             using (var scope = NewDisposeScope())
             {
                 var (inputIds, mask) = Collate(batch.Select(i => ids[i]).ToArray());
-                consume(batch, Embed(inputIds, mask));
+                consume(batch, Embed(inputIds, mask, normalize));
             }
 
             if (Device.type == DeviceType.CPU && batch.Length > 1)
@@ -345,9 +322,6 @@ public sealed partial class SentenceEncoder : IDisposable
             }
         }
     }
-
-    /// <summary>Sentence indices in batches, longest first: at most <see cref="BatchSize"/> texts and <see cref="MaxBatchTokens"/> padded tokens each.</summary>
-    private List<int[]> Batches(int[][] ids) => InferenceEngine.Batches(ids, BatchSize, MaxBatchTokens);
 
     private static int CheckSentences(IReadOnlyList<string> sentences)
     {

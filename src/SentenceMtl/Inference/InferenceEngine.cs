@@ -106,8 +106,11 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
     /// <param name="pooling">How token states become one vector.</param>
     /// <param name="normalize">Whether to L2-normalize each vector.</param>
     /// <param name="cancellationToken">Checked before every batch.</param>
+    /// <param name="batchEmbedded">Called with a batch's sequence count when its vectors are done, from the thread that
+    /// computed them (several at once when batches run side by side); null for none.</param>
     /// <returns>One new array of H floats per sequence, in input order.</returns>
-    public float[][] Embed(IReadOnlyList<int[]> sequences, int batchSize, PoolingStrategy pooling, bool normalize, CancellationToken cancellationToken = default)
+    public float[][] Embed(IReadOnlyList<int[]> sequences, int batchSize, PoolingStrategy pooling, bool normalize,
+        CancellationToken cancellationToken = default, Action<int>? batchEmbedded = null)
     {
         ArgumentNullException.ThrowIfNull(sequences);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -118,6 +121,7 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             EmbedBatch(sequences, batches[0], pooling, normalize, result, pool);
+            batchEmbedded?.Invoke(batches[0].Length);
             return result;
         }
 
@@ -125,6 +129,7 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             EmbedBatch(sequences, batches[b], pooling, normalize, result, sequential);
+            batchEmbedded?.Invoke(batches[b].Length);
         });
         cancellationToken.ThrowIfCancellationRequested();
         return result;

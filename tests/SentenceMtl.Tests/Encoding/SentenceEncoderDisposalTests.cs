@@ -13,7 +13,7 @@ public sealed class SentenceEncoderDisposalTests : IDisposable
     [
         "ModelId", "Dimension", "Pooling", "Normalize", "MaxSequenceLength", "BatchSize", "Device", "Encode(string)",
         "Encode(list)", "EncodeToTensor", "Tokenize", "Similarity", "Save", "GenerateAsync", "GetService",
-        "InferenceBackend",
+        "InferenceBackend", "Encode(enumerable, options)", "Prompts", "DefaultPromptName",
     ];
 
     public static TheoryData<string> Members() => new(MemberNames);
@@ -65,6 +65,9 @@ public sealed class SentenceEncoderDisposalTests : IDisposable
             "GenerateAsync" => encoder.GenerateAsync(["the team won"]),
             "GetService" => encoder.GetService(typeof(EmbeddingGeneratorMetadata)),
             "InferenceBackend" => encoder.InferenceBackend,
+            "Encode(enumerable, options)" => encoder.Encode(new[] { "the team won" }.Where(_ => true), new EncodeOptions { TruncateDimension = 4 }),
+            "Prompts" => encoder.Prompts,
+            "DefaultPromptName" => encoder.DefaultPromptName ?? "",
             _ => throw new ArgumentOutOfRangeException(nameof(member), member, null),
         };
     }

@@ -1,0 +1,37 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using SentenceMtl.Server.Hosting;
+
+namespace SentenceMtl.Server.Endpoints;
+
+/// <summary>
+/// <c>POST /classify</c>: <c>inputs</c> (string or string array) through the saved <see cref="MultiTaskModel"/> given by
+/// <see cref="ServerOptions.Classifier"/>; per input, per task, the predicted label and every label's probability.
+/// </summary>
+internal static class ClassifyEndpoints
+{
+    /// <summary>Adds the route.</summary>
+    public static void Map(IEndpointRouteBuilder app) => app.MapPost("/classify", ClassifyAsync);
+
+    /// <summary>The request body.</summary>
+    internal sealed record ClassifyRequest(JsonElement Inputs);
+
+    /// <summary>One task's answer for one input.</summary>
+    internal sealed record TaskResult(string Label, float Confidence, Dictionary<string, float> Probabilities);
+
+    private static async Task<IResult> ClassifyAsync(HttpContext context, ModelHost models, ServerMetrics metrics, IOptions<ServerOptions> options)
+    {
+        var request = await RequestReader.ReadAsync<ClassifyRequest>(context, options.Value);
+        var texts = RequestReader.Texts(request.Inputs, "inputs", options.Value);
+        models.RequireEncoder();
+        var classifier = models.Classifier ?? throw new ApiException(StatusCodes.Status404NotFound,
+            "This server has no classifier; start it with --classifier DIR (a folder saved by MultiTaskModel.Save).",
+            null, "classifier_not_loaded");
+        metrics.Tokens("/classify", texts.Sum(text => classifier.Encoder.Tokenize(text).Length));
+        var predictions = await Task.Run(() => classifier.Predict(texts, context.RequestAborted), context.RequestAborted);
+        var result = predictions.Select(prediction => prediction.Tasks.ToDictionary(
+            task => task.Task,
+            task => new TaskResult(task.Label, task.Confidence, task.LabelProbabilities.ToDictionary(p => p.Key, p => p.Value))));
+        return Results.Json(result.ToArray(), WireJson.Options);
+    }
+}

@@ -1,0 +1,71 @@
+namespace SentenceMtl.Server;
+
+/// <summary>
+/// The server's settings: configuration section <c>"SentenceMtl"</c> (appsettings.json, environment variables such as
+/// <c>SentenceMtl__ApiKey</c>, or the command line: <c>--SentenceMtl:MaxBatchTokens 8192</c>; <c>--model</c> and
+/// <c>--classifier</c> are short for <c>--SentenceMtl:Model</c> and <c>--SentenceMtl:Classifier</c>).
+/// </summary>
+public sealed record ServerOptions
+{
+    /// <summary>The configuration section these options are read from.</summary>
+    public const string SectionName = "SentenceMtl";
+
+    /// <summary>The encoder: an embedded model's name, a hub id or a folder (anything <see cref="SentenceEncoder.FromPretrained"/> takes).</summary>
+    public string Model { get; init; } = "all-MiniLM-L6-v2";
+
+    /// <summary>A folder saved by <see cref="MultiTaskModel.Save"/> served at <c>/classify</c>; null serves no classifier.</summary>
+    public string? Classifier { get; init; }
+
+    /// <summary>The name <c>/v1/models</c> lists and <c>model</c> must match; null: the model's own name.</summary>
+    public string? ServedModelName { get; init; }
+
+    /// <summary>The token budget of one coalesced batch: requests are added while the batch holds fewer tokens (a single
+    /// larger request still runs, alone).</summary>
+    public int MaxBatchTokens { get; init; } = 16_384;
+
+    /// <summary>How long the batcher waits for more requests once one has arrived and nothing else is queued;
+    /// zero runs whatever is queued at once.</summary>
+    public TimeSpan MaxBatchWait { get; init; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Most requests waiting for the encoder; further requests get 503 until the queue shortens.</summary>
+    public int MaxQueuedRequests { get; init; } = 4_096;
+
+    /// <summary>Most texts in one request (OpenAI's limit is 2,048).</summary>
+    public int MaxInputsPerRequest { get; init; } = 2_048;
+
+    /// <summary>Most characters (UTF-16 code units) in one text.</summary>
+    public int MaxInputCharacters { get; init; } = 32_768;
+
+    /// <summary>Largest request body in bytes (Kestrel's <c>MaxRequestBodySize</c>); larger bodies get 413.</summary>
+    public long MaxRequestBodyBytes { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>When set, every endpoint but <c>/health</c> requires <c>Authorization: Bearer</c> this key.</summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>Threads of the inference engine (<see cref="SentenceEncoderOptions.Threads"/>); null: every core.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>Checks every value; the message names the configuration key and the allowed range.</summary>
+    /// <exception cref="InvalidOperationException">A value is out of range.</exception>
+    public void Validate()
+    {
+        Require(!string.IsNullOrWhiteSpace(Model), nameof(Model), "must name a model (e.g. all-MiniLM-L6-v2) or a folder");
+        Require(MaxBatchTokens >= 1, nameof(MaxBatchTokens), "must be 1 or more");
+        Require(MaxBatchWait >= TimeSpan.Zero && MaxBatchWait <= TimeSpan.FromSeconds(10), nameof(MaxBatchWait),
+            "must be from 00:00:00 to 00:00:10");
+        Require(MaxQueuedRequests >= 1, nameof(MaxQueuedRequests), "must be 1 or more");
+        Require(MaxInputsPerRequest >= 1, nameof(MaxInputsPerRequest), "must be 1 or more");
+        Require(MaxInputCharacters >= 1, nameof(MaxInputCharacters), "must be 1 or more");
+        Require(MaxRequestBodyBytes >= 1024, nameof(MaxRequestBodyBytes), "must be 1024 or more");
+        Require(Threads is null or >= 1, nameof(Threads), "must be 1 or more (or unset for every core)");
+        Require(ApiKey is null || ApiKey.Length > 0, nameof(ApiKey), "must not be empty (unset it to require no key)");
+    }
+
+    private static void Require(bool condition, string key, string rule)
+    {
+        if (!condition)
+        {
+            throw new InvalidOperationException($"Configuration {SectionName}:{key} {rule}.");
+        }
+    }
+}

@@ -1,0 +1,174 @@
+using SentenceMtl.Checkpoints;
+using System.Numerics.Tensors;
+using static TorchSharp.torch;
+
+namespace SentenceMtl;
+
+// Encode with per-call options: prompts, normalization, Matryoshka truncation, batch size and progress.
+public sealed partial class SentenceEncoder
+{
+    private readonly SentenceTransformersConfig sentenceTransformers;
+    private readonly bool poolingIncludesPrompt;
+
+    /// <summary>
+    /// The model's named prompts (from its <c>config_sentence_transformers.json</c>), e.g. snowflake-arctic-embed-xs's
+    /// <c>"query"</c>; empty when it names none. Select one with <see cref="EncodeOptions.PromptName"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Prompts { get { ThrowIfDisposed(); return sentenceTransformers.Prompts; } }
+
+    /// <summary>The model's prompts and similarity function, as read, for saving.</summary>
+    internal SentenceTransformersConfig SentenceTransformersConfig => sentenceTransformers;
+
+    /// <summary>Whether pooling counts a prompt's tokens (the pooling config's <c>include_prompt</c>), for saving.</summary>
+    internal bool PoolingIncludesPrompt => poolingIncludesPrompt;
+
+    /// <summary>The key of <see cref="Prompts"/> applied when a call asks for no prompt, or null (the usual case).</summary>
+    public string? DefaultPromptName { get { ThrowIfDisposed(); return sentenceTransformers.DefaultPromptName; } }
+
+    /// <summary>
+    /// Embeds sentences, as sentence-transformers' <c>encode</c>: the prompt, if any, is put before each sentence, then
+    /// length-sorted, dynamically padded batches are embedded; results are in input order.
+    /// </summary>
+    /// <param name="sentences">The texts, read once (a list, an array or a stream such as <c>File.ReadLines(path)</c>); none may be null.</param>
+    /// <param name="options">Prompt, normalization, truncation, batch size and progress; null keeps the encoder's settings.</param>
+    /// <param name="cancellationToken">Checked between batches.</param>
+    /// <returns>One new array per sentence: <see cref="Dimension"/> floats, or <see cref="EncodeOptions.TruncateDimension"/>.</returns>
+    /// <exception cref="ArgumentNullException">A sentence is null (the message gives its index).</exception>
+    /// <exception cref="ArgumentException"><see cref="EncodeOptions.PromptName"/> is not one of <see cref="Prompts"/> (the
+    /// message lists them), both a prompt and a prompt name are given, or an option is out of range.</exception>
+    /// <exception cref="NotSupportedException">A prompt is asked for but the model's pooling excludes prompt tokens
+    /// (<c>include_prompt: false</c>), which this library does not implement.</exception>
+    /// <exception cref="ObjectDisposedException">The encoder was disposed (also when <see cref="Dispose"/> ran meanwhile on another thread).</exception>
+    public float[][] Encode(IEnumerable<string> sentences, EncodeOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(sentences);
+        options ??= EncodeOptions.Default;
+        string prompt = ResolvePrompt(options);
+        bool normalize = options.Normalize ?? Normalize;
+        int batchSize = options.BatchSize ?? BatchSize;
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1, "options.BatchSize");
+        if (options.TruncateDimension is { } kept && (kept < 1 || kept > Dimension))
+        {
+            throw new ArgumentOutOfRangeException("options.TruncateDimension", kept,
+                $"TruncateDimension must be from 1 to the model's dimension ({Dimension}).");
+        }
+
+        var texts = Prompted(sentences, prompt);
+        using var lease = Lifetime.Share();
+        var ids = TokenizeAll(texts);
+        bool truncate = options.TruncateDimension is { } n && n < Dimension;
+        var vectors = EmbedIds(ids, batchSize, normalize && !truncate, Counter(options.Progress, ids.Length), cancellationToken);
+        return truncate ? Truncate(vectors, options.TruncateDimension!.Value, normalize) : vectors;
+    }
+
+    /// <summary>The prompt text a call puts before each sentence ("" for none), checked against the model's prompts.</summary>
+    private string ResolvePrompt(EncodeOptions options)
+    {
+        if (options.Prompt is not null && options.PromptName is not null)
+        {
+            throw new ArgumentException(
+                "Give EncodeOptions.Prompt (a text) or EncodeOptions.PromptName (a key of SentenceEncoder.Prompts), not both.", nameof(options));
+        }
+
+        string? name = options.Prompt is null ? options.PromptName ?? DefaultPromptName : null;
+        string prompt = options.Prompt ?? "";
+        if (name is not null && !sentenceTransformers.Prompts.TryGetValue(name, out prompt!))
+        {
+            throw new ArgumentException(
+                $"The model '{ModelId}' has no prompt named '{ErrorText.Shorten(name)}'; " + (Prompts.Count == 0
+                    ? "it names no prompts (set EncodeOptions.Prompt to a text instead)."
+                    : $"its prompts are {string.Join(", ", Prompts.Keys.Select(k => $"'{k}'"))}."), nameof(options));
+        }
+
+        if (prompt.Length > 0 && !poolingIncludesPrompt)
+        {
+            throw new NotSupportedException(
+                $"The model '{ModelId}' pools without its prompt's tokens (include_prompt: false in its pooling config), which " +
+                "SentenceMtl does not implement; encode without a prompt (EncodeOptions.Prompt = \"\").");
+        }
+
+        return prompt;
+    }
+
+    private static List<string> Prompted(IEnumerable<string> sentences, string prompt)
+    {
+        var texts = sentences.TryGetNonEnumeratedCount(out int count) ? new List<string>(count) : [];
+        foreach (string sentence in sentences)
+        {
+            if (sentence is null)
+            {
+                throw new ArgumentNullException(nameof(sentences), $"Sentence {texts.Count} is null.");
+            }
+
+            texts.Add(prompt.Length == 0 ? sentence : prompt + sentence);
+        }
+
+        return texts;
+    }
+
+    /// <summary>Vectors of token id rows, through the engine when it serves this encoder, else libtorch.</summary>
+    private float[][] EmbedIds(int[][] ids, int batchSize, bool normalize, Action<int>? batchEmbedded, CancellationToken cancellationToken)
+    {
+        if (ActiveEngine is { } engine)
+        {
+            return engine.Embed(ids, batchSize, Pooling, normalize, cancellationToken, batchEmbedded);
+        }
+
+        var result = new float[ids.Length][];
+        EmbedWithLibtorch(ids, batchSize, normalize, (indices, pooled) =>
+        {
+            using var cpu = pooled.to(CPU).contiguous();                                          // (b, H)
+            var values = cpu.data<float>().ToArray();
+            int h = Dimension;
+            for (int i = 0; i < indices.Length; i++)
+            {
+                result[indices[i]] = values.AsSpan(i * h, h).ToArray();
+            }
+
+            batchEmbedded?.Invoke(indices.Length);
+        }, cancellationToken);
+        return result;
+    }
+
+    /// <summary>Reports a running total to <paramref name="progress"/> per finished batch; batches finishing on several
+    /// threads at once are counted under a lock, so the reported totals increase.</summary>
+    private static Action<int>? Counter(IProgress<EncodeProgress>? progress, int total)
+    {
+        if (progress is null)
+        {
+            return null;
+        }
+
+        int done = 0;
+        var gate = new Lock();
+        return count =>
+        {
+            lock (gate)
+            {
+                done += count;
+                progress.Report(new EncodeProgress(done, total));
+            }
+        };
+    }
+
+    /// <summary>The first <paramref name="dimension"/> values of each vector, L2-normalized when <paramref name="normalize"/>
+    /// (a vector of norm 0 stays 0).</summary>
+    private static float[][] Truncate(float[][] vectors, int dimension, bool normalize)
+    {
+        var result = new float[vectors.Length][];
+        for (int i = 0; i < vectors.Length; i++)
+        {
+            var kept = vectors[i].AsSpan(0, dimension).ToArray();
+            float norm = normalize ? TensorPrimitives.Norm<float>(kept) : 0;
+            if (norm > 0)
+            {
+                TensorPrimitives.Divide(kept, norm, kept);
+            }
+
+            result[i] = kept;
+        }
+
+        return result;
+    }
+}

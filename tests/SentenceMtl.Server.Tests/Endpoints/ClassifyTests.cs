@@ -1,0 +1,56 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace SentenceMtl.Server.Tests.Endpoints;
+
+/// <summary><c>/classify</c> serves a saved <see cref="MultiTaskModel"/>: per input and task, its label and
+/// probabilities, as <c>Predict</c> gives them in-process.</summary>
+public sealed class ClassifyTests
+{
+    [Fact]
+    public async Task Classify_answers_as_the_saved_model_predicts()
+    {
+        using var folder = new TempFolder();
+        string tiny = TinyModel.CreateFolder(Path.Combine(folder.Path, "tiny"));
+        string saved = Path.Combine(folder.Path, "classifier");
+        var options = new MultiTaskModelOptions
+        {
+            Tasks = [new TaskDefinition("topic", ["sports", "tech", "politics"]), new TaskDefinition("sentiment", ["negative", "positive"])],
+            HeadHiddenSizes = [],
+        };
+        using (var model = MultiTaskModel.Create(tiny, options))
+        {
+            model.Save(saved);
+        }
+
+        using var reference = MultiTaskModel.Load(saved);
+        await using var server = new ServerFactory(new Dictionary<string, string> { ["Model"] = tiny, ["Classifier"] = saved });
+        await server.WaitUntilReadyAsync();
+        using var client = server.CreateClient();
+        var texts = TinyModel.Sentences(3);
+
+        var response = await client.PostAsJsonAsync("/classify", new { inputs = texts });
+
+        string text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        using var body = JsonDocument.Parse(text);
+        var expected = reference.Predict(texts);
+        Assert.Equal(texts.Length, body.RootElement.GetArrayLength());
+        for (int i = 0; i < texts.Length; i++)
+        {
+            foreach (var task in expected[i].Tasks)
+            {
+                var answer = body.RootElement[i].GetProperty(task.Task);
+                // The classifier runs on libtorch, whose multi-threaded kernels may round the last bit differently
+                // from one call to the next: probabilities agree to 1e-6.
+                Assert.Equal(task.Label, answer.GetProperty("label").GetString());
+                Assert.Equal(task.Confidence, answer.GetProperty("confidence").GetSingle(), 1e-6f);
+                Assert.Equal(task.Labels.Count, answer.GetProperty("probabilities").EnumerateObject().Count());
+                foreach (var (label, probability) in task.LabelProbabilities)
+                {
+                    Assert.Equal(probability, answer.GetProperty("probabilities").GetProperty(label).GetSingle(), 1e-6f);
+                }
+            }
+        }
+    }
+}
