@@ -71,16 +71,16 @@ public static class BinaryQuantization
         return distance;
     }
 
-    /// <summary>Σ query[d] over the set bits d of <paramref name="packed"/>: the dot product with the bits unpacked to 0/1.</summary>
+    /// <summary>
+    /// Σ query[d] over the set bits d of <paramref name="packed"/>: the dot product with the bits unpacked to 0/1, in
+    /// dimension order. Branch-free (a clear bit adds a zero), since the bits of an embedding are unpredictable.
+    /// </summary>
     internal static float DotWithBits(float[] query, byte[] packed)
     {
         float sum = 0f;
         for (int d = 0; d < query.Length; d++)
         {
-            if ((packed[d >> 3] & (0x80 >> (d & 7))) != 0)
-            {
-                sum += query[d];
-            }
+            sum += ((packed[d >> 3] >> (7 - (d & 7))) & 1) * query[d];
         }
 
         return sum;

@@ -31,7 +31,10 @@ internal static class ScoreKernel
 
     /// <summary>The Euclidean norm of every row (for cosine), else null.</summary>
     public static float[]? Norms(SimilarityFunction function, float[][] rows) =>
-        function == SimilarityFunction.Cosine ? Array.ConvertAll(rows, r => MathF.Sqrt(Dot(r, r))) : null;
+        function == SimilarityFunction.Cosine ? Array.ConvertAll(rows, Norm) : null;
+
+    /// <summary>The Euclidean norm, √(x · x) with <see cref="Dot"/>.</summary>
+    public static float Norm(float[] x) => MathF.Sqrt(Dot(x, x));
 
     /// <summary>Cosine from a dot product and two norms; 0 when either vector is zero.</summary>
     public static float Cosine(float dot, float xNorm, float yNorm)

@@ -46,6 +46,7 @@ public static partial class SemanticSearch
             throw new ArgumentException($"{candidates.Count} candidate lists for {queries.Length} queries: pass the result of the first-stage search for these queries.", nameof(candidates));
         }
 
+        var queryNorms = ScoreKernel.Norms(function, queries);
         return Rerank(candidates, topK, (q, c) =>
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -60,7 +61,8 @@ public static partial class SemanticSearch
                 throw new ArgumentException($"corpusVector({c}) returned NaN or infinity: corpus vectors must be finite.", nameof(corpusVector));
             }
 
-            return EmbeddingSimilarity.Compute(queries[q], vector, function);
+            float norm = queryNorms is null ? 0f : ScoreKernel.Norm(vector);
+            return ScoreKernel.Pair(function, queries[q], vector, queryNorms?[q] ?? 0f, norm);
         });
     }
 }

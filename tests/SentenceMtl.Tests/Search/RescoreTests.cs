@@ -2,16 +2,19 @@ namespace SentenceMtl.Tests.Search;
 
 public class RescoreTests
 {
-    [Fact]
-    public void Rescore_reranks_each_querys_candidates_by_the_float_score()
+    [Theory]
+    [InlineData(SimilarityFunction.Euclidean)]
+    [InlineData(SimilarityFunction.Cosine)]
+    [InlineData(SimilarityFunction.DotProduct)]
+    public void Rescore_reranks_each_querys_candidates_by_the_float_score(SimilarityFunction function)
     {
         var corpus = SearchReference.Random(300, 12, seed: 50, coarse: true);
         var queries = SearchReference.Random(9, 12, seed: 51);
         var candidates = SemanticSearch.SearchBinary(queries, BinaryQuantization.Quantize(corpus), 30, new QuantizedSearchOptions { Rescore = false });
-        var hits = SemanticSearch.Rescore(queries, candidates, c => corpus[c], 5, SimilarityFunction.Euclidean);
+        var hits = SemanticSearch.Rescore(queries, candidates, c => corpus[c], 5, function);
         for (int q = 0; q < queries.Length; q++)
         {
-            var expected = candidates[q].Select(h => new SearchHit(h.CorpusIndex, EmbeddingSimilarity.Compute(queries[q], corpus[h.CorpusIndex], SimilarityFunction.Euclidean)))
+            var expected = candidates[q].Select(h => new SearchHit(h.CorpusIndex, EmbeddingSimilarity.Compute(queries[q], corpus[h.CorpusIndex], function)))
                 .Order(Comparer<SearchHit>.Create(SearchReference.Compare)).Take(5);
             Assert.Equal(expected, hits[q]);
         }
