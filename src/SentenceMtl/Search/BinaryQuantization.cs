@@ -52,6 +52,7 @@ public static class BinaryQuantization
     }
 
     /// <summary>Hamming distance of equal-length arrays, eight bytes at a time with <see cref="BitOperations.PopCount(ulong)"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int Hamming(byte[] a, byte[] b)
     {
         ref byte ra = ref MemoryMarshal.GetArrayDataReference(a);
