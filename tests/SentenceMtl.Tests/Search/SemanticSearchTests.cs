@@ -90,12 +90,13 @@ public class SemanticSearchTests
     [Fact]
     public void Cancelling_during_a_long_search_stops_it_early()
     {
-        // 2,000 × 200,000 × 64 multiply-adds take seconds; cancellation is checked between corpus blocks.
-        var queries = SearchReference.Random(2000, 64, seed: 20);
+        // 20,000 × 200,000 × 64 multiply-adds take half a minute or more on two cores; cancellation is checked between
+        // corpus blocks, so the search must stop long before (the bound leaves room for a loaded machine).
+        var queries = SearchReference.Random(20_000, 64, seed: 20);
         var corpus = SearchReference.Random(200_000, 64, seed: 21);
         using var source = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
         var watch = System.Diagnostics.Stopwatch.StartNew();
         Assert.ThrowsAny<OperationCanceledException>(() => SemanticSearch.Search(queries, corpus, 10, cancellationToken: source.Token));
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"took {watch.Elapsed} to stop");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"took {watch.Elapsed} to stop");
     }
 }
