@@ -6,7 +6,8 @@ namespace SentenceMtl.Benchmarks;
 
 /// <summary>
 /// Entry point. Without a mode, BenchmarkDotNet (<c>--filter '*'</c>); <c>--compare</c> prints the side-by-side
-/// Markdown report; <c>--profile</c> runs thread-count and per-op diagnostics; <c>--soak N [threads]</c> checks memory over N sentences;
+/// Markdown report; <c>--profile</c> runs thread-count and per-op diagnostics; <c>--search</c> compares top-10 search methods;
+/// <c>--soak N [threads]</c> checks memory over N sentences;
 /// <c>--server [clients] [sentences]</c> runs SentenceMtl.Server on loopback under concurrent load; <c>--rss-child</c> and <c>--load-child</c> are
 /// the child processes of <c>--compare</c>.
 /// </summary>
@@ -20,6 +21,7 @@ internal static class Program
         {
             ["--compare"] => CompareMode.Run(),
             ["--profile"] => ProfileMode.Run(),
+            ["--search"] => SearchMode.Run(),
             ["--soak", var n] => SoakMode.Run(int.Parse(n, CultureInfo.InvariantCulture)),
             ["--soak", var n, var threads] => SoakMode.Run(int.Parse(n, CultureInfo.InvariantCulture), int.Parse(threads, CultureInfo.InvariantCulture)),
             ["--rss-child", var pipeline, var corpus, var n] => ChildModes.Rss(pipeline, corpus, int.Parse(n, CultureInfo.InvariantCulture)),
