@@ -21,6 +21,11 @@ public sealed class SentenceTransformersConfigTests : IDisposable
         string[] texts = ["the team won the game", "a new phone app"];
 
         Assert.Equal("query", encoder.DefaultPromptName);
+        Assert.Equal(SimilarityFunction.DotProduct, encoder.SimilarityFunction);
+        var vectors = encoder.Encode(texts);
+        var matrix = encoder.Similarity(vectors, vectors);
+        Assert.Equal(EmbeddingSimilarity.Compute(vectors[0], vectors[1], SimilarityFunction.DotProduct), matrix[0, 1]);
+        Assert.Equal(vectors[0].Zip(vectors[0], (x, y) => (double)x * y).Sum(), matrix[0, 0], 1e-5);
         Assert.Equal(encoder.Encode(texts.Select(t => "find: " + t).ToArray(), new EncodeOptions { Prompt = "" }), encoder.Encode(texts));
         Assert.Equal(encoder.Encode(texts, new EncodeOptions { Prompt = "" }), encoder.Encode(texts, new EncodeOptions { PromptName = "document" }));
         Assert.NotEqual(encoder.Encode(texts, new EncodeOptions { Prompt = "" }), encoder.Encode(texts));

@@ -161,6 +161,27 @@ public sealed class EncodeOptionsTests(EmbeddedEncoders models)
         }
     }
 
+    [Fact]
+    public void The_embedded_models_compare_by_cosine_in_a_matrix()
+    {
+        var queries = models.Arctic.Encode(Sentences[..2], new EncodeOptions { PromptName = "query" });
+        var documents = models.Arctic.Encode(Sentences);
+
+        var matrix = models.Arctic.Similarity(queries, documents);
+
+        Assert.Equal(SimilarityFunction.Cosine, models.Arctic.SimilarityFunction);
+        Assert.Equal((2, 4), (matrix.GetLength(0), matrix.GetLength(1)));
+        for (int i = 0; i < 2; i++)
+        {
+            for (int j = 0; j < 4; j++)
+            {
+                Assert.Equal(SentenceEncoder.CosineSimilarity(queries[i], documents[j]), matrix[i, j], 1e-5);
+            }
+
+            Assert.Equal(i, Enumerable.Range(0, 4).MaxBy(j => matrix[i, j]));                    // each query finds its own sentence
+        }
+    }
+
     private sealed class SynchronousProgress(Action<EncodeProgress> report) : IProgress<EncodeProgress>
     {
         public void Report(EncodeProgress value) => report(value);

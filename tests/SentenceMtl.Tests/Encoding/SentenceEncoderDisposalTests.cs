@@ -14,6 +14,7 @@ public sealed class SentenceEncoderDisposalTests : IDisposable
         "ModelId", "Dimension", "Pooling", "Normalize", "MaxSequenceLength", "BatchSize", "Device", "Encode(string)",
         "Encode(list)", "EncodeToTensor", "Tokenize", "Similarity", "Save", "GenerateAsync", "GetService",
         "InferenceBackend", "Encode(enumerable, options)", "Prompts", "DefaultPromptName",
+        "SimilarityFunction", "Similarity(matrix)",
     ];
 
     public static TheoryData<string> Members() => new(MemberNames);
@@ -67,6 +68,8 @@ public sealed class SentenceEncoderDisposalTests : IDisposable
             "InferenceBackend" => encoder.InferenceBackend,
             "Encode(enumerable, options)" => encoder.Encode(new[] { "the team won" }.Where(_ => true), new EncodeOptions { TruncateDimension = 4 }),
             "Prompts" => encoder.Prompts,
+            "SimilarityFunction" => encoder.SimilarityFunction,
+            "Similarity(matrix)" => encoder.Similarity([[1f, 0f]], [[0f, 1f]]),
             "DefaultPromptName" => encoder.DefaultPromptName ?? "",
             _ => throw new ArgumentOutOfRangeException(nameof(member), member, null),
         };
