@@ -5,7 +5,7 @@ using SentenceMtl.Serialization;
 namespace SentenceMtl.Tests;
 
 /// <summary>A tiny random BERT (2 layers, hidden 32) written as a Hugging Face folder, for fast tests.</summary>
-internal static class TinyModel
+internal static partial class TinyModel
 {
     public static readonly string[] Words =
     [
