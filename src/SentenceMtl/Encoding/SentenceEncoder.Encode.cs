@@ -1,5 +1,6 @@
-using SentenceMtl.Checkpoints;
 using System.Numerics.Tensors;
+using SentenceMtl.Checkpoints;
+using SentenceMtl.Search;
 using static TorchSharp.torch;
 
 namespace SentenceMtl;
@@ -153,14 +154,15 @@ public sealed partial class SentenceEncoder
     }
 
     /// <summary>The first <paramref name="dimension"/> values of each vector, L2-normalized when <paramref name="normalize"/>
-    /// (a vector of norm 0 stays 0).</summary>
+    /// (a vector of norm 0 stays 0). The norm is summed in <see cref="ScoreKernel.Dot"/>'s fixed order, so the same vector
+    /// gives the same bits wherever its copy lies in memory (TensorPrimitives' reductions align to the address).</summary>
     private static float[][] Truncate(float[][] vectors, int dimension, bool normalize)
     {
         var result = new float[vectors.Length][];
         for (int i = 0; i < vectors.Length; i++)
         {
             var kept = vectors[i].AsSpan(0, dimension).ToArray();
-            float norm = normalize ? TensorPrimitives.Norm<float>(kept) : 0;
+            float norm = normalize ? MathF.Sqrt(ScoreKernel.Dot(kept, kept)) : 0;
             if (norm > 0)
             {
                 TensorPrimitives.Divide(kept, norm, kept);
