@@ -19,22 +19,6 @@ public class ParaphraseMiningTests
     }
 
     [Fact]
-    public void Mining_ten_thousand_sentences_never_holds_the_similarity_matrix()
-    {
-        // The 10,000 × 10,000 float matrix would be 400 MB; the blocked mining holds lists of 1,024 sentences, two
-        // numbers per sentence and the pairs. Counted over all threads (other tests may allocate meanwhile: the bound is loose).
-        var embeddings = SearchReference.Random(10_000, 8, seed: 32);
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        var pairs = SemanticSearch.ParaphraseMining(embeddings, 3);
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-        Assert.True(allocated < 100_000_000, $"allocated {allocated:N0} bytes");
-        Assert.InRange(pairs.Count, 10_000, 30_000);                                             // n·k pairs less those found from both ends
-        Assert.All(pairs, p => Assert.True(p.First < p.Second));
-        Assert.True(pairs.Zip(pairs.Skip(1)).All(p => p.First.Score >= p.Second.Score), "pairs must be sorted best first");
-        Assert.Equal(pairs.Count, pairs.Select(p => (p.First, p.Second)).Distinct().Count());
-    }
-
-    [Fact]
     public void MaxPairs_keeps_the_best_pairs()
     {
         var embeddings = SearchReference.Random(120, 8, seed: 30, coarse: true);
@@ -63,5 +47,27 @@ public class ParaphraseMiningTests
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
         Assert.ThrowsAny<OperationCanceledException>(() => SemanticSearch.ParaphraseMining([[1f], [2f]], 1, cancellationToken: cancelled.Token));
+    }
+}
+
+/// <summary>Paraphrase mining's memory, measured over the whole process: in the collection that runs alone, since
+/// another test allocating meanwhile would be counted too.</summary>
+[Collection(ProcessMemoryCollection.Name)]
+public class ParaphraseMiningMemoryTests
+{
+    [Fact]
+    public void Mining_ten_thousand_sentences_never_holds_the_similarity_matrix()
+    {
+        // The 10,000 × 10,000 float matrix would be 400 MB; the blocked mining holds lists of 1,024 sentences, two
+        // numbers per sentence and the pairs. Counted over all threads of the process, so the test runs alone.
+        var embeddings = SearchReference.Random(10_000, 8, seed: 32);
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        var pairs = SemanticSearch.ParaphraseMining(embeddings, 3);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        Assert.True(allocated < 100_000_000, $"allocated {allocated:N0} bytes");
+        Assert.InRange(pairs.Count, 10_000, 30_000);                                             // n·k pairs less those found from both ends
+        Assert.All(pairs, p => Assert.True(p.First < p.Second));
+        Assert.True(pairs.Zip(pairs.Skip(1)).All(p => p.First.Score >= p.Second.Score), "pairs must be sorted best first");
+        Assert.Equal(pairs.Count, pairs.Select(p => (p.First, p.Second)).Distinct().Count());
     }
 }
