@@ -10,10 +10,10 @@ namespace SentenceMtl.Benchmarks;
 internal static class ChildModes
 {
     /// <summary>Pipelines a memory child can run.</summary>
-    public static readonly string[] Pipelines = ["ort", "minilm", "ours"];
+    public static readonly string[] Pipelines = ["ort", "minilm", "ours", "int8"];
 
     /// <summary>
-    /// <c>--rss-child ort|ours|minilm corpus N</c>: loads one pipeline, encodes the first N texts of the corpus once and
+    /// <c>--rss-child ort|ours|int8|minilm corpus N</c>: loads one pipeline, encodes the first N texts of the corpus once and
     /// prints <c>rss {after load} {peak} {libtorch mapped}</c> in bytes. The ONNX Runtime child tokenizes with
     /// <see cref="StandaloneTokenizer"/>, so no libtorch is loaded into it.
     /// </summary>
@@ -32,6 +32,10 @@ internal static class ChildModes
             case "ours":                                                                        // the engine: libtorch is never loaded
                 var encoder = SentenceEncoder.FromPretrained(BenchmarkEnvironment.ModelName);
                 (encode, owner) = (t => encoder.Encode(t), encoder);
+                break;
+            case "int8":                                                                        // the int8 engine, likewise without libtorch
+                var quantized = SentenceEncoder.FromPretrained(BenchmarkEnvironment.ModelName, new SentenceEncoderOptions { Quantization = EncoderQuantization.Int8 });
+                (encode, owner) = (t => quantized.Encode(t), quantized);
                 break;
             case "minilm":
                 var minilm = new MiniLmPipeline();

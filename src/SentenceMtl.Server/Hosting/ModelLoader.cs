@@ -8,7 +8,7 @@ internal class ModelLoader
     /// <exception cref="ModelFormatException">A model cannot be found or is damaged (the message says where it looked).</exception>
     public virtual async Task<(SentenceEncoder Encoder, MultiTaskModel? Classifier)> LoadAsync(ServerOptions options, CancellationToken cancellationToken)
     {
-        var encoderOptions = new SentenceEncoderOptions { Threads = options.Threads };
+        var encoderOptions = new SentenceEncoderOptions { Threads = options.Threads, Quantization = options.Quantization };
         var encoder = await SentenceEncoder.FromPretrainedAsync(options.Model, encoderOptions, cancellationToken);
         try
         {

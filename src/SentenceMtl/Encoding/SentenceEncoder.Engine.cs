@@ -9,6 +9,7 @@ namespace SentenceMtl;
 public sealed partial class SentenceEncoder
 {
     private readonly int? engineThreads;
+    private readonly EncoderQuantization quantization;
     private volatile InferenceEngine? engine;
 
     /// <summary>The engine the next call embeds with, or null for libtorch: it exists while the backbone is frozen,
@@ -32,13 +33,13 @@ public sealed partial class SentenceEncoder
 
         if (engineThreads is { } threads && WhyNoEngine() is null)
         {
-            engine = CreateEngine(new InferenceEngineOptions { Threads = threads });
+            engine = CreateEngine(new InferenceEngineOptions { Threads = threads, Quantization = quantization });
         }
     }
 
     /// <summary>
     /// What computes this encoder's embeddings now, for logs and diagnostics: <c>"inference engine (512-bit vectors,
-    /// 2 threads)"</c>, or <c>"libtorch"</c> with the reason the engine is not in use (switched off, backbone being
+    /// 2 threads)"</c> (<c>"inference engine (int8, 512-bit vectors, 2 threads)"</c> when quantized), or <c>"libtorch"</c> with the reason the engine is not in use (switched off, backbone being
     /// trained, float64, a GPU, or no vector width this machine accelerates).
     /// </summary>
     public string InferenceBackend
@@ -47,7 +48,7 @@ public sealed partial class SentenceEncoder
         {
             ThrowIfDisposed();
             return ActiveEngine is { } active
-                ? $"inference engine ({(int)active.Width}-bit vectors, {active.Threads} threads)"
+                ? $"inference engine ({(active.Quantization == EncoderQuantization.Int8 ? "int8, " : "")}{(int)active.Width}-bit vectors, {active.Threads} threads)"
                 : $"libtorch ({(model?.training == true ? "the backbone is in training mode" : WhyNoEngine() ?? "the engine was switched off")})";
         }
     }
@@ -57,10 +58,33 @@ public sealed partial class SentenceEncoder
         engineThreads is null ? "SentenceEncoderOptions.UseInferenceEngine is false"
         : Device.type != DeviceType.CPU ? $"the model runs on {Device.type}"
         : VectorWidths.Widest is null ? "no vector width with fused multiply-add is accelerated on this machine"
+        : quantization == EncoderQuantization.Int8 && !VectorWidths.Accelerated.Any(VectorWidths.IsInt8Accelerated)
+            ? "no vector width runs the int8 kernels on this machine (they need AVX-512BW, AVX2, SSE4.1 or ARM64)"
         : InferenceEngine.Unsupported(config) is { } unsupported ? $"the engine does not implement {unsupported}"
         : Backbone.parameters().Any(p => p.requires_grad) ? "the backbone is not frozen"
         : Backbone.parameters().Any(p => p.dtype != ScalarType.Float32) ? "the weights are not float32"
         : null;
+
+    /// <summary>The quantization the engine runs with (<see cref="SentenceEncoderOptions.Quantization"/>).</summary>
+    public EncoderQuantization Quantization
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return quantization;
+        }
+    }
+
+    /// <summary>Refuses an int8 encoder whose engine cannot be built: int8 exists only in the engine, and silently
+    /// embedding in float32 instead would hide the setting.</summary>
+    private void RequireEngineForQuantization()
+    {
+        if (quantization != EncoderQuantization.None && engine is null)
+        {
+            throw new NotSupportedException(
+                $"Quantization {quantization} runs on the inference engine, which cannot serve this encoder: {WhyNoEngine() ?? "it is not built"}. Use Quantization = None.");
+        }
+    }
 
     /// <summary>Drops the engine (before weights change); calls fall back to libtorch until <see cref="RefreshEngine"/>.</summary>
     internal void DropEngine()
@@ -74,6 +98,7 @@ public sealed partial class SentenceEncoder
     /// <param name="options">Threads and vector width; null for the defaults.</param>
     internal InferenceEngine CreateEngine(InferenceEngineOptions? options = null)
     {
+        options ??= new InferenceEngineOptions { Quantization = quantization };
         var state = Backbone.state_dict();
         return InferenceEngine.Create(config, name =>
         {

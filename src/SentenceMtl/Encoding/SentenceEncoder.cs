@@ -31,7 +31,7 @@ public sealed partial class SentenceEncoder : IDisposable
 
     private SentenceEncoder(ModelSource source, BertModel? model, Func<BertModel>? loadBackbone,
         InferenceEngine? engine, BertWordPieceTokenizer tokenizer, PoolingStrategy pooling, bool normalize,
-        int maxSequenceLength, int batchSize, Device? device, int? engineThreads)
+        int maxSequenceLength, int batchSize, Device? device, int? engineThreads, EncoderQuantization quantization)
     {
         ModelId = source.Id;
         config = source.Config;
@@ -48,9 +48,20 @@ public sealed partial class SentenceEncoder : IDisposable
         BatchSize = batchSize;
         this.device = device;
         this.engineThreads = engineThreads;
+        this.quantization = quantization;
         if (model is not null)
         {
             RefreshEngine();
+        }
+
+        try
+        {
+            RequireEngineForQuantization();
+        }
+        catch
+        {
+            Dispose();
+            throw;
         }
     }
 

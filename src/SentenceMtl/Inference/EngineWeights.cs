@@ -6,7 +6,7 @@ namespace SentenceMtl.Inference;
 
 /// <summary>
 /// A BERT encoder's weights in the engine's layout: the embedding tables and layer norms as aligned copies, every
-/// linear layer packed for one vector width (a layer's query, key and value side by side as one (3H, H) product).
+/// linear layer packed for one vector width, in float32 or int8 (a layer's query, key and value side by side as one (3H, H) product).
 /// Built once from a frozen model's state dict; nothing here changes afterwards.
 /// </summary>
 internal sealed class EngineWeights
@@ -23,12 +23,26 @@ internal sealed class EngineWeights
     /// <summary>The transformer layers, lowest first.</summary>
     public IReadOnlyList<LayerWeights> Layers { get; }
 
+    /// <summary>Bytes held by all the weights (the engine's share of memory that does not depend on the batch).</summary>
+    public long Bytes
+    {
+        get
+        {
+            static long Floats(params AlignedBuffer[] buffers) => buffers.Sum(b => (long)b.Length * sizeof(float));
+            static long Norm(LayerNormWeights n) => Floats(n.Gamma, n.Beta);
+            var e = Embeddings;
+            return e.Words.Bytes + Floats(e.Positions, e.TokenTypes) + Norm(e.Norm) + Layers.Sum(l =>
+                l.QueryKeyValue.Bytes + l.AttentionOutput.Bytes + Norm(l.AttentionNorm) + l.Intermediate.Bytes + l.Output.Bytes + Norm(l.OutputNorm));
+        }
+    }
+
     /// <summary>Copies and packs the weights the engine needs from a state dict (Hugging Face names, no prefix).</summary>
     /// <param name="config">The encoder's configuration (sizes of every weight).</param>
     /// <param name="weight">The values of a named weight, row-major; called once per name.</param>
     /// <param name="width">The vector width the products will run at.</param>
+    /// <param name="int8">Whether the linear layers are quantized to int8.</param>
     /// <exception cref="ArgumentException">A weight is missing or has another number of values than the configuration implies.</exception>
-    public static EngineWeights Create(BertConfig config, Func<string, float[]?> weight, VectorWidth width)
+    public static EngineWeights Create(BertConfig config, Func<string, float[]?> weight, VectorWidth width, bool int8)
     {
         int h = config.HiddenSize, i = config.IntermediateSize;
         ReadOnlyMemory<float> Get(string name, long count) =>
@@ -41,11 +55,11 @@ internal sealed class EngineWeights
             return buffer;
         }
 
-        PackedLinear Linear(string name, int outFeatures, int inFeatures) =>
-            PackedLinear.Pack(Get(name + ".weight", (long)outFeatures * inFeatures).Span, outFeatures, inFeatures, Get(name + ".bias", outFeatures).Span, width);
+        EngineLinear Linear(string name, int outFeatures, int inFeatures) =>
+            EngineLinear.Create(Get(name + ".weight", (long)outFeatures * inFeatures).Span, outFeatures, inFeatures, Get(name + ".bias", outFeatures).Span, width, int8);
 
         var embeddings = new EmbeddingWeights(
-            Copy("embeddings.word_embeddings.weight", (long)config.VocabSize * h),
+            WordEmbeddings.Create(Get("embeddings.word_embeddings.weight", (long)config.VocabSize * h).Span, config.VocabSize, h, int8),
             Copy("embeddings.position_embeddings.weight", (long)config.MaxPositionEmbeddings * h),
             Copy("embeddings.token_type_embeddings.weight", (long)config.TypeVocabSize * h),
             new LayerNormWeights(Copy("embeddings.LayerNorm.weight", h), Copy("embeddings.LayerNorm.bias", h), (float)config.LayerNormEps));
@@ -54,7 +68,7 @@ internal sealed class EngineWeights
         {
             string prefix = $"encoder.layer.{l}.";
             layers[l] = new LayerWeights(
-                QueryKeyValue(prefix + "attention.self.", h, Get, width),
+                QueryKeyValue(prefix + "attention.self.", h, Get, width, int8),
                 Linear(prefix + "attention.output.dense", h, h),
                 new LayerNormWeights(Copy(prefix + "attention.output.LayerNorm.weight", h), Copy(prefix + "attention.output.LayerNorm.bias", h), (float)config.LayerNormEps),
                 Linear(prefix + "intermediate.dense", i, h),
@@ -66,7 +80,7 @@ internal sealed class EngineWeights
     }
 
     /// <summary>Query, key and value stacked into one (3H, H) product, so attention reads one row of 3H per token.</summary>
-    private static PackedLinear QueryKeyValue(string prefix, int h, Func<string, long, ReadOnlyMemory<float>> get, VectorWidth width)
+    private static EngineLinear QueryKeyValue(string prefix, int h, Func<string, long, ReadOnlyMemory<float>> get, VectorWidth width, bool int8)
     {
         var weight = new float[3L * h * h];
         var bias = new float[3 * h];
@@ -77,21 +91,21 @@ internal sealed class EngineWeights
             get($"{prefix}{parts[p]}.bias", h).Span.CopyTo(bias.AsSpan(p * h));
         }
 
-        return PackedLinear.Pack(weight, 3 * h, h, bias, width);
+        return EngineLinear.Create(weight, 3 * h, h, bias, width, int8);
     }
 }
 
 /// <summary>A layer norm's γ and β (<c>LayerNorm.weight</c>, <c>LayerNorm.bias</c>) and ε.</summary>
 internal sealed record LayerNormWeights(AlignedBuffer Gamma, AlignedBuffer Beta, float Epsilon);
 
-/// <summary>The embeddings block: word, position and token-type tables (rows of H), then a layer norm.</summary>
-internal sealed record EmbeddingWeights(AlignedBuffer Words, AlignedBuffer Positions, AlignedBuffer TokenTypes, LayerNormWeights Norm);
+/// <summary>The embeddings block: word (float32 or int8), position and token-type tables (rows of H), then a layer norm.</summary>
+internal sealed record EmbeddingWeights(WordEmbeddings Words, AlignedBuffer Positions, AlignedBuffer TokenTypes, LayerNormWeights Norm);
 
 /// <summary>One transformer layer's weights.</summary>
 internal sealed record LayerWeights(
-    PackedLinear QueryKeyValue,
-    PackedLinear AttentionOutput,
+    EngineLinear QueryKeyValue,
+    EngineLinear AttentionOutput,
     LayerNormWeights AttentionNorm,
-    PackedLinear Intermediate,
-    PackedLinear Output,
+    EngineLinear Intermediate,
+    EngineLinear Output,
     LayerNormWeights OutputNorm);

@@ -19,16 +19,16 @@ internal sealed unsafe partial class InferenceEngine
         foreach (var layer in weights.Layers)
         {
             float* qkv = scratch, attended = scratch + (rows * 3 * h), intermediate = scratch;
-            layer.QueryKeyValue.Multiply<TS, TV>(hidden, rows, qkv, LinearEpilogue.None, threads);                // (N, 3H)
+            layer.QueryKeyValue.Multiply<TS, TV>(hidden, rows, qkv, LinearEpilogue.None, threads, workspace);                // (N, 3H)
             AttentionKernel.Run<TS, TV>(qkv, attended, lengths, heads, h / heads, threads);                         // (N, H)
-            layer.AttentionOutput.Multiply<TS, TV>(attended, rows, hidden, LinearEpilogue.AddToOutput, threads);    // residual
+            layer.AttentionOutput.Multiply<TS, TV>(attended, rows, hidden, LinearEpilogue.AddToOutput, threads, workspace);    // residual
             Normalize<TS, TV>(hidden, rows, layer.AttentionNorm, threads);
             for (long first = 0; first < rows; first += Workspace.FeedForwardRows)                                  // a block of tokens at a time
             {
                 long count = Math.Min(Workspace.FeedForwardRows, rows - first);
                 float* states = hidden + (first * h);
-                layer.Intermediate.Multiply<TS, TV>(states, count, intermediate, LinearEpilogue.Gelu, threads);     // (n, I)
-                layer.Output.Multiply<TS, TV>(intermediate, count, states, LinearEpilogue.AddToOutput, threads);    // residual
+                layer.Intermediate.Multiply<TS, TV>(states, count, intermediate, LinearEpilogue.Gelu, threads, workspace);     // (n, I)
+                layer.Output.Multiply<TS, TV>(intermediate, count, states, LinearEpilogue.AddToOutput, threads, workspace);    // residual
                 Normalize<TS, TV>(states, count, layer.OutputNorm, threads);
             }
         }
@@ -41,7 +41,6 @@ internal sealed unsafe partial class InferenceEngine
     {
         var e = weights.Embeddings;
         int h = Config.HiddenSize;
-        var words = new ReadOnlySpan<float>(e.Words.Pointer, e.Words.Length);
         var positions = new ReadOnlySpan<float>(e.Positions.Pointer, e.Positions.Length);
         var types = new ReadOnlySpan<float>(e.TokenTypes.Pointer, h);
         long row = 0;
@@ -50,7 +49,8 @@ internal sealed unsafe partial class InferenceEngine
             for (int p = 0; p < ids.Length; p++, row++)
             {
                 var destination = new Span<float>(hidden + (row * h), h);
-                TensorPrimitives.Add(words.Slice(ids[p] * h, h), positions.Slice(p * h, h), destination);
+                e.Words.Row(ids[p], destination);
+                TensorPrimitives.Add(destination, positions.Slice(p * h, h), destination);
                 TensorPrimitives.Add(destination, types, destination);
             }
         }

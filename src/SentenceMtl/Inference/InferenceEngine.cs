@@ -23,11 +23,12 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
     private readonly IntraOpThreadPool sequential = new(1);
     private readonly ConcurrentBag<Workspace> workspaces = [];
 
-    private InferenceEngine(BertConfig config, EngineWeights weights, VectorWidth width, int threads)
+    private InferenceEngine(BertConfig config, EngineWeights weights, VectorWidth width, EncoderQuantization quantization, int threads)
     {
         Config = config;
         this.weights = weights;
         Width = width;
+        Quantization = quantization;
         pool = new IntraOpThreadPool(threads);
     }
 
@@ -36,6 +37,12 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
 
     /// <summary>The vector width the kernels run at.</summary>
     public VectorWidth Width { get; }
+
+    /// <summary>Whether the linear layers run in float32 or int8.</summary>
+    public EncoderQuantization Quantization { get; }
+
+    /// <summary>Bytes held by the session's copy of the weights (packed, and quantized for int8).</summary>
+    public long WeightBytes => weights.Bytes;
 
     /// <summary>Threads of the intra-op pool.</summary>
     public int Threads => pool.Threads;
@@ -53,7 +60,8 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
     /// <param name="weight">The values of a named weight (Hugging Face names, row-major), or null when missing.</param>
     /// <param name="options">Threads and width; null for the defaults.</param>
     /// <exception cref="ArgumentException">The configuration is unsupported or a weight is missing or misshaped.</exception>
-    /// <exception cref="PlatformNotSupportedException">The requested width (or, by default, every width) is not accelerated here.</exception>
+    /// <exception cref="PlatformNotSupportedException">The requested width (or, by default, every width) is not accelerated here
+    /// (for int8: does not run the int8 kernels).</exception>
     public static InferenceEngine Create(BertConfig config, Func<string, float[]?> weight, InferenceEngineOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -66,14 +74,23 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
             throw new ArgumentException($"The inference engine does not support {reason}.", nameof(config));
         }
 
-        var width = options.Width ?? VectorWidths.Widest
-            ?? throw new PlatformNotSupportedException("No vector width is accelerated on this machine (the engine needs FMA with 128-, 256- or 512-bit vectors).");
-        if (!VectorWidths.IsAccelerated(width))
+        bool int8 = options.Quantization switch
         {
-            throw new PlatformNotSupportedException($"{width} vectors are not accelerated on this machine.");
+            EncoderQuantization.None => false,
+            EncoderQuantization.Int8 => true,
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.Quantization, "Quantization is not an EncoderQuantization value."),
+        };
+        Func<VectorWidth, bool> runs = int8 ? VectorWidths.IsInt8Accelerated : VectorWidths.IsAccelerated;
+        var width = options.Width ?? VectorWidths.Accelerated.Where(runs).Cast<VectorWidth?>().FirstOrDefault()
+            ?? throw new PlatformNotSupportedException(int8
+                ? "No vector width runs the int8 kernels on this machine (they need AVX-512BW, AVX2, SSE4.1 or ARM64 besides FMA)."
+                : "No vector width is accelerated on this machine (the engine needs FMA with 128-, 256- or 512-bit vectors).");
+        if (!runs(width))
+        {
+            throw new PlatformNotSupportedException($"{width} vectors are not accelerated on this machine{(int8 ? " for the int8 kernels" : "")}.");
         }
 
-        return new InferenceEngine(config, EngineWeights.Create(config, weight, width), width, options.Threads);
+        return new InferenceEngine(config, EngineWeights.Create(config, weight, width, int8), width, options.Quantization, options.Threads);
     }
 
     /// <summary>The last hidden states of one batch, its sequences' rows back to back.</summary>
@@ -190,7 +207,7 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
     /// <summary>A returned workspace if it holds <paramref name="tokens"/> tokens, else a new one that does: the too-small
     /// one is dropped, so the session keeps at most one workspace per pass that ran at once, each as large as needed.</summary>
     private Workspace Rent(int tokens) =>
-        workspaces.TryTake(out var candidate) && candidate.Capacity >= tokens ? candidate : Workspace.Create(Config, tokens);
+        workspaces.TryTake(out var candidate) && candidate.Capacity >= tokens ? candidate : Workspace.Create(Config, tokens, Quantization == EncoderQuantization.Int8);
 
     private int[] CheckSequences(IReadOnlyList<int[]> sequences)
     {

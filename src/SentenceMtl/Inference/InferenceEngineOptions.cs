@@ -14,4 +14,7 @@ internal sealed record InferenceEngineOptions
     /// <summary>The vector width to run at; default (null): the widest this machine accelerates. Tests set it to run
     /// the narrower widths' code on a machine that has a wider one.</summary>
     public VectorWidth? Width { get; init; }
+
+    /// <summary>float32 or int8 linear layers; default float32.</summary>
+    public EncoderQuantization Quantization { get; init; }
 }

@@ -14,11 +14,13 @@ internal sealed class Workspace
     /// <summary>Tokens per feed-forward block: the intermediate rows of that many tokens stay in cache between the two products.</summary>
     public const int FeedForwardRows = 256;
 
-    private Workspace(int capacity, AlignedBuffer hidden, AlignedBuffer scratch)
+    private Workspace(int capacity, AlignedBuffer hidden, AlignedBuffer scratch, AlignedBuffer? quantizedRows, AlignedBuffer? rowScales)
     {
         Capacity = capacity;
         Hidden = hidden;
         Scratch = scratch;
+        QuantizedRows = quantizedRows;
+        RowScales = rowScales;
     }
 
     /// <summary>Most tokens a pass can hold.</summary>
@@ -30,11 +32,20 @@ internal sealed class Workspace
     /// <summary>(Capacity, 4H) during attention (query, key, value, then the heads' output), (256, I) in the feed-forward block.</summary>
     public AlignedBuffer Scratch { get; }
 
-    /// <summary>A workspace for passes of up to <paramref name="tokens"/> tokens.</summary>
-    public static Workspace Create(BertConfig config, int tokens)
+    /// <summary>For an int8 engine: the input of the linear layer running now, quantized (16-bit values, K rounded up to
+    /// even per row), (Capacity, H') or (256, I'); null for a float32 engine.</summary>
+    public AlignedBuffer? QuantizedRows { get; }
+
+    /// <summary>For an int8 engine: the scale of each row of <see cref="QuantizedRows"/>; null for a float32 engine.</summary>
+    public AlignedBuffer? RowScales { get; }
+
+    /// <summary>A workspace for passes of up to <paramref name="tokens"/> tokens, with the int8 buffers when <paramref name="int8"/>.</summary>
+    public static Workspace Create(BertConfig config, int tokens, bool int8)
     {
         long h = config.HiddenSize;
         long scratch = Math.Max(tokens * 4 * h, (long)Math.Min(tokens, FeedForwardRows) * config.IntermediateSize);
-        return new Workspace(tokens, new AlignedBuffer(tokens * h), new AlignedBuffer(scratch));
+        long shorts = Math.Max(tokens * (h + 1), (long)Math.Min(tokens, FeedForwardRows) * (config.IntermediateSize + 1));
+        return new Workspace(tokens, new AlignedBuffer(tokens * h), new AlignedBuffer(scratch),
+            int8 ? new AlignedBuffer((shorts + 1) / 2) : null, int8 ? new AlignedBuffer(tokens) : null);
     }
 }

@@ -43,6 +43,9 @@ internal sealed unsafe class PackedLinear
     /// <summary>The vector width the panels were laid out for; <see cref="Multiply{TS, TV}"/> runs at this width only.</summary>
     public VectorWidth Width { get; }
 
+    /// <summary>Bytes held: the packed weight and the bias.</summary>
+    public long Bytes => (panels.Length + bias.Length) * (long)sizeof(float);
+
     /// <summary>Output columns per panel at <paramref name="width"/>: two vectors.</summary>
     public static int PanelWidth(VectorWidth width) => 2 * (int)width / 32;
 
@@ -178,14 +181,18 @@ internal sealed unsafe class PackedLinear
             }
         }
 
-        private static void CopyColumns(float* tile, int p, float* c, int ldc, int rows, int columns, bool add)
+    }
+
+    /// <summary>Copies (or, with <paramref name="add"/>, adds) the first <paramref name="columns"/> columns of a tile of
+    /// <paramref name="rows"/> rows of <paramref name="p"/> values into rows of <paramref name="ldc"/> values: a last,
+    /// partial panel's outputs.</summary>
+    internal static void CopyColumns(float* tile, int p, float* c, int ldc, int rows, int columns, bool add)
+    {
+        for (int r = 0; r < rows; r++)
         {
-            for (int r = 0; r < rows; r++)
+            for (int j = 0; j < columns; j++)
             {
-                for (int j = 0; j < columns; j++)
-                {
-                    c[((long)r * ldc) + j] = add ? c[((long)r * ldc) + j] + tile[(r * p) + j] : tile[(r * p) + j];
-                }
+                c[((long)r * ldc) + j] = add ? c[((long)r * ldc) + j] + tile[(r * p) + j] : tile[(r * p) + j];
             }
         }
     }
@@ -323,26 +330,26 @@ internal sealed unsafe class PackedLinear
     private static float* Row(float* a, int k, int rows, int r) => a + ((long)Math.Min(r, rows - 1) * k);
 
     /// <summary>A micro-kernel's row count, as a type so each tile shape is compiled on its own.</summary>
-    private interface ITileShape
+    internal interface ITileShape
     {
         /// <summary>Rows per tile.</summary>
         static abstract int Rows { get; }
     }
 
     /// <summary>The 6-row tile (256 and 128 bits).</summary>
-    private readonly struct Rows6 : ITileShape
+    internal readonly struct Rows6 : ITileShape
     {
         public static int Rows => 6;
     }
 
     /// <summary>The 8-row tile (512 bits).</summary>
-    private readonly struct Rows8 : ITileShape
+    internal readonly struct Rows8 : ITileShape
     {
         public static int Rows => 8;
     }
 
     /// <summary>The 12-row tile that finishes a 512-bit product with 9 to 12 rows left.</summary>
-    private readonly struct Rows12 : ITileShape
+    internal readonly struct Rows12 : ITileShape
     {
         public static int Rows => MaxTileRows;
     }

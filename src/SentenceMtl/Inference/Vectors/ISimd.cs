@@ -1,7 +1,8 @@
 namespace SentenceMtl.Inference.Vectors;
 
 /// <summary>
-/// The float-vector operations the inference kernels use, for one vector width. The kernels are generic over an
+/// The vector operations the inference kernels use, for one vector width: float arithmetic, and the few integer
+/// operations of the int8 products (on the same registers, their lanes read as integers). The kernels are generic over an
 /// implementation (<see cref="Simd512"/>, <see cref="Simd256"/>, <see cref="Simd128"/>) and its vector type; with a
 /// struct type argument the JIT compiles one copy of each kernel per width and inlines every call below, so the
 /// kernels are written once and run as if written against <c>Vector512&lt;float&gt;</c> (or 256, 128) directly.
@@ -10,6 +11,7 @@ namespace SentenceMtl.Inference.Vectors;
 /// <remarks>
 /// Every operation is lane-wise and exact as IEEE single precision defines it (<see cref="MultiplyAdd"/> rounds once),
 /// so a lane computes the same value at every width; only <see cref="Sum"/> and <see cref="MaxAcross"/> combine lanes.
+/// The integer operations are exact, so they too give the same lanes at every width and on every instruction set.
 /// </remarks>
 internal unsafe interface ISimd<TVector>
     where TVector : struct
@@ -86,4 +88,23 @@ internal unsafe interface ISimd<TVector>
 
     /// <summary>The largest lane.</summary>
     static abstract float MaxAcross(TVector a);
+
+    /// <summary>2·<see cref="Count"/> signed bytes from <paramref name="source"/>, each sign-extended to a 16-bit lane.</summary>
+    static abstract TVector LoadWidened(sbyte* source);
+
+    /// <summary>The 32 bits <paramref name="bits"/> in every 32-bit lane.</summary>
+    static abstract TVector BroadcastBits(int bits);
+
+    /// <summary>
+    /// Read as 32-bit integer lanes: accumulator + a₀·b₀ + a₁·b₁, where a₀, a₁ are <paramref name="pairs"/>' two 16-bit
+    /// halves of the lane (low first) and b₀, b₁ those of <paramref name="weights"/>. Exact while each product and
+    /// the sum stay within 32 bits (they do for values of at most 127 in magnitude).
+    /// </summary>
+    static abstract TVector MultiplyAddPairs(TVector accumulator, TVector pairs, TVector weights);
+
+    /// <summary>The 32-bit integer lanes of <paramref name="integers"/> converted to floats (rounded to nearest).</summary>
+    static abstract TVector ConvertToSingle(TVector integers);
+
+    /// <summary>Writes the lanes, which hold integers in [−32768, 32767], as <see cref="Count"/> 16-bit integers.</summary>
+    static abstract void StoreInt16(TVector integral, short* destination);
 }

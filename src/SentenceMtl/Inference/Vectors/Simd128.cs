@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SentenceMtl.Inference.Vectors;
 
@@ -81,4 +82,39 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector128<float> a) => MathF.Max(MathF.Max(a[0], a[1]), MathF.Max(a[2], a[3]));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> LoadWidened(sbyte* source) =>
+        Vector128.WidenLower(Vector128.CreateScalarUnsafe(*(long*)source).AsSByte()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> BroadcastBits(int bits) => Vector128.Create(bits).AsSingle();
+
+    /// <remarks><c>pmaddwd</c> and an add on x64; elsewhere (ARM64) <see cref="MultiplyAddPairsPortable"/>.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> MultiplyAddPairs(Vector128<float> accumulator, Vector128<float> pairs, Vector128<float> weights) =>
+        Sse2.IsSupported
+            ? (accumulator.AsInt32() + Sse2.MultiplyAddAdjacent(pairs.AsInt16(), weights.AsInt16())).AsSingle()
+            : MultiplyAddPairsPortable(accumulator, pairs, weights);
+
+    /// <summary><see cref="MultiplyAddPairs"/> in cross-platform operations only: each lane's halves are separated by
+    /// shifts (arithmetic, so they keep their sign) and multiplied as 32-bit integers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> MultiplyAddPairsPortable(Vector128<float> accumulator, Vector128<float> pairs, Vector128<float> weights)
+    {
+        Vector128<int> a = pairs.AsInt32(), b = weights.AsInt32();
+        var low = Vector128.ShiftRightArithmetic(a << 16, 16) * Vector128.ShiftRightArithmetic(b << 16, 16);
+        var high = Vector128.ShiftRightArithmetic(a, 16) * Vector128.ShiftRightArithmetic(b, 16);
+        return (accumulator.AsInt32() + low + high).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ConvertToSingle(Vector128<float> integers) => Vector128.ConvertToSingle(integers.AsInt32());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreInt16(Vector128<float> integral, short* destination)
+    {
+        var integers = Vector128.ConvertToInt32(integral);
+        *(long*)destination = Vector128.Narrow(integers, integers).AsInt64().ToScalar();
+    }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SentenceMtl.Inference.Vectors;
 
@@ -81,4 +82,21 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector512<float> a) => Simd256.MaxAcross(Vector256.MaxNative(a.GetLower(), a.GetUpper()));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadWidened(sbyte* source) => Avx512BW.ConvertToVector512Int16(Vector256.Load(source)).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> BroadcastBits(int bits) => Vector512.Create(bits).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> MultiplyAddPairs(Vector512<float> accumulator, Vector512<float> pairs, Vector512<float> weights) =>
+        (accumulator.AsInt32() + Avx512BW.MultiplyAddAdjacent(pairs.AsInt16(), weights.AsInt16())).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ConvertToSingle(Vector512<float> integers) => Vector512.ConvertToSingle(integers.AsInt32());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreInt16(Vector512<float> integral, short* destination) =>
+        Avx512F.ConvertToVector256Int16(Vector512.ConvertToInt32(integral)).Store(destination);
 }

@@ -20,6 +20,18 @@ internal static class VectorWidths
         _ => false,
     };
 
+    /// <summary>
+    /// Whether the int8 products run at <paramref name="width"/> too: on top of <see cref="IsAccelerated"/>, 16-bit
+    /// multiply-add of pairs and byte sign extension at that width (AVX-512BW, AVX2, SSE4.1; ARM64 at 128 bits).
+    /// </summary>
+    public static bool IsInt8Accelerated(VectorWidth width) => IsAccelerated(width) && width switch
+    {
+        VectorWidth.Bits512 => Avx512BW.IsSupported,
+        VectorWidth.Bits256 => Avx2.IsSupported,
+        VectorWidth.Bits128 => Sse41.IsSupported || AdvSimd.Arm64.IsSupported,
+        _ => false,
+    };
+
     /// <summary>Every width <see cref="IsAccelerated"/> reports, widest first (empty: use libtorch).</summary>
     public static IReadOnlyList<VectorWidth> Accelerated { get; } =
         [.. new[] { VectorWidth.Bits512, VectorWidth.Bits256, VectorWidth.Bits128 }.Where(IsAccelerated)];

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Runtime.Intrinsics;
+using SentenceMtl.Inference;
+using SentenceMtl.Inference.Kernels;
+using SentenceMtl.Inference.Vectors;
+
+namespace SentenceMtl.Benchmarks;
+
+/// <summary>
+/// <c>--kernels</c>: the engine's float32 and int8 linear products alone, on one thread, for the shapes of a MiniLM
+/// layer (a batch of 384 token rows): multiply-adds per second, and the int8 product's time split into quantizing the
+/// input and the product itself. Best of several repetitions, at every width this machine runs.
+/// </summary>
+internal static unsafe class KernelMode
+{
+    private const int Rows = 384;
+    private const int Repetitions = 30;
+
+    /// <summary>Runs the measurements and prints Markdown.</summary>
+    public static int Run()
+    {
+        (string Name, int N, int K)[] shapes = [("query/key/value", 1152, 384), ("attention output", 384, 384), ("intermediate", 1536, 384), ("output", 384, 1536)];
+        Console.WriteLine($"### Linear products, {Rows} rows, 1 thread (GMAC/s, best of {Repetitions})");
+        Console.WriteLine();
+        Console.WriteLine("| width | layer (N × K) | float32 | int8 (quantize + product) | int8 product only | quantize share | int8 / float32 |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|");
+        using var pool = new IntraOpThreadPool(1);
+        foreach (var width in VectorWidths.Accelerated.Where(VectorWidths.IsInt8Accelerated))
+        {
+            foreach (var (name, n, k) in shapes)
+            {
+                var random = new Random(n + k);
+                var weight = Enumerable.Range(0, n * k).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+                var bias = new float[n];
+                var x = new AlignedBuffer((long)Rows * k);
+                for (int i = 0; i < x.Length; i++)
+                {
+                    x.Span[i] = (float)(random.NextDouble() - 0.5);
+                }
+
+                var y = new AlignedBuffer((long)Rows * n);
+                var q = new AlignedBuffer(((long)Rows * (k + 1)) / 2 + 1);
+                var scales = new AlignedBuffer(Rows);
+                var floats = PackedLinear.Pack(weight, n, k, bias, width);
+                var int8 = QuantizedLinear.Pack(weight, n, k, bias, width);
+                double f = Best(() => floats.Multiply(x.Pointer, Rows, y.Pointer, LinearEpilogue.None, pool));
+                double quantize = Best(() => Quantize(width, x.Pointer, k, (short*)q.Pointer, scales.Pointer, pool));
+                double product = Best(() => Multiply(width, int8, (short*)q.Pointer, scales.Pointer, y.Pointer, pool));
+                double macs = (double)Rows * n * k / 1e9;
+                Console.WriteLine($"| {(int)width} | {name} ({n} × {k}) | {macs / f:F1} | {macs / (quantize + product):F1} | {macs / product:F1} | {100 * quantize / (quantize + product):F0} % | {f / (quantize + product):F2}× |");
+            }
+        }
+
+        return 0;
+    }
+
+    private static double Best(Action action)
+    {
+        action();
+        double best = double.MaxValue;
+        for (int i = 0; i < Repetitions; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            action();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+
+        return best;
+    }
+
+    private static void Quantize(VectorWidth width, float* x, int k, short* q, float* scales, IntraOpThreadPool pool)
+    {
+        switch (width)
+        {
+            case VectorWidth.Bits512:
+                ActivationQuantizer.Quantize<Simd512, Vector512<float>>(x, Rows, k, q, scales, pool);
+                break;
+            case VectorWidth.Bits256:
+                ActivationQuantizer.Quantize<Simd256, Vector256<float>>(x, Rows, k, q, scales, pool);
+                break;
+            default:
+                ActivationQuantizer.Quantize<Simd128, Vector128<float>>(x, Rows, k, q, scales, pool);
+                break;
+        }
+    }
+
+    private static void Multiply(VectorWidth width, QuantizedLinear linear, short* q, float* scales, float* y, IntraOpThreadPool pool)
+    {
+        switch (width)
+        {
+            case VectorWidth.Bits512:
+                linear.Multiply<Simd512, Vector512<float>>(q, scales, Rows, y, LinearEpilogue.None, pool);
+                break;
+            case VectorWidth.Bits256:
+                linear.Multiply<Simd256, Vector256<float>>(q, scales, Rows, y, LinearEpilogue.None, pool);
+                break;
+            default:
+                linear.Multiply<Simd128, Vector128<float>>(q, scales, Rows, y, LinearEpilogue.None, pool);
+                break;
+        }
+    }
+}

@@ -1,0 +1,309 @@
+using System.Runtime.CompilerServices;
+using SentenceMtl.Inference.Vectors;
+
+namespace SentenceMtl.Inference.Kernels;
+
+/// <summary>
+/// <c>y = x·Wᵀ + b</c> in int8: the weight is quantized once (symmetric, one scale per output column), the input
+/// arrives quantized per row (<see cref="ActivationQuantizer"/>), products accumulate exactly in 32-bit integers, and
+/// the epilogue turns each sum back into a float with both scales, then adds the bias (and GELU or the residual) as
+/// <see cref="PackedLinear"/> does.
+/// </summary>
+/// <remarks>
+/// <para>Quantization: <see cref="SymmetricQuantization"/> per output column (q = round(w · 127 / max|w|)); inputs are
+/// quantized the same way per row.</para>
+/// <para>Layout: panels of two vectors' worth of output columns (as <see cref="PackedLinear"/>), each holding, for every
+/// pair of inner indices (k, k + 1), the columns' two bytes side by side. The micro-kernel widens a vector of those
+/// bytes to 16 bits once and, for every row of the tile, multiplies it by the row's (x_k, x_k+1) broadcast to every
+/// lane and adds adjacent products into 32-bit sums (<see cref="ISimd{TVector}.MultiplyAddPairs"/>: <c>vpmaddwd</c>, or
+/// one <c>vpdpwssd</c> with AVX-VNNI). A sum is at most K · 127² in magnitude, exact in 32 bits for K below 133,000, so
+/// every width and instruction set computes the same integers, and the float epilogue (lane-wise) the same outputs.</para>
+/// </remarks>
+internal sealed unsafe class QuantizedLinear
+{
+    private const int MaxTileRows = 12;
+
+    private readonly AlignedBuffer panels;                                                      // bytes: (N' / P, K' / 2, P, 2)
+    private readonly AlignedBuffer scales;                                                      // (N'): max|w| / 127 per column
+    private readonly AlignedBuffer bias;                                                        // (N')
+
+    private QuantizedLinear(AlignedBuffer panels, AlignedBuffer scales, AlignedBuffer bias, int inFeatures, int outFeatures, VectorWidth width)
+    {
+        this.panels = panels;
+        this.scales = scales;
+        this.bias = bias;
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        Width = width;
+    }
+
+    /// <summary>K: values per input row.</summary>
+    public int InFeatures { get; }
+
+    /// <summary>K rounded up to even: 16-bit values per quantized input row (the last one 0 when K is odd).</summary>
+    public int PaddedInFeatures => (InFeatures + 1) & ~1;
+
+    /// <summary>N: values per output row.</summary>
+    public int OutFeatures { get; }
+
+    /// <summary>The vector width the panels were laid out for.</summary>
+    public VectorWidth Width { get; }
+
+    /// <summary>Bytes held: the quantized weight, and the scales and biases as floats.</summary>
+    public long Bytes => (panels.Length + scales.Length + bias.Length) * (long)sizeof(float);
+
+    /// <summary>Quantizes a row-major (N, K) weight and copies its bias into the kernel's layout for <paramref name="width"/>.</summary>
+    /// <param name="weight">N·K finite values, row n holding output n's weights (PyTorch's <c>nn.Linear.weight</c>).</param>
+    /// <param name="outFeatures">N, at least 1.</param>
+    /// <param name="inFeatures">K, at least 1.</param>
+    /// <param name="bias">N values, or empty for none.</param>
+    /// <param name="width">The width the product will run at.</param>
+    /// <exception cref="ArgumentException">The sizes do not match, or a weight is not finite.</exception>
+    public static QuantizedLinear Pack(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<float> bias, VectorWidth width)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(outFeatures, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inFeatures, 1);
+        if (weight.Length != (long)outFeatures * inFeatures)
+        {
+            throw new ArgumentException($"Expected {outFeatures} × {inFeatures} weights, got {weight.Length}.", nameof(weight));
+        }
+
+        if (!bias.IsEmpty && bias.Length != outFeatures)
+        {
+            throw new ArgumentException($"Expected {outFeatures} biases, got {bias.Length}.", nameof(bias));
+        }
+
+        int p = PackedLinear.PanelWidth(width), panelCount = (outFeatures + p - 1) / p, kPadded = (inFeatures + 1) & ~1;
+        long bytes = (long)panelCount * p * kPadded;
+        var packed = new AlignedBuffer((bytes + 3) / 4);                                         // columns past N and k past K stay 0
+        var columnScales = new AlignedBuffer((long)panelCount * p);
+        var paddedBias = new AlignedBuffer((long)panelCount * p);
+        var target = new Span<sbyte>(packed.Pointer, (int)bytes);
+        var quantized = new sbyte[inFeatures];
+        for (int n = 0; n < outFeatures; n++)
+        {
+            columnScales.Span[n] = SymmetricQuantization.Quantize(weight.Slice(n * inFeatures, inFeatures), quantized)
+                ?? throw new ArgumentException($"Output {n}'s weights are not all finite; int8 needs finite weights.", nameof(weight));
+            long panelStart = (long)(n / p) * kPadded * p;
+            int column = n % p;
+            for (int k = 0; k < inFeatures; k++)
+            {
+                target[(int)(panelStart + ((k / 2) * 2 * p) + (column * 2) + (k % 2))] = quantized[k];
+            }
+        }
+
+        bias.CopyTo(paddedBias.Span);
+        return new QuantizedLinear(packed, columnScales, paddedBias, inFeatures, outFeatures, width);
+    }
+
+    /// <summary>y[0..rows) = epilogue(dequantized(x[0..rows)·Wᵀ) + b) on quantized input rows and row-major float outputs.</summary>
+    /// <param name="x">rows × <see cref="PaddedInFeatures"/> quantized inputs (<see cref="ActivationQuantizer"/>).</param>
+    /// <param name="rowScales">Each input row's scale.</param>
+    /// <param name="rows">How many rows.</param>
+    /// <param name="y">rows × N outputs; for <see cref="LinearEpilogue.AddToOutput"/> they hold the residual.</param>
+    /// <param name="epilogue">What happens to each output value.</param>
+    /// <param name="pool">The threads to split the output panels over.</param>
+    public void Multiply<TS, TV>(short* x, float* rowScales, long rows, float* y, LinearEpilogue epilogue, IntraOpThreadPool pool)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        if (TS.Width != Width)
+        {
+            throw new InvalidOperationException($"These weights were packed for {Width} vectors, not {TS.Width}.");
+        }
+
+        if (rows > 0)
+        {
+            var job = new Job<TS, TV>(this, x, rowScales, rows, y, epilogue);
+            int panelCount = (OutFeatures + PackedLinear.PanelWidth(Width) - 1) / PackedLinear.PanelWidth(Width);
+            pool.For(panelCount, rows * InFeatures * OutFeatures / 2, job.Run);
+        }
+    }
+
+    /// <summary>One product's operands.</summary>
+    private readonly struct Job<TS, TV>(QuantizedLinear owner, short* x, float* rowScales, long rows, float* y, LinearEpilogue epilogue)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        /// <summary>Computes output panels [<paramref name="first"/>, <paramref name="end"/>) for every row.</summary>
+        public void Run(int first, int end)
+        {
+            int kp = owner.PaddedInFeatures, n = owner.OutFeatures, p = 2 * TS.Count;
+            int tile = TS.Count >= 16 ? 8 : 6;
+            float* sums = stackalloc float[MaxTileRows * 32];                                     // a tile's sums, then (partial panel) its outputs
+            for (int panel = first; panel < end; panel++)
+            {
+                var w = (sbyte*)owner.panels.Pointer + ((long)panel * kp * p);
+                float* scale = owner.scales.Pointer + ((long)panel * p), b = owner.bias.Pointer + ((long)panel * p);
+                int columns = Math.Min(p, n - (panel * p));
+                for (long r = 0, count; r < rows; r += count)
+                {
+                    count = Math.Min(tile, rows - r);
+                    if (tile == 8 && rows - r is > 8 and <= MaxTileRows)
+                    {
+                        count = rows - r;                                                         // one 12-row tile finishes the panel
+                    }
+
+                    SumTile(x + (r * kp), kp, (int)count, w, sums);
+                    float* c = y + (r * n) + (panel * p);
+                    if (columns == p)
+                    {
+                        Dequantize(sums, (int)count, rowScales + r, scale, b, c, n, epilogue);
+                    }
+                    else
+                    {
+                        Dequantize(sums, (int)count, rowScales + r, scale, b, sums, p, epilogue == LinearEpilogue.Gelu ? epilogue : LinearEpilogue.None);
+                        PackedLinear.CopyColumns(sums, p, c, n, (int)count, columns, epilogue == LinearEpilogue.AddToOutput);
+                    }
+                }
+            }
+        }
+
+        private static void SumTile(short* a, int kp, int rows, sbyte* w, float* sums)
+        {
+            if (rows > 8)
+            {
+                Tile<TS, TV, PackedLinear.Rows12>(a, kp, rows, w, sums);
+            }
+            else if (TS.Count >= 16)
+            {
+                Tile<TS, TV, PackedLinear.Rows8>(a, kp, rows, w, sums);
+            }
+            else
+            {
+                Tile<TS, TV, PackedLinear.Rows6>(a, kp, rows, w, sums);
+            }
+        }
+
+        /// <summary>c[r, j] = epilogue(sums[r, j] · rowScale[r] · scale[j] + bias[j]) for the tile's rows and its panel's 2V columns.</summary>
+        private static void Dequantize(float* sums, int rows, float* rowScale, float* scale, float* bias, float* c, int ldc, LinearEpilogue epilogue)
+        {
+            int v = TS.Count;
+            TV scale0 = TS.Load(scale), scale1 = TS.Load(scale + v), bias0 = TS.Load(bias), bias1 = TS.Load(bias + v);
+            for (int r = 0; r < rows; r++)
+            {
+                var s = TS.Broadcast(rowScale[r]);
+                float* row = c + ((long)r * ldc);
+                var left = TS.MultiplyAdd(TS.Multiply(TS.Load(sums + (r * 2 * v)), s), scale0, bias0);
+                var right = TS.MultiplyAdd(TS.Multiply(TS.Load(sums + (r * 2 * v) + v), s), scale1, bias1);
+                if (epilogue == LinearEpilogue.AddToOutput)
+                {
+                    left = TS.Add(left, TS.Load(row));
+                    right = TS.Add(right, TS.Load(row + v));
+                }
+                else if (epilogue == LinearEpilogue.Gelu)
+                {
+                    left = SimdMath.Gelu<TS, TV>(left);
+                    right = SimdMath.Gelu<TS, TV>(right);
+                }
+
+                TS.Store(left, row);
+                TS.Store(right, row + v);
+            }
+        }
+    }
+
+    /// <summary>
+    /// sums[0..rows, 0..2V) = a[0..rows, 0..kp) · panel as exact 32-bit integers stored as floats, a
+    /// <typeparamref name="TShape"/>-row block in two accumulators per row, one pass over the pairs of k. Missing rows
+    /// repeat the last row and are not stored.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile<TS, TV, TShape>(short* a, int kp, int rows, sbyte* panel, float* sums)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        where TShape : struct, PackedLinear.ITileShape
+    {
+        int v = TS.Count, p = 2 * v, pairs = kp / 2;
+        int* a0 = Row(a, kp, rows, 0), a1 = Row(a, kp, rows, 1), a2 = Row(a, kp, rows, 2), a3 = Row(a, kp, rows, 3);
+        int* a4 = Row(a, kp, rows, 4), a5 = Row(a, kp, rows, 5), a6 = Row(a, kp, rows, 6), a7 = Row(a, kp, rows, 7);
+        int* a8 = Row(a, kp, rows, 8), a9 = Row(a, kp, rows, 9), a10 = Row(a, kp, rows, 10), a11 = Row(a, kp, rows, 11);
+        TV c00 = TS.Zero, c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00;
+        TV c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00, c80 = c00, c81 = c00, c90 = c00, c91 = c00;
+        TV ca0 = c00, ca1 = c00, cb0 = c00, cb1 = c00;
+        sbyte* w = panel;
+        for (int t = 0; t < pairs; t++, w += 2 * p)
+        {
+            var w0 = TS.LoadWidened(w);
+            var w1 = TS.LoadWidened(w + p);
+            var x = TS.BroadcastBits(a0[t]);
+            c00 = TS.MultiplyAddPairs(c00, x, w0);
+            c01 = TS.MultiplyAddPairs(c01, x, w1);
+            x = TS.BroadcastBits(a1[t]);
+            c10 = TS.MultiplyAddPairs(c10, x, w0);
+            c11 = TS.MultiplyAddPairs(c11, x, w1);
+            x = TS.BroadcastBits(a2[t]);
+            c20 = TS.MultiplyAddPairs(c20, x, w0);
+            c21 = TS.MultiplyAddPairs(c21, x, w1);
+            x = TS.BroadcastBits(a3[t]);
+            c30 = TS.MultiplyAddPairs(c30, x, w0);
+            c31 = TS.MultiplyAddPairs(c31, x, w1);
+            x = TS.BroadcastBits(a4[t]);
+            c40 = TS.MultiplyAddPairs(c40, x, w0);
+            c41 = TS.MultiplyAddPairs(c41, x, w1);
+            x = TS.BroadcastBits(a5[t]);
+            c50 = TS.MultiplyAddPairs(c50, x, w0);
+            c51 = TS.MultiplyAddPairs(c51, x, w1);
+            if (TShape.Rows > 6)
+            {
+                x = TS.BroadcastBits(a6[t]);
+                c60 = TS.MultiplyAddPairs(c60, x, w0);
+                c61 = TS.MultiplyAddPairs(c61, x, w1);
+                x = TS.BroadcastBits(a7[t]);
+                c70 = TS.MultiplyAddPairs(c70, x, w0);
+                c71 = TS.MultiplyAddPairs(c71, x, w1);
+            }
+
+            if (TShape.Rows > 8)
+            {
+                x = TS.BroadcastBits(a8[t]);
+                c80 = TS.MultiplyAddPairs(c80, x, w0);
+                c81 = TS.MultiplyAddPairs(c81, x, w1);
+                x = TS.BroadcastBits(a9[t]);
+                c90 = TS.MultiplyAddPairs(c90, x, w0);
+                c91 = TS.MultiplyAddPairs(c91, x, w1);
+                x = TS.BroadcastBits(a10[t]);
+                ca0 = TS.MultiplyAddPairs(ca0, x, w0);
+                ca1 = TS.MultiplyAddPairs(ca1, x, w1);
+                x = TS.BroadcastBits(a11[t]);
+                cb0 = TS.MultiplyAddPairs(cb0, x, w0);
+                cb1 = TS.MultiplyAddPairs(cb1, x, w1);
+            }
+        }
+
+        Store<TS, TV>(sums, p, rows, 0, c00, c01);
+        Store<TS, TV>(sums, p, rows, 1, c10, c11);
+        Store<TS, TV>(sums, p, rows, 2, c20, c21);
+        Store<TS, TV>(sums, p, rows, 3, c30, c31);
+        Store<TS, TV>(sums, p, rows, 4, c40, c41);
+        Store<TS, TV>(sums, p, rows, 5, c50, c51);
+        if (TShape.Rows > 6)
+        {
+            Store<TS, TV>(sums, p, rows, 6, c60, c61);
+            Store<TS, TV>(sums, p, rows, 7, c70, c71);
+        }
+
+        if (TShape.Rows > 8)
+        {
+            Store<TS, TV>(sums, p, rows, 8, c80, c81);
+            Store<TS, TV>(sums, p, rows, 9, c90, c91);
+            Store<TS, TV>(sums, p, rows, 10, ca0, ca1);
+            Store<TS, TV>(sums, p, rows, 11, cb0, cb1);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<TS, TV>(float* sums, int p, int rows, int r, TV left, TV right)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+    {
+        if (r < rows)
+        {
+            TS.Store(TS.ConvertToSingle(left), sums + (r * p));
+            TS.Store(TS.ConvertToSingle(right), sums + (r * p) + TS.Count);
+        }
+    }
+
+    /// <summary>Row r's (x_k, x_k+1) pairs as 32-bit values.</summary>
+    private static int* Row(short* a, int kp, int rows, int r) => (int*)(a + ((long)Math.Min(r, rows - 1) * kp));
+}
