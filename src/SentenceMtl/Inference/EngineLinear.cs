@@ -41,7 +41,7 @@ internal sealed unsafe class EngineLinear
             return;
         }
 
-        var values = (short*)workspace.QuantizedRows!.Pointer;
+        var values = (byte*)workspace.QuantizedRows!.Pointer;
         float* scales = workspace.RowScales!.Pointer;
         ActivationQuantizer.Quantize<TS, TV>(x, rows, quantized.InFeatures, values, scales, threads);
         quantized.Multiply<TS, TV>(values, scales, rows, y, epilogue, threads);

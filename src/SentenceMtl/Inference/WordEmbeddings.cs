@@ -42,7 +42,7 @@ internal sealed unsafe class WordEmbeddings
         for (int r = 0; r < rows; r++)
         {
             var target = new Span<sbyte>((sbyte*)quantized.Pointer + ((long)r * dimension), dimension);
-            scales[r] = SymmetricQuantization.Quantize(table.Slice(r * dimension, dimension), target)
+            scales[r] = SymmetricQuantization.Quantize(table.Slice(r * dimension, dimension), target, levels: 127)
                 ?? throw new ArgumentException($"Word embedding {r} is not all finite; int8 needs finite weights.", nameof(table));
         }
 

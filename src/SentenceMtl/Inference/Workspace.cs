@@ -32,8 +32,8 @@ internal sealed class Workspace
     /// <summary>(Capacity, 4H) during attention (query, key, value, then the heads' output), (256, I) in the feed-forward block.</summary>
     public AlignedBuffer Scratch { get; }
 
-    /// <summary>For an int8 engine: the input of the linear layer running now, quantized (16-bit values, K rounded up to
-    /// even per row), (Capacity, H') or (256, I'); null for a float32 engine.</summary>
+    /// <summary>For an int8 engine: the input of the linear layer running now, quantized (bytes, K rounded up to a
+    /// multiple of 4 per row), (Capacity, H') or (256, I'); null for a float32 engine.</summary>
     public AlignedBuffer? QuantizedRows { get; }
 
     /// <summary>For an int8 engine: the scale of each row of <see cref="QuantizedRows"/>; null for a float32 engine.</summary>
@@ -44,8 +44,8 @@ internal sealed class Workspace
     {
         long h = config.HiddenSize;
         long scratch = Math.Max(tokens * 4 * h, (long)Math.Min(tokens, FeedForwardRows) * config.IntermediateSize);
-        long shorts = Math.Max(tokens * (h + 1), (long)Math.Min(tokens, FeedForwardRows) * (config.IntermediateSize + 1));
+        long bytes = Math.Max(tokens * (h + 3), (long)Math.Min(tokens, FeedForwardRows) * (config.IntermediateSize + 3));
         return new Workspace(tokens, new AlignedBuffer(tokens * h), new AlignedBuffer(scratch),
-            int8 ? new AlignedBuffer((shorts + 1) / 2) : null, int8 ? new AlignedBuffer(tokens) : null);
+            int8 ? new AlignedBuffer((bytes + 3) / 4) : null, int8 ? new AlignedBuffer(tokens) : null);
     }
 }

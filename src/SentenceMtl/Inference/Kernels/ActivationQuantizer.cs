@@ -5,8 +5,8 @@ namespace SentenceMtl.Inference.Kernels;
 
 /// <summary>
 /// Dynamic int8 quantization of a linear layer's input, one scale per row: q = round(x · 127 / max|x|), ties to even,
-/// so q ∈ [−127, 127] and x ≈ q · max|x| / 127. Written as 16-bit integers, K rounded up to even per row (a last 0
-/// when K is odd), the layout <see cref="QuantizedLinear"/> reads.
+/// so q ∈ [−127, 127] and x ≈ q · max|x| / 127. Written as unsigned bytes q + 128, K rounded up to a multiple of 4
+/// per row (padding 128, that is q = 0), the layout <see cref="QuantizedLinear"/> reads.
 /// </summary>
 /// <remarks>
 /// Each value is quantized on its own (one multiply, one rounding), so every width gives the same integers. A row of
@@ -19,10 +19,10 @@ internal static unsafe class ActivationQuantizer
     /// <param name="x">The rows, <paramref name="k"/> floats each.</param>
     /// <param name="rows">How many rows.</param>
     /// <param name="k">Values per row, at least 1.</param>
-    /// <param name="quantized">rows × (k rounded up to even) 16-bit integers, written.</param>
+    /// <param name="quantized">rows × (k rounded up to a multiple of 4) bytes, written.</param>
     /// <param name="scales">rows scales, written.</param>
     /// <param name="pool">The threads to split the rows over.</param>
-    public static void Quantize<TS, TV>(float* x, long rows, int k, short* quantized, float* scales, IntraOpThreadPool pool)
+    public static void Quantize<TS, TV>(float* x, long rows, int k, byte* quantized, float* scales, IntraOpThreadPool pool)
         where TS : struct, ISimd<TV>
         where TV : struct
     {
@@ -30,21 +30,22 @@ internal static unsafe class ActivationQuantizer
         pool.For((int)rows, rows * k * 4, job.Run);
     }
 
-    private readonly struct Job<TS, TV>(float* x, int k, short* quantized, float* scales)
+    private readonly struct Job<TS, TV>(float* x, int k, byte* quantized, float* scales)
         where TS : struct, ISimd<TV>
         where TV : struct
     {
         public void Run(int first, int end)
         {
-            int lanes = TS.Count, vectorEnd = k / lanes * lanes, kp = (k + 1) & ~1;
+            int lanes = TS.Count, vectorEnd = k / lanes * lanes, kp = QuantizedLinear.PadInFeatures(k);
+            var zero = TS.Broadcast(128f);
             for (long r = first; r < end; r++)
             {
                 float* row = x + (r * k);
-                short* target = quantized + (r * kp);
+                byte* target = quantized + (r * kp);
                 float largest = Math.Abs(TensorPrimitives.MaxMagnitude(new ReadOnlySpan<float>(row, k)));   // NaN when any is NaN
                 if (largest == 0 || !float.IsFinite(largest))
                 {
-                    new Span<short>(target, kp).Clear();
+                    new Span<byte>(target, kp).Fill(128);
                     scales[r] = largest == 0 ? 0 : float.NaN;
                     continue;
                 }
@@ -54,18 +55,15 @@ internal static unsafe class ActivationQuantizer
                 int j = 0;
                 for (; j < vectorEnd; j += lanes)
                 {
-                    TS.StoreInt16(TS.Round(TS.Multiply(TS.Load(row + j), factor)), target + j);
+                    TS.StoreBytes(TS.Add(TS.Round(TS.Multiply(TS.Load(row + j), factor)), zero), target + j);
                 }
 
                 for (; j < k; j++)
                 {
-                    target[j] = (short)MathF.Round(row[j] * inverse);
+                    target[j] = (byte)(MathF.Round(row[j] * inverse) + 128);
                 }
 
-                if (kp != k)
-                {
-                    target[k] = 0;
-                }
+                new Span<byte>(target + k, kp - k).Fill(128);
 
                 scales[r] = largest / 127f;
             }

@@ -10,26 +10,35 @@ namespace SentenceMtl.Inference.Kernels;
 /// <see cref="PackedLinear"/> does.
 /// </summary>
 /// <remarks>
-/// <para>Quantization: <see cref="SymmetricQuantization"/> per output column (q = round(w · 127 / max|w|)); inputs are
-/// quantized the same way per row.</para>
+/// <para>Quantization: weights with <see cref="SymmetricQuantization"/> to ±<see cref="WeightLevels"/> per output
+/// column; inputs to ±127 per row, stored as unsigned bytes q + 128.</para>
 /// <para>Layout: panels of two vectors' worth of output columns (as <see cref="PackedLinear"/>), each holding, for every
-/// pair of inner indices (k, k + 1), the columns' two bytes side by side. The micro-kernel widens a vector of those
-/// bytes to 16 bits once and, for every row of the tile, multiplies it by the row's (x_k, x_k+1) broadcast to every
-/// lane and adds adjacent products into 32-bit sums (<see cref="ISimd{TVector}.MultiplyAddPairs"/>: <c>vpmaddwd</c>, or
-/// one <c>vpdpwssd</c> with AVX-VNNI). A sum is at most K · 127² in magnitude, exact in 32 bits for K below 133,000, so
-/// every width and instruction set computes the same integers, and the float epilogue (lane-wise) the same outputs.</para>
+/// four inner indices k … k + 3, the columns' four bytes side by side, so one 32-bit lane of a weight vector is one
+/// column's four weights. The micro-kernel broadcasts a row's four input bytes to every lane and multiplies them with
+/// the weight vectors (<see cref="ISimd{TVector}.MultiplyAddBytes"/>: <c>vpmaddubsw</c> and <c>vpmaddwd</c>, or one
+/// <c>vpdpbusd</c> with AVX-VNNI), for every row of the tile.</para>
+/// <para>Exactness: <c>vpmaddubsw</c> adds two byte products in 16 bits and saturates beyond; with inputs ≤ 255 and
+/// weights within ±63 a pair is at most 2 · 255 · 63 = 32,130, so it never does. Each sum is Σ (q + 128)·w; the kernel
+/// starts it at −128 · Σ w of the column (computed when packing), so it ends at Σ q·w, at most K · 127 · 63 in
+/// magnitude — exact in 32 bits for K up to 268,000. Every width and instruction set therefore computes the same
+/// integers, and the float epilogue (lane-wise) the same outputs.</para>
 /// </remarks>
 internal sealed unsafe class QuantizedLinear
 {
+    /// <summary>Levels of the weights each side of 0 (see the remarks: ±63 keeps every pair of byte products within 16 bits).</summary>
+    public const int WeightLevels = 63;
+
     private const int MaxTileRows = 12;
 
-    private readonly AlignedBuffer panels;                                                      // bytes: (N' / P, K' / 2, P, 2)
-    private readonly AlignedBuffer scales;                                                      // (N'): max|w| / 127 per column
+    private readonly AlignedBuffer panels;                                                      // bytes: (N' / P, K' / 4, P, 4)
+    private readonly AlignedBuffer offsets;                                                     // (N') int32: −128 · Σ_k q[k, n]
+    private readonly AlignedBuffer scales;                                                      // (N'): max|w| / 63 per column
     private readonly AlignedBuffer bias;                                                        // (N')
 
-    private QuantizedLinear(AlignedBuffer panels, AlignedBuffer scales, AlignedBuffer bias, int inFeatures, int outFeatures, VectorWidth width)
+    private QuantizedLinear(AlignedBuffer panels, AlignedBuffer offsets, AlignedBuffer scales, AlignedBuffer bias, int inFeatures, int outFeatures, VectorWidth width)
     {
         this.panels = panels;
+        this.offsets = offsets;
         this.scales = scales;
         this.bias = bias;
         InFeatures = inFeatures;
@@ -40,8 +49,8 @@ internal sealed unsafe class QuantizedLinear
     /// <summary>K: values per input row.</summary>
     public int InFeatures { get; }
 
-    /// <summary>K rounded up to even: 16-bit values per quantized input row (the last one 0 when K is odd).</summary>
-    public int PaddedInFeatures => (InFeatures + 1) & ~1;
+    /// <summary>K rounded up to a multiple of 4: bytes per quantized input row (the padding holds 128, that is q = 0).</summary>
+    public int PaddedInFeatures => PadInFeatures(InFeatures);
 
     /// <summary>N: values per output row.</summary>
     public int OutFeatures { get; }
@@ -49,8 +58,11 @@ internal sealed unsafe class QuantizedLinear
     /// <summary>The vector width the panels were laid out for.</summary>
     public VectorWidth Width { get; }
 
-    /// <summary>Bytes held: the quantized weight, and the scales and biases as floats.</summary>
-    public long Bytes => (panels.Length + scales.Length + bias.Length) * (long)sizeof(float);
+    /// <summary>Bytes held: the quantized weight, and per column its offset, scale and bias.</summary>
+    public long Bytes => (panels.Length + offsets.Length + scales.Length + bias.Length) * (long)sizeof(float);
+
+    /// <summary>K rounded up to a multiple of 4.</summary>
+    public static int PadInFeatures(int inFeatures) => (inFeatures + 3) & ~3;
 
     /// <summary>Quantizes a row-major (N, K) weight and copies its bias into the kernel's layout for <paramref name="width"/>.</summary>
     /// <param name="weight">N·K finite values, row n holding output n's weights (PyTorch's <c>nn.Linear.weight</c>).</param>
@@ -73,37 +85,41 @@ internal sealed unsafe class QuantizedLinear
             throw new ArgumentException($"Expected {outFeatures} biases, got {bias.Length}.", nameof(bias));
         }
 
-        int p = PackedLinear.PanelWidth(width), panelCount = (outFeatures + p - 1) / p, kPadded = (inFeatures + 1) & ~1;
+        int p = PackedLinear.PanelWidth(width), panelCount = (outFeatures + p - 1) / p, kPadded = PadInFeatures(inFeatures);
         long bytes = (long)panelCount * p * kPadded;
         var packed = new AlignedBuffer((bytes + 3) / 4);                                         // columns past N and k past K stay 0
+        var offsets = new AlignedBuffer((long)panelCount * p);
         var columnScales = new AlignedBuffer((long)panelCount * p);
         var paddedBias = new AlignedBuffer((long)panelCount * p);
         var target = new Span<sbyte>(packed.Pointer, (int)bytes);
         var quantized = new sbyte[inFeatures];
         for (int n = 0; n < outFeatures; n++)
         {
-            columnScales.Span[n] = SymmetricQuantization.Quantize(weight.Slice(n * inFeatures, inFeatures), quantized)
+            columnScales.Span[n] = SymmetricQuantization.Quantize(weight.Slice(n * inFeatures, inFeatures), quantized, WeightLevels)
                 ?? throw new ArgumentException($"Output {n}'s weights are not all finite; int8 needs finite weights.", nameof(weight));
             long panelStart = (long)(n / p) * kPadded * p;
-            int column = n % p;
+            int column = n % p, sum = 0;
             for (int k = 0; k < inFeatures; k++)
             {
-                target[(int)(panelStart + ((k / 2) * 2 * p) + (column * 2) + (k % 2))] = quantized[k];
+                target[(int)(panelStart + ((k / 4) * 4 * p) + (column * 4) + (k % 4))] = quantized[k];
+                sum += quantized[k];
             }
+
+            offsets.Span[n] = BitConverter.Int32BitsToSingle(-128 * sum);                        // the lanes are read as integers
         }
 
         bias.CopyTo(paddedBias.Span);
-        return new QuantizedLinear(packed, columnScales, paddedBias, inFeatures, outFeatures, width);
+        return new QuantizedLinear(packed, offsets, columnScales, paddedBias, inFeatures, outFeatures, width);
     }
 
     /// <summary>y[0..rows) = epilogue(dequantized(x[0..rows)·Wᵀ) + b) on quantized input rows and row-major float outputs.</summary>
-    /// <param name="x">rows × <see cref="PaddedInFeatures"/> quantized inputs (<see cref="ActivationQuantizer"/>).</param>
+    /// <param name="x">rows × <see cref="PaddedInFeatures"/> quantized inputs, q + 128 (<see cref="ActivationQuantizer"/>).</param>
     /// <param name="rowScales">Each input row's scale.</param>
     /// <param name="rows">How many rows.</param>
     /// <param name="y">rows × N outputs; for <see cref="LinearEpilogue.AddToOutput"/> they hold the residual.</param>
     /// <param name="epilogue">What happens to each output value.</param>
     /// <param name="pool">The threads to split the output panels over.</param>
-    public void Multiply<TS, TV>(short* x, float* rowScales, long rows, float* y, LinearEpilogue epilogue, IntraOpThreadPool pool)
+    public void Multiply<TS, TV>(byte* x, float* rowScales, long rows, float* y, LinearEpilogue epilogue, IntraOpThreadPool pool)
         where TS : struct, ISimd<TV>
         where TV : struct
     {
@@ -121,7 +137,7 @@ internal sealed unsafe class QuantizedLinear
     }
 
     /// <summary>One product's operands.</summary>
-    private readonly struct Job<TS, TV>(QuantizedLinear owner, short* x, float* rowScales, long rows, float* y, LinearEpilogue epilogue)
+    private readonly struct Job<TS, TV>(QuantizedLinear owner, byte* x, float* rowScales, long rows, float* y, LinearEpilogue epilogue)
         where TS : struct, ISimd<TV>
         where TV : struct
     {
@@ -133,7 +149,7 @@ internal sealed unsafe class QuantizedLinear
             float* sums = stackalloc float[MaxTileRows * 32];                                     // a tile's sums, then (partial panel) its outputs
             for (int panel = first; panel < end; panel++)
             {
-                var w = (sbyte*)owner.panels.Pointer + ((long)panel * kp * p);
+                float* w = owner.panels.Pointer + ((long)panel * kp / 4 * p), offset = owner.offsets.Pointer + ((long)panel * p);
                 float* scale = owner.scales.Pointer + ((long)panel * p), b = owner.bias.Pointer + ((long)panel * p);
                 int columns = Math.Min(p, n - (panel * p));
                 for (long r = 0, count; r < rows; r += count)
@@ -144,7 +160,7 @@ internal sealed unsafe class QuantizedLinear
                         count = rows - r;                                                         // one 12-row tile finishes the panel
                     }
 
-                    SumTile(x + (r * kp), kp, (int)count, w, sums);
+                    SumTile(x + (r * kp), kp, (int)count, w, offset, sums);
                     float* c = y + (r * n) + (panel * p);
                     if (columns == p)
                     {
@@ -159,19 +175,19 @@ internal sealed unsafe class QuantizedLinear
             }
         }
 
-        private static void SumTile(short* a, int kp, int rows, sbyte* w, float* sums)
+        private static void SumTile(byte* a, int kp, int rows, float* w, float* offset, float* sums)
         {
             if (rows > 8)
             {
-                Tile<TS, TV, PackedLinear.Rows12>(a, kp, rows, w, sums);
+                Tile<TS, TV, PackedLinear.Rows12>(a, kp, rows, w, offset, sums);
             }
             else if (TS.Count >= 16)
             {
-                Tile<TS, TV, PackedLinear.Rows8>(a, kp, rows, w, sums);
+                Tile<TS, TV, PackedLinear.Rows8>(a, kp, rows, w, offset, sums);
             }
             else
             {
-                Tile<TS, TV, PackedLinear.Rows6>(a, kp, rows, w, sums);
+                Tile<TS, TV, PackedLinear.Rows6>(a, kp, rows, w, offset, sums);
             }
         }
 
@@ -204,70 +220,72 @@ internal sealed unsafe class QuantizedLinear
     }
 
     /// <summary>
-    /// sums[0..rows, 0..2V) = a[0..rows, 0..kp) · panel as exact 32-bit integers stored as floats, a
-    /// <typeparamref name="TShape"/>-row block in two accumulators per row, one pass over the pairs of k. Missing rows
-    /// repeat the last row and are not stored.
+    /// sums[0..rows, 0..2V) = a[0..rows, 0..kp) · panel − 128 · Σ_k panel as exact 32-bit integers stored as floats, a
+    /// <typeparamref name="TShape"/>-row block in two accumulators per row that start at the column offsets, one pass
+    /// over k four at a time. Missing rows repeat the last row and are not stored.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TS, TV, TShape>(short* a, int kp, int rows, sbyte* panel, float* sums)
+    private static void Tile<TS, TV, TShape>(byte* a, int kp, int rows, float* panel, float* offset, float* sums)
         where TS : struct, ISimd<TV>
         where TV : struct
         where TShape : struct, PackedLinear.ITileShape
     {
-        int v = TS.Count, p = 2 * v, pairs = kp / 2;
+        int v = TS.Count, p = 2 * v, quads = kp / 4;
         int* a0 = Row(a, kp, rows, 0), a1 = Row(a, kp, rows, 1), a2 = Row(a, kp, rows, 2), a3 = Row(a, kp, rows, 3);
         int* a4 = Row(a, kp, rows, 4), a5 = Row(a, kp, rows, 5), a6 = Row(a, kp, rows, 6), a7 = Row(a, kp, rows, 7);
         int* a8 = Row(a, kp, rows, 8), a9 = Row(a, kp, rows, 9), a10 = Row(a, kp, rows, 10), a11 = Row(a, kp, rows, 11);
-        TV c00 = TS.Zero, c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00;
-        TV c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00, c80 = c00, c81 = c00, c90 = c00, c91 = c00;
-        TV ca0 = c00, ca1 = c00, cb0 = c00, cb1 = c00;
-        sbyte* w = panel;
-        for (int t = 0; t < pairs; t++, w += 2 * p)
+        var c00 = TS.Load(offset);
+        var c01 = TS.Load(offset + v);
+        TV c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01, c40 = c00, c41 = c01, c50 = c00, c51 = c01;
+        TV c60 = c00, c61 = c01, c70 = c00, c71 = c01, c80 = c00, c81 = c01, c90 = c00, c91 = c01;
+        TV ca0 = c00, ca1 = c01, cb0 = c00, cb1 = c01;
+        float* w = panel;
+        for (int t = 0; t < quads; t++, w += p)
         {
-            var w0 = TS.LoadWidened(w);
-            var w1 = TS.LoadWidened(w + p);
+            var w0 = TS.Load(w);
+            var w1 = TS.Load(w + v);
             var x = TS.BroadcastBits(a0[t]);
-            c00 = TS.MultiplyAddPairs(c00, x, w0);
-            c01 = TS.MultiplyAddPairs(c01, x, w1);
+            c00 = TS.MultiplyAddBytes(c00, x, w0);
+            c01 = TS.MultiplyAddBytes(c01, x, w1);
             x = TS.BroadcastBits(a1[t]);
-            c10 = TS.MultiplyAddPairs(c10, x, w0);
-            c11 = TS.MultiplyAddPairs(c11, x, w1);
+            c10 = TS.MultiplyAddBytes(c10, x, w0);
+            c11 = TS.MultiplyAddBytes(c11, x, w1);
             x = TS.BroadcastBits(a2[t]);
-            c20 = TS.MultiplyAddPairs(c20, x, w0);
-            c21 = TS.MultiplyAddPairs(c21, x, w1);
+            c20 = TS.MultiplyAddBytes(c20, x, w0);
+            c21 = TS.MultiplyAddBytes(c21, x, w1);
             x = TS.BroadcastBits(a3[t]);
-            c30 = TS.MultiplyAddPairs(c30, x, w0);
-            c31 = TS.MultiplyAddPairs(c31, x, w1);
+            c30 = TS.MultiplyAddBytes(c30, x, w0);
+            c31 = TS.MultiplyAddBytes(c31, x, w1);
             x = TS.BroadcastBits(a4[t]);
-            c40 = TS.MultiplyAddPairs(c40, x, w0);
-            c41 = TS.MultiplyAddPairs(c41, x, w1);
+            c40 = TS.MultiplyAddBytes(c40, x, w0);
+            c41 = TS.MultiplyAddBytes(c41, x, w1);
             x = TS.BroadcastBits(a5[t]);
-            c50 = TS.MultiplyAddPairs(c50, x, w0);
-            c51 = TS.MultiplyAddPairs(c51, x, w1);
+            c50 = TS.MultiplyAddBytes(c50, x, w0);
+            c51 = TS.MultiplyAddBytes(c51, x, w1);
             if (TShape.Rows > 6)
             {
                 x = TS.BroadcastBits(a6[t]);
-                c60 = TS.MultiplyAddPairs(c60, x, w0);
-                c61 = TS.MultiplyAddPairs(c61, x, w1);
+                c60 = TS.MultiplyAddBytes(c60, x, w0);
+                c61 = TS.MultiplyAddBytes(c61, x, w1);
                 x = TS.BroadcastBits(a7[t]);
-                c70 = TS.MultiplyAddPairs(c70, x, w0);
-                c71 = TS.MultiplyAddPairs(c71, x, w1);
+                c70 = TS.MultiplyAddBytes(c70, x, w0);
+                c71 = TS.MultiplyAddBytes(c71, x, w1);
             }
 
             if (TShape.Rows > 8)
             {
                 x = TS.BroadcastBits(a8[t]);
-                c80 = TS.MultiplyAddPairs(c80, x, w0);
-                c81 = TS.MultiplyAddPairs(c81, x, w1);
+                c80 = TS.MultiplyAddBytes(c80, x, w0);
+                c81 = TS.MultiplyAddBytes(c81, x, w1);
                 x = TS.BroadcastBits(a9[t]);
-                c90 = TS.MultiplyAddPairs(c90, x, w0);
-                c91 = TS.MultiplyAddPairs(c91, x, w1);
+                c90 = TS.MultiplyAddBytes(c90, x, w0);
+                c91 = TS.MultiplyAddBytes(c91, x, w1);
                 x = TS.BroadcastBits(a10[t]);
-                ca0 = TS.MultiplyAddPairs(ca0, x, w0);
-                ca1 = TS.MultiplyAddPairs(ca1, x, w1);
+                ca0 = TS.MultiplyAddBytes(ca0, x, w0);
+                ca1 = TS.MultiplyAddBytes(ca1, x, w1);
                 x = TS.BroadcastBits(a11[t]);
-                cb0 = TS.MultiplyAddPairs(cb0, x, w0);
-                cb1 = TS.MultiplyAddPairs(cb1, x, w1);
+                cb0 = TS.MultiplyAddBytes(cb0, x, w0);
+                cb1 = TS.MultiplyAddBytes(cb1, x, w1);
             }
         }
 
@@ -304,6 +322,6 @@ internal sealed unsafe class QuantizedLinear
         }
     }
 
-    /// <summary>Row r's (x_k, x_k+1) pairs as 32-bit values.</summary>
-    private static int* Row(short* a, int kp, int rows, int r) => (int*)(a + ((long)Math.Min(r, rows - 1) * kp));
+    /// <summary>Row r's inputs, four bytes per 32-bit value.</summary>
+    private static int* Row(byte* a, int kp, int rows, int r) => (int*)(a + ((long)Math.Min(r, rows - 1) * kp));
 }

@@ -3,15 +3,17 @@ using System.Numerics.Tensors;
 namespace SentenceMtl.Inference.Kernels;
 
 /// <summary>
-/// The int8 quantization of weights, one scale per row: q = round(w · 127 / max|w|), ties to even, so q ∈ [−127, 127],
-/// the largest value maps to ±127 and w ≈ q · scale with scale = max|w| / 127 (error at most scale / 2). An all-zero
-/// row has scale 0. <see cref="ActivationQuantizer"/> applies the same rule to each input row as it runs.
+/// Symmetric quantization of weights, one scale per row, to L levels on each side of 0: q = round(w · L / max|w|),
+/// ties to even, so q ∈ [−L, L], the largest value maps to ±L and w ≈ q · scale with scale = max|w| / L (error at
+/// most scale / 2). An all-zero row has scale 0. <see cref="ActivationQuantizer"/> applies the same rule (L = 127) to
+/// each input row as it runs.
 /// </summary>
 internal static class SymmetricQuantization
 {
-    /// <summary>Quantizes <paramref name="values"/> into <paramref name="quantized"/> (as long) and returns the scale,
-    /// or null when a value is NaN or infinite (nothing is written then).</summary>
-    public static float? Quantize(ReadOnlySpan<float> values, Span<sbyte> quantized)
+    /// <summary>Quantizes <paramref name="values"/> into <paramref name="quantized"/> (as long) to <paramref name="levels"/>
+    /// levels each side of 0 (at most 127) and returns the scale, or null when a value is NaN or infinite (nothing is
+    /// written then).</summary>
+    public static float? Quantize(ReadOnlySpan<float> values, Span<sbyte> quantized, int levels)
     {
         float largest = Math.Abs(TensorPrimitives.MaxMagnitude(values));                         // NaN when any is NaN
         if (!float.IsFinite(largest))
@@ -25,12 +27,12 @@ internal static class SymmetricQuantization
             return 0;
         }
 
-        float inverse = 127f / largest;
+        float inverse = levels / largest;
         for (int i = 0; i < values.Length; i++)
         {
             quantized[i] = (sbyte)MathF.Round(values[i] * inverse);
         }
 
-        return largest / 127f;
+        return largest / levels;
     }
 }

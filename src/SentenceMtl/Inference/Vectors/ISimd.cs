@@ -89,22 +89,20 @@ internal unsafe interface ISimd<TVector>
     /// <summary>The largest lane.</summary>
     static abstract float MaxAcross(TVector a);
 
-    /// <summary>2·<see cref="Count"/> signed bytes from <paramref name="source"/>, each sign-extended to a 16-bit lane.</summary>
-    static abstract TVector LoadWidened(sbyte* source);
-
     /// <summary>The 32 bits <paramref name="bits"/> in every 32-bit lane.</summary>
     static abstract TVector BroadcastBits(int bits);
 
     /// <summary>
-    /// Read as 32-bit integer lanes: accumulator + a₀·b₀ + a₁·b₁, where a₀, a₁ are <paramref name="pairs"/>' two 16-bit
-    /// halves of the lane (low first) and b₀, b₁ those of <paramref name="weights"/>. Exact while each product and
-    /// the sum stay within 32 bits (they do for values of at most 127 in magnitude).
+    /// Read as 32-bit integer lanes of four bytes each: accumulator + a₀·b₀ + a₁·b₁ + a₂·b₂ + a₃·b₃, where aⱼ are the
+    /// lane's bytes in <paramref name="unsignedBytes"/> read as unsigned and bⱼ those in <paramref name="signedBytes"/>
+    /// read as signed. Exact while each adjacent pair a₀·b₀ + a₁·b₁ (and a₂·b₂ + a₃·b₃) lies in [−32768, 32767] — true for
+    /// a ≤ 255 and |b| ≤ 63 — and the sum within 32 bits.
     /// </summary>
-    static abstract TVector MultiplyAddPairs(TVector accumulator, TVector pairs, TVector weights);
+    static abstract TVector MultiplyAddBytes(TVector accumulator, TVector unsignedBytes, TVector signedBytes);
 
     /// <summary>The 32-bit integer lanes of <paramref name="integers"/> converted to floats (rounded to nearest).</summary>
     static abstract TVector ConvertToSingle(TVector integers);
 
-    /// <summary>Writes the lanes, which hold integers in [−32768, 32767], as <see cref="Count"/> 16-bit integers.</summary>
-    static abstract void StoreInt16(TVector integral, short* destination);
+    /// <summary>Writes the lanes, which hold integers in [0, 255], as <see cref="Count"/> bytes.</summary>
+    static abstract void StoreBytes(TVector integral, byte* destination);
 }

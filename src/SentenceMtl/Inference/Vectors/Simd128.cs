@@ -84,37 +84,43 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
     public static float MaxAcross(Vector128<float> a) => MathF.Max(MathF.Max(a[0], a[1]), MathF.Max(a[2], a[3]));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> LoadWidened(sbyte* source) =>
-        Vector128.WidenLower(Vector128.CreateScalarUnsafe(*(long*)source).AsSByte()).AsSingle();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> BroadcastBits(int bits) => Vector128.Create(bits).AsSingle();
 
-    /// <remarks><c>pmaddwd</c> and an add on x64; elsewhere (ARM64) <see cref="MultiplyAddPairsPortable"/>.</remarks>
+    /// <remarks><c>pmaddubsw</c>, <c>pmaddwd</c> by ones and an add on x64; elsewhere (ARM64) <see cref="MultiplyAddBytesPortable"/>.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> MultiplyAddPairs(Vector128<float> accumulator, Vector128<float> pairs, Vector128<float> weights) =>
-        Sse2.IsSupported
-            ? (accumulator.AsInt32() + Sse2.MultiplyAddAdjacent(pairs.AsInt16(), weights.AsInt16())).AsSingle()
-            : MultiplyAddPairsPortable(accumulator, pairs, weights);
-
-    /// <summary><see cref="MultiplyAddPairs"/> in cross-platform operations only: each lane's halves are separated by
-    /// shifts (arithmetic, so they keep their sign) and multiplied as 32-bit integers.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector128<float> MultiplyAddPairsPortable(Vector128<float> accumulator, Vector128<float> pairs, Vector128<float> weights)
+    public static Vector128<float> MultiplyAddBytes(Vector128<float> accumulator, Vector128<float> unsignedBytes, Vector128<float> signedBytes)
     {
-        Vector128<int> a = pairs.AsInt32(), b = weights.AsInt32();
-        var low = Vector128.ShiftRightArithmetic(a << 16, 16) * Vector128.ShiftRightArithmetic(b << 16, 16);
-        var high = Vector128.ShiftRightArithmetic(a, 16) * Vector128.ShiftRightArithmetic(b, 16);
-        return (accumulator.AsInt32() + low + high).AsSingle();
+        if (!Ssse3.IsSupported)
+        {
+            return MultiplyAddBytesPortable(accumulator, unsignedBytes, signedBytes);
+        }
+
+        var pairs = Ssse3.MultiplyAddAdjacent(unsignedBytes.AsByte(), signedBytes.AsSByte());
+        return (accumulator.AsInt32() + Sse2.MultiplyAddAdjacent(pairs, Vector128.Create((short)1))).AsSingle();
+    }
+
+    /// <summary><see cref="MultiplyAddBytes"/> in cross-platform operations only: each lane's bytes are separated by
+    /// shifts (logical and masked for the unsigned ones, left then arithmetic right for the signed ones, which keeps
+    /// their sign) and multiplied as 32-bit integers, so the sum is exact without any bound on the pairs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> MultiplyAddBytesPortable(Vector128<float> accumulator, Vector128<float> unsignedBytes, Vector128<float> signedBytes)
+    {
+        Vector128<int> a = unsignedBytes.AsInt32(), b = signedBytes.AsInt32(), low = Vector128.Create(0xFF);
+        var sum = accumulator.AsInt32() + ((a & low) * Vector128.ShiftRightArithmetic(b << 24, 24));
+        sum += (Vector128.ShiftRightLogical(a, 8) & low) * Vector128.ShiftRightArithmetic(b << 16, 24);
+        sum += (Vector128.ShiftRightLogical(a, 16) & low) * Vector128.ShiftRightArithmetic(b << 8, 24);
+        sum += Vector128.ShiftRightLogical(a, 24) * Vector128.ShiftRightArithmetic(b, 24);
+        return sum.AsSingle();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> ConvertToSingle(Vector128<float> integers) => Vector128.ConvertToSingle(integers.AsInt32());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreInt16(Vector128<float> integral, short* destination)
+    public static void StoreBytes(Vector128<float> integral, byte* destination)
     {
         var integers = Vector128.ConvertToInt32(integral);
-        *(long*)destination = Vector128.Narrow(integers, integers).AsInt64().ToScalar();
+        var shorts = Vector128.Narrow(integers, integers);
+        *(int*)destination = Vector128.Narrow(shorts, shorts).AsInt32().ToScalar();
     }
 }

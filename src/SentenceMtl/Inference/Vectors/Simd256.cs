@@ -84,25 +84,30 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     public static float MaxAcross(Vector256<float> a) => Simd128.MaxAcross(Vector128.MaxNative(a.GetLower(), a.GetUpper()));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> LoadWidened(sbyte* source) => Avx2.ConvertToVector256Int16(Vector128.Load(source)).AsSingle();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> BroadcastBits(int bits) => Vector256.Create(bits).AsSingle();
 
-    /// <remarks>One <c>vpdpwssd</c> with AVX-VNNI, else <c>vpmaddwd</c> and an add: the same exact sums.</remarks>
+    /// <remarks>One <c>vpdpbusd</c> with AVX-VNNI (four products summed in 32 bits, so the same exact sums), else
+    /// <c>vpmaddubsw</c>, <c>vpmaddwd</c> by ones and an add.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> MultiplyAddPairs(Vector256<float> accumulator, Vector256<float> pairs, Vector256<float> weights) =>
-        AvxVnni.IsSupported
-            ? AvxVnni.MultiplyWideningAndAdd(accumulator.AsInt32(), pairs.AsInt16(), weights.AsInt16()).AsSingle()
-            : (accumulator.AsInt32() + Avx2.MultiplyAddAdjacent(pairs.AsInt16(), weights.AsInt16())).AsSingle();
+    public static Vector256<float> MultiplyAddBytes(Vector256<float> accumulator, Vector256<float> unsignedBytes, Vector256<float> signedBytes)
+    {
+        if (AvxVnni.IsSupported)
+        {
+            return AvxVnni.MultiplyWideningAndAdd(accumulator.AsInt32(), unsignedBytes.AsByte(), signedBytes.AsSByte()).AsSingle();
+        }
+
+        var pairs = Avx2.MultiplyAddAdjacent(unsignedBytes.AsByte(), signedBytes.AsSByte());
+        return (accumulator.AsInt32() + Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1))).AsSingle();
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> ConvertToSingle(Vector256<float> integers) => Vector256.ConvertToSingle(integers.AsInt32());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreInt16(Vector256<float> integral, short* destination)
+    public static void StoreBytes(Vector256<float> integral, byte* destination)
     {
         var integers = Vector256.ConvertToInt32(integral);
-        Vector128.Narrow(integers.GetLower(), integers.GetUpper()).Store(destination);
+        var shorts = Vector128.Narrow(integers.GetLower(), integers.GetUpper());
+        *(long*)destination = Vector128.Narrow(shorts, shorts).AsInt64().ToScalar();
     }
 }

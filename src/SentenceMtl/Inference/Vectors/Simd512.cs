@@ -84,19 +84,20 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     public static float MaxAcross(Vector512<float> a) => Simd256.MaxAcross(Vector256.MaxNative(a.GetLower(), a.GetUpper()));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> LoadWidened(sbyte* source) => Avx512BW.ConvertToVector512Int16(Vector256.Load(source)).AsSingle();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> BroadcastBits(int bits) => Vector512.Create(bits).AsSingle();
 
+    /// <remarks><c>vpmaddubsw</c> (byte pairs to 16 bits), then <c>vpmaddwd</c> by ones (pairs of those to 32 bits) and an add.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> MultiplyAddPairs(Vector512<float> accumulator, Vector512<float> pairs, Vector512<float> weights) =>
-        (accumulator.AsInt32() + Avx512BW.MultiplyAddAdjacent(pairs.AsInt16(), weights.AsInt16())).AsSingle();
+    public static Vector512<float> MultiplyAddBytes(Vector512<float> accumulator, Vector512<float> unsignedBytes, Vector512<float> signedBytes)
+    {
+        var pairs = Avx512BW.MultiplyAddAdjacent(unsignedBytes.AsByte(), signedBytes.AsSByte());
+        return (accumulator.AsInt32() + Avx512BW.MultiplyAddAdjacent(pairs, Vector512.Create((short)1))).AsSingle();
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> ConvertToSingle(Vector512<float> integers) => Vector512.ConvertToSingle(integers.AsInt32());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreInt16(Vector512<float> integral, short* destination) =>
-        Avx512F.ConvertToVector256Int16(Vector512.ConvertToInt32(integral)).Store(destination);
+    public static void StoreBytes(Vector512<float> integral, byte* destination) =>
+        Avx512F.ConvertToVector128Byte(Vector512.ConvertToInt32(integral)).Store(destination);
 }

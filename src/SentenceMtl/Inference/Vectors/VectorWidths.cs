@@ -21,14 +21,15 @@ internal static class VectorWidths
     };
 
     /// <summary>
-    /// Whether the int8 products run at <paramref name="width"/> too: on top of <see cref="IsAccelerated"/>, 16-bit
-    /// multiply-add of pairs and byte sign extension at that width (AVX-512BW, AVX2, SSE4.1; ARM64 at 128 bits).
+    /// Whether the int8 products run at <paramref name="width"/> too: on top of <see cref="IsAccelerated"/>, byte and
+    /// 16-bit multiply-add of adjacent pairs at that width (AVX-512BW, AVX2, SSSE3; ARM64 at 128 bits, in portable
+    /// operations).
     /// </summary>
     public static bool IsInt8Accelerated(VectorWidth width) => IsAccelerated(width) && width switch
     {
         VectorWidth.Bits512 => Avx512BW.IsSupported,
         VectorWidth.Bits256 => Avx2.IsSupported,
-        VectorWidth.Bits128 => Sse41.IsSupported || AdvSimd.Arm64.IsSupported,
+        VectorWidth.Bits128 => Ssse3.IsSupported || AdvSimd.Arm64.IsSupported,
         _ => false,
     };
 

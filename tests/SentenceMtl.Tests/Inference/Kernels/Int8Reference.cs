@@ -19,8 +19,8 @@ internal static unsafe class Int8Reference
         return width;
     }
 
-    /// <summary>The rule: scale = max|v| / 127, q = round(v · (127 / max|v|)) ties to even, in float arithmetic; all-zero → scale 0.</summary>
-    public static (int[] Values, float Scale) Quantize(ReadOnlySpan<float> values)
+    /// <summary>The rule: scale = max|v| / L, q = round(v · (L / max|v|)) ties to even, in float arithmetic; all-zero → scale 0.</summary>
+    public static (int[] Values, float Scale) Quantize(ReadOnlySpan<float> values, int levels = 127)
     {
         float largest = 0;
         foreach (float v in values)
@@ -34,22 +34,22 @@ internal static unsafe class Int8Reference
             return (q, 0);
         }
 
-        float inverse = 127f / largest;
+        float inverse = levels / largest;
         for (int i = 0; i < q.Length; i++)
         {
             q[i] = (int)MathF.Round(values[i] * inverse);
         }
 
-        return (q, largest / 127f);
+        return (q, largest / levels);
     }
 
     /// <summary>
-    /// The product the kernel promises: the exact integer sums of quantized x and quantized W, then, in float,
+    /// The product the kernel promises: the exact integer sums of x quantized to ±127 and W to ±63, then, in float,
     /// fma(float(sum) · rowScale, columnScale, bias), plus the prior value for AddToOutput. GELU is left to the caller.
     /// </summary>
     public static float[] Product(float[] x, int rows, int k, float[] weight, int n, float[] bias, bool addPrior, float[] prior)
     {
-        var columns = Enumerable.Range(0, n).Select(j => Quantize(weight.AsSpan(j * k, k))).ToArray();
+        var columns = Enumerable.Range(0, n).Select(j => Quantize(weight.AsSpan(j * k, k), QuantizedLinear.WeightLevels)).ToArray();
         var y = new float[rows * n];
         for (int r = 0; r < rows; r++)
         {
@@ -70,14 +70,14 @@ internal static unsafe class Int8Reference
         return y;
     }
 
-    /// <summary>Quantizes <paramref name="x"/> with <see cref="ActivationQuantizer"/> at <paramref name="width"/>: the values (K rounded up to even per row) and scales.</summary>
-    public static (short[] Values, float[] Scales) QuantizeRows(VectorWidth width, float[] x, int rows, int k, int threads)
+    /// <summary>Quantizes <paramref name="x"/> with <see cref="ActivationQuantizer"/> at <paramref name="width"/>: the bytes q + 128 (K rounded up to a multiple of 4 per row) and scales.</summary>
+    public static (byte[] Values, float[] Scales) QuantizeRows(VectorWidth width, float[] x, int rows, int k, int threads)
     {
         using var pool = new IntraOpThreadPool(threads);
         var input = KernelWidths.Aligned(x);
-        var values = new short[rows * ((k + 1) & ~1)];
+        var values = new byte[rows * QuantizedLinear.PadInFeatures(k)];
         var scales = new float[rows];
-        fixed (short* q = values)
+        fixed (byte* q = values)
         fixed (float* s = scales)
         {
             switch (width)
@@ -103,7 +103,7 @@ internal static unsafe class Int8Reference
         var (values, scales) = QuantizeRows(packed.Width, x, rows, packed.InFeatures, threads);
         using var pool = new IntraOpThreadPool(threads);
         var output = KernelWidths.Aligned(epilogue == LinearEpilogue.AddToOutput ? prior : new float[prior.Length]);
-        fixed (short* q = values)
+        fixed (byte* q = values)
         fixed (float* s = scales)
         {
             switch (packed.Width)

@@ -19,7 +19,7 @@ public sealed unsafe class QuantizedLinearTests
     /// <summary>Outputs: a multiple of every panel (1152 = 3·384), a multiple of the 128-bit panel only (40), none (37).</summary>
     private static readonly int[] OutputCounts = [40, 37, 1152];
 
-    /// <summary>BERT's hidden size, an odd size off every vector (padded to even), and 2 (a single pair).</summary>
+    /// <summary>BERT's hidden size, an odd size off every vector (padded to a multiple of 4), and 2 (one padded quad).</summary>
     private static readonly int[] InputCounts = [384, 37, 2];
 
     public static TheoryData<int, int> WidthsAndEpilogues()
@@ -161,7 +161,7 @@ public sealed unsafe class QuantizedLinearTests
         weight[(3 * 4) + 2] = 1;
         var packed = QuantizedLinear.Pack(weight, 6, 4, new float[6], width);
         Assert.Equal((6, 4, 4, width), (packed.OutFeatures, packed.InFeatures, packed.PaddedInFeatures, packed.Width));
-        Assert.Equal(6, QuantizedLinear.Pack(new float[5 * 5], 5, 5, [], width).PaddedInFeatures);
+        Assert.Equal(8, QuantizedLinear.Pack(new float[5 * 5], 5, 5, [], width).PaddedInFeatures);
     }
 
     /// <summary>The weight takes one byte per value (panels rounded up to whole panels), a quarter of <see cref="PackedLinear"/>'s.</summary>
@@ -174,7 +174,7 @@ public sealed unsafe class QuantizedLinearTests
         var bias = new float[1536];
         long floats = PackedLinear.Pack(weight, 1536, 384, bias, width).Bytes, int8 = QuantizedLinear.Pack(weight, 1536, 384, bias, width).Bytes;
         Assert.Equal((1536L * 384 * 4) + (1536 * 4), floats);
-        Assert.Equal((1536L * 384) + (2 * 1536 * 4), int8);                                   // bytes, scales and biases
+        Assert.Equal((1536L * 384) + (3 * 1536 * 4), int8);                                   // bytes; offsets, scales and biases
     }
 
     [SkippableTheory]
@@ -184,13 +184,13 @@ public sealed unsafe class QuantizedLinearTests
         var width = Int8Reference.Require(bits);
         var packed = QuantizedLinear.Pack(new float[8 * 4], 8, 4, [], width);
         using var pool = new IntraOpThreadPool(1);
-        var x = new short[4];
+        var x = new byte[4];
         var scales = new float[1];
         var y = new float[8];
-        fixed (short* px = x)
+        fixed (byte* px = x)
         fixed (float* ps = scales, py = y)
         {
-            short* a = px;
+            byte* a = px;
             float* s = ps, b = py;
             if (width != VectorWidth.Bits512)
             {

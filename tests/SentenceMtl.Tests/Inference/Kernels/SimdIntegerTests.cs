@@ -5,8 +5,8 @@ using SentenceMtl.Inference.Vectors;
 namespace SentenceMtl.Tests.Inference.Kernels;
 
 /// <summary>
-/// The integer operations of <see cref="ISimd{TVector}"/> at every width, against scalar arithmetic: widening, the
-/// pairwise multiply-add (and its portable and AVX-VNNI forms, each where it runs), conversion and narrowing.
+/// The integer operations of <see cref="ISimd{TVector}"/> at every width, against scalar arithmetic: the byte
+/// multiply-add (and its portable and AVX-VNNI forms, each where it runs), broadcast, conversion and narrowing.
 /// </summary>
 public sealed unsafe class SimdIntegerTests
 {
@@ -29,26 +29,26 @@ public sealed unsafe class SimdIntegerTests
         }
     }
 
-    /// <summary>The cross-platform form ARM64 runs, here on any machine: the same sums as <c>pmaddwd</c>, extremes included.</summary>
+    /// <summary>The cross-platform form ARM64 runs, here on any machine: the same sums, extremes included.</summary>
     [Fact]
-    public void Portable_pairwise_multiply_add_matches_scalar_arithmetic()
+    public void Portable_byte_multiply_add_matches_scalar_arithmetic()
     {
-        foreach (var (pairs, weights, accumulator) in Cases(4))
+        foreach (var (bytes, weights, accumulator) in Cases(4))
         {
-            var result = Simd128.MultiplyAddPairsPortable(Vector128.Create(accumulator).AsSingle(), Vector128.Create(pairs).AsSingle(), Vector128.Create(weights).AsSingle());
-            Assert.Equal(Expected(pairs, weights, accumulator), Int32Lanes(result.AsInt32()));
+            var result = Simd128.MultiplyAddBytesPortable(Vector128.Create(accumulator).AsSingle(), Vector128.Create(bytes).AsSingle(), Vector128.Create(weights).AsSingle());
+            Assert.Equal(Expected(bytes, weights, accumulator), Int32Lanes(result.AsInt32()));
         }
     }
 
-    /// <summary><c>vpdpwssd</c> (AVX-VNNI), which <see cref="Simd256"/> uses where the CPU has it.</summary>
+    /// <summary><c>vpdpbusd</c> (AVX-VNNI), which <see cref="Simd256"/> uses where the CPU has it.</summary>
     [SkippableFact]
-    public void Avx_vnni_pairwise_multiply_add_matches_scalar_arithmetic()
+    public void Avx_vnni_byte_multiply_add_matches_scalar_arithmetic()
     {
-        Skip.IfNot(AvxVnni.IsSupported, "this CPU has no AVX-VNNI (Simd256 uses vpmaddwd and an add instead).");
-        foreach (var (pairs, weights, accumulator) in Cases(8))
+        Skip.IfNot(AvxVnni.IsSupported, "this CPU has no AVX-VNNI (Simd256 uses vpmaddubsw, vpmaddwd and an add instead).");
+        foreach (var (bytes, weights, accumulator) in Cases(8))
         {
-            var result = AvxVnni.MultiplyWideningAndAdd(Vector256.Create(accumulator), Vector256.Create(pairs).AsInt16(), Vector256.Create(weights).AsInt16());
-            Assert.Equal(Expected(pairs, weights, accumulator), Int32Lanes(result));
+            var result = AvxVnni.MultiplyWideningAndAdd(Vector256.Create(accumulator), Vector256.Create(bytes).AsByte(), Vector256.Create(weights).AsSByte());
+            Assert.Equal(Expected(bytes, weights, accumulator), Int32Lanes(result));
         }
     }
 
@@ -57,26 +57,10 @@ public sealed unsafe class SimdIntegerTests
         where TV : struct
     {
         int n = TS.Count;
-        var bytes = new sbyte[2 * n];
-        for (int i = 0; i < bytes.Length; i++)
+        foreach (var (bytes, weights, accumulator) in Cases(n))
         {
-            bytes[i] = (sbyte)((i * 37 % 255) - 127);
-        }
-
-        var widened = new float[n];
-        fixed (sbyte* b = bytes)
-        fixed (float* w = widened)
-        {
-            TS.Store(TS.LoadWidened(b), w);
-        }
-
-        var halves = MemoryMarshalShorts(widened);
-        Assert.Equal(bytes.Select(v => (short)v).ToArray(), halves);
-
-        foreach (var (pairs, weights, accumulator) in Cases(n))
-        {
-            var result = TS.MultiplyAddPairs(FromInts<TS, TV>(accumulator), FromInts<TS, TV>(pairs), FromInts<TS, TV>(weights));
-            Assert.Equal(Expected(pairs, weights, accumulator), ToInts<TS, TV>(result));
+            var result = TS.MultiplyAddBytes(FromInts<TS, TV>(accumulator), FromInts<TS, TV>(bytes), FromInts<TS, TV>(weights));
+            Assert.Equal(Expected(bytes, weights, accumulator), ToInts<TS, TV>(result));
             var floats = ToFloats<TS, TV>(TS.ConvertToSingle(FromInts<TS, TV>(accumulator)));
             Assert.Equal(accumulator.Select(v => (float)v).ToArray(), floats);
         }
@@ -84,36 +68,41 @@ public sealed unsafe class SimdIntegerTests
         var broadcast = ToInts<TS, TV>(TS.BroadcastBits(unchecked((int)0x8001_7FFF)));
         Assert.All(broadcast, v => Assert.Equal(unchecked((int)0x8001_7FFF), v));
 
-        var integral = Enumerable.Range(0, n).Select(i => (float)((i * 4099 % 65535) - 32767)).ToArray();
-        var narrowed = new short[n];
+        var integral = Enumerable.Range(0, n).Select(i => (float)(i * 97 % 256)).ToArray();
+        integral[0] = 255;
+        var narrowed = new byte[n + 1];
+        narrowed[n] = 0xA5;                                                                       // must stay: exactly n bytes are written
         fixed (float* source = integral)
-        fixed (short* target = narrowed)
+        fixed (byte* target = narrowed)
         {
-            TS.StoreInt16(TS.Load(source), target);
+            TS.StoreBytes(TS.Load(source), target);
         }
 
-        Assert.Equal(integral.Select(v => (short)v).ToArray(), narrowed);
+        Assert.Equal(integral.Select(v => (byte)v).Append((byte)0xA5).ToArray(), narrowed);
     }
 
-    /// <summary>Lanes of 16-bit pairs: random values in [−127, 127] (the kernels' range) and the extremes ±32767 that still fit.</summary>
-    private static IEnumerable<(int[] Pairs, int[] Weights, int[] Accumulator)> Cases(int lanes)
+    /// <summary>
+    /// Lanes of four bytes: random unsigned bytes against signed bytes within ±63 (the kernels' range), and the
+    /// extremes of that range (255 against ±63, every pair at its 16-bit limit of 32,130).
+    /// </summary>
+    private static IEnumerable<(int[] Bytes, int[] Weights, int[] Accumulator)> Cases(int lanes)
     {
         var random = new Random(7);
-        int Pair(int low, int high) => (ushort)(short)low | (high << 16);
+        static int Pack(int b0, int b1, int b2, int b3) => (byte)b0 | ((byte)b1 << 8) | ((byte)b2 << 16) | ((byte)b3 << 24);
         for (int c = 0; c < 50; c++)
         {
             yield return (
-                [.. Enumerable.Range(0, lanes).Select(_ => Pair(random.Next(-127, 128), random.Next(-127, 128)))],
-                [.. Enumerable.Range(0, lanes).Select(_ => Pair(random.Next(-127, 128), random.Next(-127, 128)))],
+                [.. Enumerable.Range(0, lanes).Select(_ => Pack(random.Next(256), random.Next(256), random.Next(256), random.Next(256)))],
+                [.. Enumerable.Range(0, lanes).Select(_ => Pack(random.Next(-63, 64), random.Next(-63, 64), random.Next(-63, 64), random.Next(-63, 64)))],
                 [.. Enumerable.Range(0, lanes).Select(_ => random.Next(-50_000_000, 50_000_000))]);
         }
 
-        yield return ([.. Enumerable.Repeat(Pair(32767, -32767), lanes)], [.. Enumerable.Repeat(Pair(32767, 32767), lanes)], new int[lanes]);
-        yield return ([.. Enumerable.Repeat(Pair(-32767, -1), lanes)], [.. Enumerable.Repeat(Pair(-32767, 1), lanes)], new int[lanes]);
+        yield return ([.. Enumerable.Repeat(Pack(255, 255, 255, 255), lanes)], [.. Enumerable.Repeat(Pack(63, 63, -63, -63), lanes)], new int[lanes]);
+        yield return ([.. Enumerable.Repeat(Pack(255, 255, 0, 1), lanes)], [.. Enumerable.Repeat(Pack(-63, -63, 5, -1), lanes)], [.. Enumerable.Repeat(int.MaxValue - 10_000_000, lanes)]);
     }
 
-    private static int[] Expected(int[] pairs, int[] weights, int[] accumulator) =>
-        [.. pairs.Select((p, i) => accumulator[i] + ((short)p * (short)weights[i]) + ((p >> 16) * (weights[i] >> 16)))];
+    private static int[] Expected(int[] bytes, int[] weights, int[] accumulator) =>
+        [.. bytes.Select((b, i) => accumulator[i] + Enumerable.Range(0, 4).Sum(j => ((b >> (8 * j)) & 0xFF) * (int)(sbyte)(weights[i] >> (8 * j))))];
 
     private static int[] Int32Lanes<T>(T vector)
         where T : unmanaged
@@ -162,7 +151,4 @@ public sealed unsafe class SimdIntegerTests
 
         return values;
     }
-
-    private static short[] MemoryMarshalShorts(float[] values) =>
-        System.Runtime.InteropServices.MemoryMarshal.Cast<float, short>(values).ToArray();
 }
