@@ -35,4 +35,53 @@ public sealed class Int8EngineTests(EmbeddedEncoders encoders, ITestOutputHelper
             Assert.True(cosines.Min() >= 0.97, $"{Path.GetFileName(corpus)}: min cosine {cosines.Min():f5}");
         }
     }
+
+    /// <summary>
+    /// At every width that runs the int8 kernels, the token states of 200 texts stay close to float32's, token by token:
+    /// cosine mean ≥ 0.99 and minimum ≥ 0.95 (the measured values are printed).
+    /// </summary>
+    [SkippableTheory]
+    [MemberData(nameof(KernelWidthsData))]
+    public void Token_states_stay_close_to_float32_at_every_width(int bits)
+    {
+        var width = (VectorWidth)bits;
+        Skip.IfNot(VectorWidths.IsInt8Accelerated(width), $"the int8 kernels do not run at {width} on this machine.");
+        var encoder = encoders.Get("all-MiniLM-L6-v2");
+        using var reference = encoder.CreateEngine(new InferenceEngineOptions { Threads = 2 });
+        using var int8 = encoder.CreateEngine(new InferenceEngineOptions { Threads = 2, Width = width, Quantization = EncoderQuantization.Int8 });
+        Assert.Equal(width, int8.Width);
+        var ids = encoder.TokenizeAll(OnnxParityTests.Texts().Take(200).ToList());
+        int h = encoder.Dimension;
+        var cosines = new List<double>();
+        foreach (var batch in ids.Chunk(16))
+        {
+            var expected = reference.TokenStates(batch);
+            var actual = int8.TokenStates(batch);
+            Assert.Equal(expected.Length, actual.Length);
+            for (int row = 0; row < expected.Length / h; row++)
+            {
+                cosines.Add(SentenceEncoder.CosineSimilarity(actual.AsSpan(row * h, h).ToArray(), expected.AsSpan(row * h, h).ToArray()));
+            }
+        }
+
+        output.WriteLine($"{width}: cosine of int8 to float32 token states over {cosines.Count} tokens: mean {cosines.Average():f5}, min {cosines.Min():f5}");
+        Assert.True(cosines.Average() >= 0.99, $"{width}: mean token-state cosine {cosines.Average():f5}");
+        Assert.True(cosines.Min() >= 0.95, $"{width}: min token-state cosine {cosines.Min():f5}");
+    }
+
+    /// <summary>The int8 session's weights take about a quarter of the float32 session's (linear layers and word
+    /// embeddings in bytes; the rest, a few hundred kilobytes, stays float32).</summary>
+    [SkippableFact]
+    public void Weights_take_about_a_quarter_of_float32()
+    {
+        Skip.IfNot(VectorWidths.Accelerated.Any(VectorWidths.IsInt8Accelerated), "No vector width runs the int8 kernels on this machine.");
+        var encoder = encoders.Get("all-MiniLM-L6-v2");
+        using var reference = encoder.CreateEngine(new InferenceEngineOptions { Threads = 1 });
+        using var int8 = encoder.CreateEngine(new InferenceEngineOptions { Threads = 1, Quantization = EncoderQuantization.Int8 });
+        double ratio = (double)int8.WeightBytes / reference.WeightBytes;
+        output.WriteLine($"weights: float32 {reference.WeightBytes:N0} bytes, int8 {int8.WeightBytes:N0} bytes ({ratio:P1})");
+        Assert.InRange(ratio, 0.24, 0.27);
+    }
+
+    public static TheoryData<int> KernelWidthsData => new() { 512, 256, 128 };
 }
