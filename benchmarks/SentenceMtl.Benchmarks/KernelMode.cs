@@ -56,7 +56,8 @@ internal static unsafe class KernelMode
 
     private static double Best(Action action)
     {
-        for (int i = 0; i < Repetitions; i++)
+        long warmUp = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(warmUp).TotalMilliseconds < 500)
         {
             action();                                                                          // until the JIT's last tier runs
         }
