@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
 namespace SentenceMtl.Inference.Vectors;
@@ -86,10 +87,16 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> BroadcastBits(int bits) => Vector128.Create(bits).AsSingle();
 
-    /// <remarks><c>pmaddubsw</c>, <c>pmaddwd</c> by ones and an add on x64; elsewhere (ARM64) <see cref="MultiplyAddBytesPortable"/>.</remarks>
+    /// <remarks><c>pmaddubsw</c>, <c>pmaddwd</c> by ones and an add on x64; on ARM64 with the dot-product extension
+    /// <see cref="MultiplyAddBytesDotProduct"/>; elsewhere <see cref="MultiplyAddBytesPortable"/>.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> MultiplyAddBytes(Vector128<float> accumulator, Vector128<float> unsignedBytes, Vector128<float> signedBytes)
     {
+        if (Dp.IsSupported)
+        {
+            return MultiplyAddBytesDotProduct(accumulator, unsignedBytes, signedBytes);
+        }
+
         if (!Ssse3.IsSupported)
         {
             return MultiplyAddBytesPortable(accumulator, unsignedBytes, signedBytes);
@@ -97,6 +104,19 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
 
         var pairs = Ssse3.MultiplyAddAdjacent(unsignedBytes.AsByte(), signedBytes.AsSByte());
         return (accumulator.AsInt32() + Sse2.MultiplyAddAdjacent(pairs, Vector128.Create((short)1))).AsSingle();
+    }
+
+    /// <summary>
+    /// <see cref="MultiplyAddBytes"/> with ARM64's signed dot product (<c>sdot</c>), which multiplies signed bytes by
+    /// signed bytes: with a = s + 128 (s the byte with its top bit flipped, read as signed), Σ a·b = Σ s·b − Σ (−128)·b,
+    /// two exact dot products.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> MultiplyAddBytesDotProduct(Vector128<float> accumulator, Vector128<float> unsignedBytes, Vector128<float> signedBytes)
+    {
+        var centred = (unsignedBytes.AsByte() ^ Vector128.Create((byte)0x80)).AsSByte();
+        var sum = Dp.DotProduct(accumulator.AsInt32(), centred, signedBytes.AsSByte());
+        return (sum - Dp.DotProduct(Vector128<int>.Zero, Vector128.Create((sbyte)-128), signedBytes.AsSByte())).AsSingle();
     }
 
     /// <summary><see cref="MultiplyAddBytes"/> in cross-platform operations only: each lane's bytes are separated by

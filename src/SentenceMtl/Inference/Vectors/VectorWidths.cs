@@ -22,8 +22,8 @@ internal static class VectorWidths
 
     /// <summary>
     /// Whether the int8 products run at <paramref name="width"/> too: on top of <see cref="IsAccelerated"/>, byte and
-    /// 16-bit multiply-add of adjacent pairs at that width (AVX-512BW, AVX2, SSSE3; ARM64 at 128 bits, in portable
-    /// operations).
+    /// 16-bit multiply-add of adjacent pairs at that width (AVX-512BW, AVX2, SSSE3; ARM64 at 128 bits, with its
+    /// dot-product instructions where present).
     /// </summary>
     public static bool IsInt8Accelerated(VectorWidth width) => IsAccelerated(width) && width switch
     {

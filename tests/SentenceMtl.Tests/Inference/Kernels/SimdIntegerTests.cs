@@ -40,6 +40,18 @@ public sealed unsafe class SimdIntegerTests
         }
     }
 
+    /// <summary>ARM64's <c>sdot</c> form, which <see cref="Simd128"/> uses where the CPU has the dot-product extension.</summary>
+    [SkippableFact]
+    public void Arm_dot_product_byte_multiply_add_matches_scalar_arithmetic()
+    {
+        Skip.IfNot(System.Runtime.Intrinsics.Arm.Dp.IsSupported, "this CPU has no ARM64 dot-product extension (x64 uses pmaddubsw and pmaddwd).");
+        foreach (var (bytes, weights, accumulator) in Cases(4))
+        {
+            var result = Simd128.MultiplyAddBytesDotProduct(Vector128.Create(accumulator).AsSingle(), Vector128.Create(bytes).AsSingle(), Vector128.Create(weights).AsSingle());
+            Assert.Equal(Expected(bytes, weights, accumulator), Int32Lanes(result.AsInt32()));
+        }
+    }
+
     /// <summary><c>vpdpbusd</c> (AVX-VNNI), which <see cref="Simd256"/> uses where the CPU has it.</summary>
     [SkippableFact]
     public void Avx_vnni_byte_multiply_add_matches_scalar_arithmetic()
