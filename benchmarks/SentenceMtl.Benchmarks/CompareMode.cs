@@ -21,8 +21,9 @@ internal static class CompareMode
 
     private static readonly TextWriter Log = Console.Error;
 
-    /// <summary>Runs every measurement and prints the report.</summary>
-    public static int Run()
+    /// <summary>Runs every measurement and prints the report; with <paramref name="throughputOnly"/> (<c>--compare
+    /// --throughput</c>) only the throughput table of ONNX Runtime and SentenceMtl's engine in float32 and int8.</summary>
+    public static int Run(bool throughputOnly = false)
     {
         Log.WriteLine("Loading…");
         long start = Stopwatch.GetTimestamp();
@@ -42,6 +43,11 @@ internal static class CompareMode
             new(Int8Label, "int8", t => int8.Encode(t)),
             new(LibtorchLabel, "libtorch", t => libtorch.Encode(t)),
         ];
+        if (throughputOnly)
+        {
+            pipelines = [.. pipelines.Where(p => p.Key is "ort" or "ours" or "int8")];
+        }
+
 
         var output = new Output();
         output.Add($"## SentenceMtl vs ONNX Runtime — {BenchmarkEnvironment.ModelName} ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)");
@@ -90,13 +96,18 @@ internal static class CompareMode
             foreach (var p in pipelines)
             {
                 double best = corpus.Texts.Length / seconds[p.Key].Min(), median = corpus.Texts.Length / Median(seconds[p.Key]);
-                var rss = ChildModes.Pipelines.Contains(p.Key) ? RssChild(p.Key, corpus.Name, corpus.Texts.Length) : (AfterLoad: -1, Peak: -1);
+                var rss = !throughputOnly && ChildModes.Pipelines.Contains(p.Key) ? RssChild(p.Key, corpus.Name, corpus.Texts.Length) : (AfterLoad: -1, Peak: -1);
                 var cosines = reference[p.Key].Zip(reference["ort"]).Select(v => SentenceEncoder.CosineSimilarity(v.First, v.Second)).ToArray();
                 output.Add($"| {label} | {p.Name} | {best:F0} | {median:F0} | {best / ortBest:F2}× / {median / ortMedian:F2}× | {Median(cores[p.Key]):F2} | " +
                     $"{ProcessMemory.Mib(rss.AfterLoad)} | {ProcessMemory.Mib(rss.Peak)} | {cosines.Min():F4} / {cosines.Average():F4} |");
             }
 
-            profiles.AddRange(Profile(corpus, ort, ours, label));
+            profiles.AddRange(throughputOnly ? [] : Profile(corpus, ort, ours, label));
+        }
+
+        if (throughputOnly)
+        {
+            return 0;
         }
 
         output.Add("");

@@ -6,7 +6,7 @@ namespace SentenceMtl.Benchmarks;
 
 /// <summary>
 /// Entry point. Without a mode, BenchmarkDotNet (<c>--filter '*'</c>); <c>--compare</c> prints the side-by-side
-/// Markdown report; <c>--profile</c> runs thread-count and per-op diagnostics; <c>--search</c> compares top-10 search methods;
+/// Markdown report (<c>--compare --throughput</c>: its throughput table of ORT and the engine only); <c>--profile</c> runs thread-count and per-op diagnostics; <c>--search</c> compares top-10 search methods;
 /// <c>--soak N [threads]</c> checks memory over N sentences;
 /// <c>--server [clients] [sentences]</c> runs SentenceMtl.Server on loopback under concurrent load; <c>--rss-child</c> and <c>--load-child</c> are
 /// the child processes of <c>--compare</c>.
@@ -20,6 +20,7 @@ internal static class Program
         return args switch
         {
             ["--compare"] => CompareMode.Run(),
+            ["--compare", "--throughput"] => CompareMode.Run(throughputOnly: true),
             ["--profile"] => ProfileMode.Run(),
             ["--search"] => SearchMode.Run(),
             ["--kernels"] => KernelMode.Run(),
