@@ -24,6 +24,7 @@ internal static class Program
             ["--profile"] => ProfileMode.Run(),
             ["--search"] => SearchMode.Run(),
             ["--kernels"] => KernelMode.Run(),
+            ["--int8-quality"] => QuantizationQualityMode.Run(),
             ["--soak", var n] => SoakMode.Run(int.Parse(n, CultureInfo.InvariantCulture)),
             ["--soak", var n, var threads] => SoakMode.Run(int.Parse(n, CultureInfo.InvariantCulture), int.Parse(threads, CultureInfo.InvariantCulture)),
             ["--rss-child", var pipeline, var corpus, var n] => ChildModes.Rss(pipeline, corpus, int.Parse(n, CultureInfo.InvariantCulture)),
