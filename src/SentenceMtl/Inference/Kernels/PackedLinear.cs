@@ -58,17 +58,7 @@ internal sealed unsafe class PackedLinear
     /// <exception cref="ArgumentException">The sizes do not match.</exception>
     public static PackedLinear Pack(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<float> bias, VectorWidth width)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(outFeatures, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(inFeatures, 1);
-        if (weight.Length != (long)outFeatures * inFeatures)
-        {
-            throw new ArgumentException($"Expected {outFeatures} × {inFeatures} weights, got {weight.Length}.", nameof(weight));
-        }
-
-        if (!bias.IsEmpty && bias.Length != outFeatures)
-        {
-            throw new ArgumentException($"Expected {outFeatures} biases, got {bias.Length}.", nameof(bias));
-        }
+        CheckShape(weight, outFeatures, inFeatures, bias);
 
         int p = PanelWidth(width), panelCount = (outFeatures + p - 1) / p;
         var packed = new AlignedBuffer((long)panelCount * inFeatures * p);                       // columns past N stay 0
@@ -86,6 +76,24 @@ internal sealed unsafe class PackedLinear
 
         bias.CopyTo(paddedBias.Span);
         return new PackedLinear(packed, paddedBias, inFeatures, outFeatures, width);
+    }
+
+    /// <summary>Refuses a weight or bias whose length is not what (N, K) implies (for this and <see cref="QuantizedLinear"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">N or K is below 1.</exception>
+    /// <exception cref="ArgumentException">The weight does not hold N·K values, or the bias neither 0 nor N.</exception>
+    internal static void CheckShape(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<float> bias)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(outFeatures, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inFeatures, 1);
+        if (weight.Length != (long)outFeatures * inFeatures)
+        {
+            throw new ArgumentException($"Expected {outFeatures} × {inFeatures} weights, got {weight.Length}.", nameof(weight));
+        }
+
+        if (!bias.IsEmpty && bias.Length != outFeatures)
+        {
+            throw new ArgumentException($"Expected {outFeatures} biases, got {bias.Length}.", nameof(bias));
+        }
     }
 
     /// <summary>As <see cref="Multiply{TS, TV}"/> at the width the panels were packed for (for callers outside the engine's generic forward pass).</summary>

@@ -72,17 +72,7 @@ internal sealed unsafe partial class QuantizedLinear
     /// <exception cref="ArgumentException">The sizes do not match, or a weight is not finite.</exception>
     public static QuantizedLinear Pack(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<float> bias, VectorWidth width)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(outFeatures, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(inFeatures, 1);
-        if (weight.Length != (long)outFeatures * inFeatures)
-        {
-            throw new ArgumentException($"Expected {outFeatures} × {inFeatures} weights, got {weight.Length}.", nameof(weight));
-        }
-
-        if (!bias.IsEmpty && bias.Length != outFeatures)
-        {
-            throw new ArgumentException($"Expected {outFeatures} biases, got {bias.Length}.", nameof(bias));
-        }
+        PackedLinear.CheckShape(weight, outFeatures, inFeatures, bias);
 
         int p = PackedLinear.PanelWidth(width), panelCount = (outFeatures + p - 1) / p, kPadded = PadInFeatures(inFeatures);
         long bytes = (long)panelCount * p * kPadded;

@@ -13,10 +13,10 @@ namespace SentenceMtl.Tests.Inference.Kernels;
 public sealed unsafe class PackedLinearTests
 {
     /// <summary>Rows around every tile (1, the 6-row tile ± 1, the 8-row tile ± 1, the 12-row tile ± 1, many).</summary>
-    private static readonly int[] RowCounts = [1, 5, 6, 7, 8, 9, 12, 13, 31, 300];
+    internal static readonly int[] RowCounts = [1, 5, 6, 7, 8, 9, 12, 13, 31, 300];
 
     /// <summary>Outputs: a multiple of every panel (1152 = 3·384), a multiple of the 128-bit panel only (40), none (37).</summary>
-    private static readonly int[] OutputCounts = [40, 37, 1152];
+    internal static readonly int[] OutputCounts = [40, 37, 1152];
 
     /// <summary>BERT's hidden size and an inner size off every vector.</summary>
     private static readonly int[] InputCounts = [384, 37];

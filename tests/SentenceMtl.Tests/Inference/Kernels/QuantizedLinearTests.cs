@@ -13,28 +13,14 @@ namespace SentenceMtl.Tests.Inference.Kernels;
 /// </summary>
 public sealed unsafe class QuantizedLinearTests
 {
-    /// <summary>Rows around every tile (1, the 6-row tile ± 1, the 8-row tile ± 1, the 12-row tile ± 1, many).</summary>
-    private static readonly int[] RowCounts = [1, 5, 6, 7, 8, 9, 12, 13, 31, 300];
+    private static readonly int[] RowCounts = PackedLinearTests.RowCounts;
 
-    /// <summary>Outputs: a multiple of every panel (1152 = 3·384), a multiple of the 128-bit panel only (40), none (37).</summary>
-    private static readonly int[] OutputCounts = [40, 37, 1152];
+    private static readonly int[] OutputCounts = PackedLinearTests.OutputCounts;
 
     /// <summary>BERT's hidden size, an odd size off every vector (padded to a multiple of 4), and 2 (one padded quad).</summary>
     private static readonly int[] InputCounts = [384, 37, 2];
 
-    public static TheoryData<int, int> WidthsAndEpilogues()
-    {
-        var data = new TheoryData<int, int>();
-        foreach (int bits in KernelWidths.All)
-        {
-            foreach (var epilogue in Enum.GetValues<LinearEpilogue>())
-            {
-                data.Add(bits, (int)epilogue);
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<int, int> WidthsAndEpilogues() => PackedLinearTests.WidthsAndEpilogues();
 
     /// <summary>
     /// Every shape, with 1 and 2 pool threads. Without GELU the outputs equal the reference bit for bit (the sums are
