@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics.Arm;
-using System.Runtime.Intrinsics.X86;
 using Xunit.Abstractions;
 
 namespace SentenceMtl.Tests.Encoding;
@@ -11,11 +9,6 @@ namespace SentenceMtl.Tests.Encoding;
 [Collection(EmbeddedEncodersCollection.Name)]
 public sealed class SentenceEncoderQuantizationTests(EmbeddedEncoders encoders, ITestOutputHelper output)
 {
-    /// <summary>Whether this CPU has one of the instruction sets the documentation names for the int8 kernels
-    /// (AVX-512BW, AVX2, SSE4.1 or ARM64), each with the fused multiply-add the engine needs at all.</summary>
-    private static bool Int8Supported =>
-        (Fma.IsSupported && (Avx512BW.IsSupported || Avx2.IsSupported || Sse41.IsSupported)) || AdvSimd.Arm64.IsSupported;
-
     [Fact]
     public void An_undefined_quantization_is_refused_naming_the_setting_and_the_values()
     {
@@ -53,7 +46,7 @@ public sealed class SentenceEncoderQuantizationTests(EmbeddedEncoders encoders, 
     [SkippableFact]
     public void An_int8_encoder_reports_int8_and_embeds_within_cosine_0_99_of_float32()
     {
-        Skip.IfNot(Int8Supported, "This CPU has none of the instruction sets the int8 kernels need.");
+        Skip.IfNot(Int8Cpu.Supported, Int8Cpu.SkipReason);
         using var int8 = SentenceEncoder.FromPretrained("all-MiniLM-L6-v2", new SentenceEncoderOptions { Quantization = EncoderQuantization.Int8 });
         var texts = File.ReadLines(TestPaths.Sentences).Take(50).ToList();
 
