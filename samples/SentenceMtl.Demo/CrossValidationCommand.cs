@@ -42,14 +42,15 @@ internal static class CrossValidationCommand
         var options = arguments.TrainerOptions();
         ResultTables.Heading(console, string.Create(CultureInfo.InvariantCulture, $"{k}-fold cross-validation (stratified on {string.Join(" + ", tasks.Select(t => t.Name))})"));
         console.WriteLine(Recipe.Describe(arguments.ModelName, options));
+        EncoderQuantization[] variants = arguments.CompareQuantization ? [EncoderQuantization.None, EncoderQuantization.Int8] : [arguments.Quantization];
+        var columns = variants.SelectMany(v => tasks.Select(t => (Variant: v, Task: t.Name))).ToArray();
+        console.WriteLine(arguments.CompareQuantization
+            ? "macro-F1 of each fold's model evaluated in float32, then saved, loaded with int8 and evaluated again (trained once, in float32)."
+            : $"macro-F1, predicted in {QuantizedEvaluation.Name(arguments.Quantization)} (trained in float32).");
         bool plain = !TrainingDisplay.IsInteractive(console);
-        var scores = tasks.ToDictionary(t => t.Name, _ => new List<double>(), StringComparer.Ordinal);
+        var scores = columns.ToDictionary(c => c, _ => new List<double>());
         var table = new Table().AddColumn("fold").AddColumn(new TableColumn("train").RightAligned()).AddColumn(new TableColumn("test").RightAligned());
-        foreach (var task in tasks)
-        {
-            table.AddColumn(new TableColumn($"{task.Name} macro-F1").RightAligned());
-        }
-        table.AddColumn(new TableColumn("time").RightAligned());
+        table.AddColumns([.. columns.Select(c => new TableColumn(Header(c, arguments)).RightAligned()), new TableColumn("time").RightAligned()]);
 
         var total = Stopwatch.StartNew();
         for (int f = 0; f < k; f++)
@@ -58,38 +59,42 @@ internal static class CrossValidationCommand
             var heldOut = new HashSet<int>(folds[f]);
             var train = data.Subset(Enumerable.Range(0, data.Count).Where(i => !heldOut.Contains(i)));
             var test = data.Subset(folds[f]);
-            using var model = Recipe.CreateModel(arguments.ModelName, arguments.Strategy, arguments.Seed);
+            using var model = Recipe.CreateModel(arguments.ModelName, arguments.Strategy, arguments.Seed, arguments.Quantization);
             var trainer = new MultiTaskTrainer(model, options);
             string title = string.Create(CultureInfo.InvariantCulture, $"fold {f + 1}/{k}");
             TrainingDisplay.Train(console, trainer, train, validation, title, epochLines: false, cancellationToken);
-            var reports = model.Evaluate(test, cancellationToken);
-            var cells = new List<string> { title, train.Count.ToString(CultureInfo.InvariantCulture), test.Count.ToString(CultureInfo.InvariantCulture) };
-            foreach (var task in tasks)
+            foreach (var variant in variants)
             {
-                double f1 = reports.TryGetValue(task.Name, out var report) ? report.MacroAverage.F1Score : double.NaN;
-                scores[task.Name].Add(f1);
-                cells.Add(ResultTables.Format(f1));
+                var reports = QuantizedEvaluation.Evaluate(model, variant, test, cancellationToken);
+                foreach (var task in tasks)
+                {
+                    scores[(variant, task.Name)].Add(reports.TryGetValue(task.Name, out var report) ? report.MacroAverage.F1Score : double.NaN);
+                }
             }
-            cells.Add(ResultTables.Seconds(foldWatch.Elapsed));
-            table.AddRow(cells.ToArray());
+            table.AddRow([title, train.Count.ToString(CultureInfo.InvariantCulture), test.Count.ToString(CultureInfo.InvariantCulture),
+                .. columns.Select(c => ResultTables.Format(scores[c][^1])), ResultTables.Seconds(foldWatch.Elapsed)]);
             if (plain)
             {
-                console.WriteLine($"{title}: {string.Join(", ", tasks.Select(t => $"{t.Name} {ResultTables.Format(scores[t.Name][^1])}"))} ({ResultTables.Seconds(foldWatch.Elapsed)})");
+                console.WriteLine($"{title}: {string.Join(", ", columns.Select(c => $"{Header(c, arguments)} {ResultTables.Format(scores[c][^1])}"))} ({ResultTables.Seconds(foldWatch.Elapsed)})");
             }
         }
-        var mean = new List<string> { "mean ± std", "", "" };
-        foreach (var task in tasks)
-        {
-            var (average, deviation) = MeanAndStandardDeviation(scores[task.Name]);
-            mean.Add($"[bold]{ResultTables.Format(average)} ± {ResultTables.Format(deviation)}[/]");
-        }
-        mean.Add($"[bold]{ResultTables.Seconds(total.Elapsed)}[/]");
-        table.AddRow(mean.ToArray());
+        table.AddRow(["mean ± std", "", "", .. columns.Select(c => MeanCell(scores[c])), $"[bold]{ResultTables.Seconds(total.Elapsed)}[/]"]);
         console.Write(table);
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{k} folds in {ResultTables.Seconds(total.Elapsed)}; std is the population standard deviation over folds (numpy's default)."));
         return DemoApp.Success;
     }
+
+    /// <summary>The bold <c>mean ± std</c> of a column's scores.</summary>
+    private static string MeanCell(IEnumerable<double> scores)
+    {
+        var (average, deviation) = MeanAndStandardDeviation(scores);
+        return $"[bold]{ResultTables.Format(average)} ± {ResultTables.Format(deviation)}[/]";
+    }
+
+    /// <summary>A score column's name: the task, and the quantization when comparing.</summary>
+    private static string Header((EncoderQuantization Variant, string Task) column, DemoArguments arguments) =>
+        arguments.CompareQuantization ? $"{column.Task} {QuantizedEvaluation.Name(column.Variant)}" : $"{column.Task} macro-F1";
 
     /// <summary>Mean and population standard deviation (ddof = 0), over the finite values.</summary>
     internal static (double Mean, double StandardDeviation) MeanAndStandardDeviation(IEnumerable<double> values)

@@ -50,9 +50,11 @@ internal static class DemoApp
             error.WriteLine($"error: {ex.Message} (see --help)");
             return Usage;
         }
-        catch (Exception ex) when (ex is DatasetFormatException or ModelFormatException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is DatasetFormatException or ModelFormatException or IOException or UnauthorizedAccessException
+            or NotSupportedException)
         {
-            // IOException covers FileNotFoundException and DirectoryNotFoundException.
+            // IOException covers FileNotFoundException and DirectoryNotFoundException; NotSupportedException is an int8
+            // model this machine's inference engine cannot run (the message says why).
             error.WriteLine($"error: {ex.Message}");
             return Failure;
         }

@@ -39,6 +39,12 @@ internal sealed record DemoArguments
     /// <summary>Number of folds (<c>--cross-validate</c>); null trains once and evaluates on the test set.</summary>
     public int? CrossValidationFolds { get; init; }
 
+    /// <summary>How the trained model's encoder predicts and evaluates (<c>--quantization</c>); training is float32 either way.</summary>
+    public EncoderQuantization Quantization { get; init; }
+
+    /// <summary>Cross-validation evaluates each fold's model in float32 and in int8 (<c>--compare-quantization</c>).</summary>
+    public bool CompareQuantization { get; init; }
+
     /// <summary>The recipe's trainer options with the command line's overrides.</summary>
     public TrainerOptions TrainerOptions()
     {

@@ -16,6 +16,13 @@ internal static class DemoCommandLine
         ["gradual"] = TrainingStrategy.GradualUnfreezing,
     };
 
+    /// <summary>The <c>--quantization</c> names.</summary>
+    public static IReadOnlyDictionary<string, EncoderQuantization> Quantizations { get; } = new Dictionary<string, EncoderQuantization>(StringComparer.Ordinal)
+    {
+        ["none"] = EncoderQuantization.None,
+        ["int8"] = EncoderQuantization.Int8,
+    };
+
     /// <summary>The <c>--strategy</c> name of <see cref="Recipe.DefaultStrategy"/>.</summary>
     public static string DefaultStrategyName { get; } = Strategies.Single(pair => pair.Value == Recipe.DefaultStrategy).Key;
 
@@ -67,12 +74,33 @@ internal static class DemoCommandLine
         };
         var plots = new Option<string>("--plots") { Description = "Write loss, validation-F1 and confusion-matrix PNGs into this folder.", HelpName = "DIR" };
         var crossValidate = PositiveIntOption("--cross-validate", "K", "Stratified K-fold cross-validation on --train instead of a test set.", minimum: 2);
+        var quantization = new Option<string>("--quantization")
+        {
+            Description = "How the trained model predicts and evaluates: none (float32) or int8 (the inference engine's int8 "
+                + "linear layers). Training is float32 either way.",
+            HelpName = string.Join("|", Quantizations.Keys),
+            DefaultValueFactory = _ => "none",
+        };
+        quantization.Validators.Add(result =>
+        {
+            string value = result.GetValueOrDefault<string>();
+            if (!Quantizations.ContainsKey(value))
+            {
+                result.AddError($"Unknown quantization '{value}' (expected {string.Join(", ", Quantizations.Keys)}).");
+            }
+        });
+        var compareQuantization = new Option<bool>("--compare-quantization")
+        {
+            Description = "With --cross-validate: evaluate each fold's trained model in float32 and again in int8 (saved to a "
+                + "temporary folder and loaded with int8), trained once.",
+        };
 
         var root = new RootCommand(
             "SentenceMtl demo. Without options: sentence embeddings per pooling, then topic and sentiment heads trained on ten "
             + "sentences and tried on held-out ones. With --train: train, evaluate, save, plot or cross-validate a recipe.")
         {
             train, test, validation, model, strategy, epochs, pairIterations, seed, save, metricsJson, plots, crossValidate,
+            quantization, compareQuantization,
         };
         root.Validators.Add(command =>
         {
@@ -102,6 +130,14 @@ internal static class DemoCommandLine
             {
                 command.AddError("--pair-iterations needs --strategy contrastive.");
             }
+            if (Given(compareQuantization) && !cv)
+            {
+                command.AddError("--compare-quantization needs --train and --cross-validate K.");
+            }
+            else if (Given(compareQuantization) && Given(quantization))
+            {
+                command.AddError("--compare-quantization evaluates both float32 and int8; drop --quantization.");
+            }
         });
 
         var result = root.Parse(args);
@@ -127,6 +163,8 @@ internal static class DemoCommandLine
             MetricsJsonPath = result.GetValue(metricsJson),
             PlotsDirectory = result.GetValue(plots),
             CrossValidationFolds = result.GetResult(crossValidate) is { Implicit: false } ? result.GetValue(crossValidate) : null,
+            Quantization = Quantizations[result.GetValue(quantization) ?? "none"],
+            CompareQuantization = result.GetValue(compareQuantization),
         };
         return new ParsedCommandLine(result, arguments, null);
     }

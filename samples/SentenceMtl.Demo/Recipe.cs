@@ -68,9 +68,12 @@ internal static class Recipe
             Seed = seed,
         };
 
-    /// <summary>A fresh model for <paramref name="strategy"/> on the backbone <paramref name="modelNameOrPath"/>.</summary>
-    public static MultiTaskModel CreateModel(string modelNameOrPath, TrainingStrategy strategy, long seed) =>
-        MultiTaskModel.Create(modelNameOrPath, ModelOptions(strategy, seed));
+    /// <summary>
+    /// A fresh model for <paramref name="strategy"/> on the backbone <paramref name="modelNameOrPath"/>, whose encoder
+    /// predicts with <paramref name="quantization"/> (training embeds in float32 whatever it is).
+    /// </summary>
+    public static MultiTaskModel CreateModel(string modelNameOrPath, TrainingStrategy strategy, long seed, EncoderQuantization quantization) =>
+        MultiTaskModel.Create(modelNameOrPath, ModelOptions(strategy, seed), new SentenceEncoderOptions { Quantization = quantization });
 
     /// <summary>One line naming the backbone, the strategy and the trainer's main hyper-parameters.</summary>
     public static string Describe(string modelNameOrPath, TrainerOptions options)

@@ -31,7 +31,7 @@ internal static class TenSentenceDemo
         ResultTables.Heading(console, $"Multi-task model on {train.Count} sentences");
         console.Write(DataFiles.Summary(("train", train), ("test", test)));
 
-        using var model = Recipe.CreateModel(arguments.ModelName, arguments.Strategy, arguments.Seed);
+        using var model = Recipe.CreateModel(arguments.ModelName, arguments.Strategy, arguments.Seed, arguments.Quantization);
         var trainer = new MultiTaskTrainer(model, arguments.TrainerOptions());
         var (result, elapsed) = TrainingDisplay.Train(console, trainer, train, null, "training", epochLines: false, cancellationToken);
         var first = result.Epochs[0];

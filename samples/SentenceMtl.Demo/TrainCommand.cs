@@ -21,7 +21,7 @@ internal static class TrainCommand
         ResultTables.Heading(console, "Training");
         console.WriteLine(Recipe.Describe(arguments.ModelName, options));
         var watch = Stopwatch.StartNew();
-        using var model = Recipe.CreateModel(arguments.ModelName, arguments.Strategy, arguments.Seed);
+        using var model = Recipe.CreateModel(arguments.ModelName, arguments.Strategy, arguments.Seed, arguments.Quantization);
         var loadTime = watch.Elapsed;
         var trainer = new MultiTaskTrainer(model, options);
         var (result, trainTime) = TrainingDisplay.Train(console, trainer, train, validation, "training", epochLines: true, cancellationToken);
@@ -40,7 +40,8 @@ internal static class TrainCommand
         }
         timing.AddRow("training", ResultTables.Seconds(trainTime), string.Create(CultureInfo.InvariantCulture,
             $"{result.Epochs.Count} epochs on {train.Count} examples, best epoch {result.BestEpoch}{(result.StoppedEarly ? ", stopped early" : "")}"));
-        timing.AddRow("evaluation", ResultTables.Seconds(evaluationTime), string.Create(CultureInfo.InvariantCulture, $"{test.Count} examples"));
+        timing.AddRow("evaluation", ResultTables.Seconds(evaluationTime), string.Create(CultureInfo.InvariantCulture,
+            $"{test.Count} examples, {Markup.Escape(model.Encoder.InferenceBackend)}"));
         console.Write(timing);
 
         if (arguments.MetricsJsonPath is { } metrics)

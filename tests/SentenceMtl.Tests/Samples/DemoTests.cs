@@ -1,10 +1,11 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using SentenceMtl.Demo;
 using Spectre.Console;
 
 namespace SentenceMtl.Tests.Samples;
 
-public sealed class DemoTests : IDisposable
+public sealed partial class DemoTests : IDisposable
 {
     private static readonly string DemoData = Path.Combine(TestPaths.RepoRoot, "samples", "SentenceMtl.Demo", "data");
     private static readonly string Train = Path.Combine(DemoData, "demo_train.jsonl");
@@ -25,6 +26,7 @@ public sealed class DemoTests : IDisposable
             Interactive = InteractionSupport.No,
             Out = new AnsiConsoleOutput(output),
         });
+        console.Profile.Width = 240;                                                            // one line per result line
         int code = DemoApp.Run(args, console, error);
         return (code, output.ToString(), error.ToString());
     }
@@ -41,6 +43,10 @@ public sealed class DemoTests : IDisposable
         { ["--train", "{train}", "--cross-validate", "3", "--save", "x"] },
         { ["--train", "data.txt", "--test", "{test}"] },
         { ["--no-such-option"] },
+        { ["--train", "{train}", "--test", "{test}", "--quantization", "fp16"] },
+        { ["--train", "{train}", "--test", "{test}", "--compare-quantization"] },
+        { ["--compare-quantization"] },
+        { ["--train", "{train}", "--cross-validate", "3", "--compare-quantization", "--quantization", "int8"] },
     };
 
     [Theory]
@@ -103,6 +109,81 @@ public sealed class DemoTests : IDisposable
             arguments.TrainerOptions().Contrastive.Iterations);
         Assert.Equal(DemoCommandLine.Parse(["--train", Train, "--test", Test, "--strategy", "contrastive"]).Arguments, arguments);
     }
+
+    [Fact]
+    public void Quantization_maps_to_the_encoder_setting_and_defaults_to_none()
+    {
+        var int8 = DemoCommandLine.Parse(["--train", Train, "--test", Test, "--quantization", "int8"]);
+        var none = DemoCommandLine.Parse(["--train", Train, "--test", Test, "--quantization", "none"]);
+        var unset = DemoCommandLine.Parse(["--train", Train, "--test", Test]);
+        var unknown = DemoCommandLine.Parse(["--train", Train, "--test", Test, "--quantization", "INT8"]);
+
+        Assert.Equal(EncoderQuantization.Int8, Assert.IsType<DemoArguments>(int8.Arguments).Quantization);
+        Assert.Equal(EncoderQuantization.None, Assert.IsType<DemoArguments>(none.Arguments).Quantization);
+        Assert.Equal(none.Arguments, unset.Arguments);
+        Assert.False(unset.Arguments!.CompareQuantization);
+        Assert.Null(unknown.Arguments);
+        Assert.Contains("Unknown quantization 'INT8' (expected none, int8)", unknown.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Compare_quantization_needs_cross_validation_and_no_quantization()
+    {
+        var compare = DemoCommandLine.Parse(["--train", Train, "--cross-validate", "3", "--compare-quantization"]);
+        var withoutFolds = DemoCommandLine.Parse(["--train", Train, "--test", Test, "--compare-quantization"]);
+        var withQuantization = DemoCommandLine.Parse(["--train", Train, "--cross-validate", "3", "--compare-quantization", "--quantization", "none"]);
+
+        var arguments = Assert.IsType<DemoArguments>(compare.Arguments);
+        Assert.True(arguments.CompareQuantization);
+        Assert.Equal(EncoderQuantization.None, arguments.Quantization);
+        Assert.Contains("--compare-quantization needs --train and --cross-validate K", withoutFolds.Error, StringComparison.Ordinal);
+        Assert.Contains("--compare-quantization evaluates both float32 and int8; drop --quantization", withQuantization.Error, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void Train_mode_with_int8_evaluates_on_the_int8_engine()
+    {
+        Skip.IfNot(Int8Cpu.Supported, Int8Cpu.SkipReason);
+
+        var (code, output, error) = Run("--train", Train, "--test", Test, "--model", folder.Model, "--strategy", "heads", "--epochs", "2",
+            "--quantization", "int8");
+
+        Assert.True(code == DemoApp.Success, error);
+        Assert.Contains("6 examples, inference engine (int8, ", output, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void Compare_quantization_trains_each_fold_once_and_scores_it_in_float32_and_int8_leaving_no_folder()
+    {
+        Skip.IfNot(Int8Cpu.Supported, Int8Cpu.SkipReason);
+        string[] common = ["--train", Train, "--cross-validate", "2", "--model", folder.Model, "--strategy", "heads", "--epochs", "2"];
+        var before = Directory.GetDirectories(Path.GetTempPath(), "sentencemtl-demo-*").ToHashSet();
+
+        var (code, output, error) = Run([.. common, "--compare-quantization"]);
+        var (plainCode, plainOutput, plainError) = Run(common);
+
+        Assert.True(code == DemoApp.Success, error);
+        Assert.True(plainCode == DemoApp.Success, plainError);
+        Assert.Subset(before, Directory.GetDirectories(Path.GetTempPath(), "sentencemtl-demo-*").ToHashSet());
+        var compared = FoldScores(output);
+        var float32 = FoldScores(plainOutput);
+        Assert.Equal(["sentiment float32", "sentiment int8", "topic float32", "topic int8"], compared.Keys.Order(StringComparer.Ordinal));
+        Assert.All(compared.Values, scores => Assert.Equal(2, scores.Length));
+        // The float32 columns are the scores of the same models cross-validated without the comparison.
+        Assert.Equal(float32["topic macro-F1"], compared["topic float32"]);
+        Assert.Equal(float32["sentiment macro-F1"], compared["sentiment float32"]);
+    }
+
+    /// <summary>Per column, the folds' scores from the plain lines <c>fold i/k: name score, name score (time)</c>.</summary>
+    private static Dictionary<string, string[]> FoldScores(string output) =>
+        output.Split('\n').Select(line => FoldLine().Match(line.TrimEnd())).Where(match => match.Success)
+            .SelectMany(match => match.Groups["cells"].Value.Split(", "))
+            .Select(cell => (Name: cell[..cell.LastIndexOf(' ')], Score: cell[(cell.LastIndexOf(' ') + 1)..]))
+            .GroupBy(cell => cell.Name, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(cell => cell.Score).ToArray(), StringComparer.Ordinal);
+
+    [GeneratedRegex(@"^fold \d+/\d+: (?<cells>.+) \(\d+\.\d s\)$")]
+    private static partial Regex FoldLine();
 
     [Fact]
     public void Dataset_errors_exit_with_1_and_the_message()
