@@ -9,7 +9,8 @@ namespace SentenceMtl.Benchmarks;
 /// <summary>
 /// <c>--kernels</c>: the engine's float32 and int8 linear products alone, on one thread, for the shapes of a MiniLM
 /// layer (a batch of 384 token rows): multiply-adds per second, and the int8 product's time split into quantizing the
-/// input and the product itself. Best of several repetitions, at every width this machine runs.
+/// input and the product itself. Best of several repetitions, at every width this machine runs; then the whole engine
+/// on one thread, float32 against int8.
 /// </summary>
 internal static unsafe class KernelMode
 {
@@ -51,10 +52,32 @@ internal static unsafe class KernelMode
             }
         }
 
+        Engines();
         return 0;
     }
 
-    private static double Best(Action action)
+    /// <summary>The whole engine on one thread, float32 against int8, on the standard corpora (token ids as <c>Encode</c>
+    /// makes them): the share of the speed-up the linear layers leave to the rest of the forward pass.</summary>
+    private static void Engines()
+    {
+        using var encoder = SentenceEncoder.FromPretrained(BenchmarkEnvironment.ModelName);
+        using var floats = encoder.CreateEngine(new InferenceEngineOptions { Threads = 1 });
+        using var int8 = encoder.CreateEngine(new InferenceEngineOptions { Threads = 1, Quantization = EncoderQuantization.Int8 });
+        Console.WriteLine();
+        Console.WriteLine($"### The whole engine, 1 thread, {int8.Width} (texts/s, best of 3)");
+        Console.WriteLine();
+        Console.WriteLine("| corpus | float32 | int8 | int8 / float32 |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var corpus in Corpus.Standard)
+        {
+            var ids = encoder.TokenizeAll(corpus.Texts);
+            double f = Best(() => floats.Embed(ids, BenchmarkEnvironment.BatchSize, PoolingStrategy.Mean, normalize: true), repetitions: 3);
+            double q = Best(() => int8.Embed(ids, BenchmarkEnvironment.BatchSize, PoolingStrategy.Mean, normalize: true), repetitions: 3);
+            Console.WriteLine($"| {corpus.Name} ({corpus.Texts.Length}) | {corpus.Texts.Length / f:F0} | {corpus.Texts.Length / q:F0} | {f / q:F2}× |");
+        }
+    }
+
+    private static double Best(Action action, int repetitions = Repetitions)
     {
         long warmUp = Stopwatch.GetTimestamp();
         while (Stopwatch.GetElapsedTime(warmUp).TotalMilliseconds < 500)
@@ -63,7 +86,7 @@ internal static unsafe class KernelMode
         }
 
         double best = double.MaxValue;
-        for (int i = 0; i < Repetitions; i++)
+        for (int i = 0; i < repetitions; i++)
         {
             long start = Stopwatch.GetTimestamp();
             action();
