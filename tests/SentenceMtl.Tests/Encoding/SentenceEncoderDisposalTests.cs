@@ -14,7 +14,7 @@ public sealed class SentenceEncoderDisposalTests : IDisposable
         "ModelId", "Dimension", "Pooling", "Normalize", "MaxSequenceLength", "BatchSize", "Device", "Encode(string)",
         "Encode(list)", "EncodeToTensor", "Tokenize", "Similarity", "Save", "GenerateAsync", "GetService",
         "InferenceBackend", "Encode(enumerable, options)", "Prompts", "DefaultPromptName",
-        "SimilarityFunction", "Similarity(matrix)",
+        "SimilarityFunction", "Similarity(matrix)", "Quantization",
     ];
 
     public static TheoryData<string> Members() => new(MemberNames);
@@ -71,6 +71,7 @@ public sealed class SentenceEncoderDisposalTests : IDisposable
             "SimilarityFunction" => encoder.SimilarityFunction,
             "Similarity(matrix)" => encoder.Similarity([[1f, 0f]], [[0f, 1f]]),
             "DefaultPromptName" => encoder.DefaultPromptName ?? "",
+            "Quantization" => encoder.Quantization,
             _ => throw new ArgumentOutOfRangeException(nameof(member), member, null),
         };
     }
