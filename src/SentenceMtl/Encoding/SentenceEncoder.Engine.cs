@@ -39,8 +39,9 @@ public sealed partial class SentenceEncoder
 
     /// <summary>
     /// What computes this encoder's embeddings now, for logs and diagnostics: <c>"inference engine (512-bit vectors,
-    /// 2 threads)"</c> (<c>"inference engine (int8, 512-bit vectors, 2 threads)"</c> when quantized), or <c>"libtorch"</c> with the reason the engine is not in use (switched off, backbone being
-    /// trained, float64, a GPU, or no vector width this machine accelerates).
+    /// 2 threads)"</c> (<c>"inference engine (int8, 512-bit vectors, 2 threads)"</c> when quantized), or
+    /// <c>"libtorch"</c> with the reason the engine is not in use (switched off, backbone being trained, float64, a GPU,
+    /// or no vector width this machine accelerates).
     /// </summary>
     public string InferenceBackend
     {
@@ -59,7 +60,7 @@ public sealed partial class SentenceEncoder
         : Device.type != DeviceType.CPU ? $"the model runs on {Device.type}"
         : VectorWidths.Widest is null ? "no vector width with fused multiply-add is accelerated on this machine"
         : quantization == EncoderQuantization.Int8 && !VectorWidths.Accelerated.Any(VectorWidths.IsInt8Accelerated)
-            ? "no vector width runs the int8 kernels on this machine (they need AVX-512BW, AVX2, SSE4.1 or ARM64)"
+            ? "no vector width runs the int8 kernels on this machine (they need AVX-512BW, AVX2, SSSE3 or ARM64)"
         : InferenceEngine.Unsupported(config) is { } unsupported ? $"the engine does not implement {unsupported}"
         : Backbone.parameters().Any(p => p.requires_grad) ? "the backbone is not frozen"
         : Backbone.parameters().Any(p => p.dtype != ScalarType.Float32) ? "the weights are not float32"

@@ -15,14 +15,8 @@ internal sealed unsafe class EngineLinear
         this.quantized = quantized;
     }
 
-    /// <summary>K: values per input row.</summary>
-    public int InFeatures => floats?.InFeatures ?? quantized!.InFeatures;
-
     /// <summary>Bytes held by the packed weight, its bias and (int8) its scales.</summary>
     public long Bytes => floats?.Bytes ?? quantized!.Bytes;
-
-    /// <summary>Whether the layer runs in int8.</summary>
-    public bool IsQuantized => quantized is not null;
 
     /// <summary>Packs a row-major (N, K) weight and its bias for <paramref name="width"/>, quantized to int8 when <paramref name="int8"/>.</summary>
     public static EngineLinear Create(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<float> bias, VectorWidth width, bool int8) =>

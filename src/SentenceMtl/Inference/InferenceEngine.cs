@@ -83,7 +83,7 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
         Func<VectorWidth, bool> runs = int8 ? VectorWidths.IsInt8Accelerated : VectorWidths.IsAccelerated;
         var width = options.Width ?? VectorWidths.Accelerated.Where(runs).Cast<VectorWidth?>().FirstOrDefault()
             ?? throw new PlatformNotSupportedException(int8
-                ? "No vector width runs the int8 kernels on this machine (they need AVX-512BW, AVX2, SSE4.1 or ARM64 besides FMA)."
+                ? "No vector width runs the int8 kernels on this machine (they need AVX-512BW, AVX2, SSSE3 or ARM64 besides FMA)."
                 : "No vector width is accelerated on this machine (the engine needs FMA with 128-, 256- or 512-bit vectors).");
         if (!runs(width))
         {
