@@ -37,7 +37,7 @@ internal static unsafe class ActivationQuantizer
         public void Run(int first, int end)
         {
             int lanes = TS.Count, vectorEnd = k / lanes * lanes, kp = QuantizedLinear.PadInFeatures(k);
-            var zero = TS.Broadcast(128f);
+            var offset = TS.Broadcast(128f);                                                     // stored as q + 128
             for (long r = first; r < end; r++)
             {
                 float* row = x + (r * k);
@@ -55,7 +55,7 @@ internal static unsafe class ActivationQuantizer
                 int j = 0;
                 for (; j < vectorEnd; j += lanes)
                 {
-                    TS.StoreBytes(TS.Add(TS.Round(TS.Multiply(TS.Load(row + j), factor)), zero), target + j);
+                    TS.StoreBytes(TS.Add(TS.Round(TS.Multiply(TS.Load(row + j), factor)), offset), target + j);
                 }
 
                 for (; j < k; j++)
@@ -64,7 +64,6 @@ internal static unsafe class ActivationQuantizer
                 }
 
                 new Span<byte>(target + k, kp - k).Fill(128);
-
                 scales[r] = largest / 127f;
             }
         }
