@@ -59,7 +59,7 @@ public sealed partial class SentenceEncoder
         engineThreads is null ? "SentenceEncoderOptions.UseInferenceEngine is false"
         : Device.type != DeviceType.CPU ? $"the model runs on {Device.type}"
         : VectorWidths.Widest is null ? "no vector width with fused multiply-add is accelerated on this machine"
-        : quantization == EncoderQuantization.Int8 && !VectorWidths.Accelerated.Any(VectorWidths.IsInt8Accelerated)
+        : VectorWidths.WidestFor(quantization) is null
             ? "no vector width runs the int8 kernels on this machine (they need AVX-512BW, AVX2, SSSE3 or ARM64)"
         : InferenceEngine.Unsupported(config) is { } unsupported ? $"the engine does not implement {unsupported}"
         : Backbone.parameters().Any(p => p.requires_grad) ? "the backbone is not frozen"

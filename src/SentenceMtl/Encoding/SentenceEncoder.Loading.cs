@@ -83,7 +83,7 @@ public sealed partial class SentenceEncoder
         int? engineThreads = options.UseInferenceEngine ? options.Threads ?? Environment.ProcessorCount : null;
         var pooling = options.Pooling ?? source.Pooling;
         bool normalize = options.Normalize ?? source.Normalize;
-        if (!withBackbone && engineThreads is { } threads && device is null && EngineRuns(options.Quantization)
+        if (!withBackbone && engineThreads is { } threads && device is null && VectorWidths.WidestFor(options.Quantization) is not null
             && InferenceEngine.Unsupported(source.Config) is null && source.SafetensorsFile() is { } file)
         {
             // Inference alone needs no libtorch: the engine is built straight from the file, and the TorchSharp backbone
@@ -102,10 +102,6 @@ public sealed partial class SentenceEncoder
         return new SentenceEncoder(source, LoadFrozenBackbone(source, device), null, null,
             tokenizer, pooling, normalize, maxLength, options.BatchSize, device, engineThreads, options.Quantization);
     }
-
-    /// <summary>Whether some vector width runs the engine's kernels for <paramref name="quantization"/> on this machine.</summary>
-    private static bool EngineRuns(EncoderQuantization quantization) =>
-        VectorWidths.Accelerated.Any(quantization == EncoderQuantization.Int8 ? VectorWidths.IsInt8Accelerated : VectorWidths.IsAccelerated);
 
     /// <summary>The TorchSharp backbone of an encoder that was loaded for its engine, from the file the engine was built
     /// from; refused when that file has changed since (another save replaced it), since the two would then disagree.</summary>

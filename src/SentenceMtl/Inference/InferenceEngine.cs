@@ -80,12 +80,11 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
             EncoderQuantization.Int8 => true,
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Quantization, "Quantization is not an EncoderQuantization value."),
         };
-        Func<VectorWidth, bool> runs = int8 ? VectorWidths.IsInt8Accelerated : VectorWidths.IsAccelerated;
-        var width = options.Width ?? VectorWidths.Accelerated.Where(runs).Cast<VectorWidth?>().FirstOrDefault()
+        var width = options.Width ?? VectorWidths.WidestFor(options.Quantization)
             ?? throw new PlatformNotSupportedException(int8
                 ? "No vector width runs the int8 kernels on this machine (they need AVX-512BW, AVX2, SSSE3 or ARM64 besides FMA)."
                 : "No vector width is accelerated on this machine (the engine needs FMA with 128-, 256- or 512-bit vectors).");
-        if (!runs(width))
+        if (!VectorWidths.Runs(width, options.Quantization))
         {
             throw new PlatformNotSupportedException($"{width} vectors are not accelerated on this machine{(int8 ? " for the int8 kernels" : "")}.");
         }

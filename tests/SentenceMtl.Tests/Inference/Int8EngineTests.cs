@@ -19,7 +19,7 @@ public sealed class Int8EngineTests(EmbeddedEncoders encoders, ITestOutputHelper
     [MemberData(nameof(Models))]
     public void Embeddings_stay_close_to_float32(string model)
     {
-        Skip.IfNot(VectorWidths.Accelerated.Any(VectorWidths.IsInt8Accelerated), "No vector width runs the int8 kernels on this machine.");
+        Skip.If(VectorWidths.WidestFor(EncoderQuantization.Int8) is null, "No vector width runs the int8 kernels on this machine.");
         var encoder = encoders.Get(model);
         using var reference = encoder.CreateEngine(new InferenceEngineOptions { Threads = 2 });
         using var int8 = encoder.CreateEngine(new InferenceEngineOptions { Threads = 2, Quantization = EncoderQuantization.Int8 });
@@ -44,7 +44,7 @@ public sealed class Int8EngineTests(EmbeddedEncoders encoders, ITestOutputHelper
     [MemberData(nameof(Models))]
     public void Top_10_neighbours_match_float32(string model)
     {
-        Skip.IfNot(VectorWidths.Accelerated.Any(VectorWidths.IsInt8Accelerated), "No vector width runs the int8 kernels on this machine.");
+        Skip.If(VectorWidths.WidestFor(EncoderQuantization.Int8) is null, "No vector width runs the int8 kernels on this machine.");
         var encoder = encoders.Get(model);
         using var reference = encoder.CreateEngine(new InferenceEngineOptions { Threads = 2 });
         using var int8 = encoder.CreateEngine(new InferenceEngineOptions { Threads = 2, Quantization = EncoderQuantization.Int8 });
@@ -97,7 +97,7 @@ public sealed class Int8EngineTests(EmbeddedEncoders encoders, ITestOutputHelper
     [SkippableFact]
     public void Weights_take_about_a_quarter_of_float32()
     {
-        Skip.IfNot(VectorWidths.Accelerated.Any(VectorWidths.IsInt8Accelerated), "No vector width runs the int8 kernels on this machine.");
+        Skip.If(VectorWidths.WidestFor(EncoderQuantization.Int8) is null, "No vector width runs the int8 kernels on this machine.");
         var encoder = encoders.Get("all-MiniLM-L6-v2");
         using var reference = encoder.CreateEngine(new InferenceEngineOptions { Threads = 1 });
         using var int8 = encoder.CreateEngine(new InferenceEngineOptions { Threads = 1, Quantization = EncoderQuantization.Int8 });

@@ -39,4 +39,13 @@ internal static class VectorWidths
 
     /// <summary>The widest accelerated width, or null when none is (then inference runs on libtorch).</summary>
     public static VectorWidth? Widest => Accelerated.Count > 0 ? Accelerated[0] : null;
+
+    /// <summary>Whether the kernels for <paramref name="quantization"/> run at <paramref name="width"/>:
+    /// <see cref="IsAccelerated"/> for float32, <see cref="IsInt8Accelerated"/> for int8.</summary>
+    public static bool Runs(VectorWidth width, EncoderQuantization quantization) =>
+        quantization == EncoderQuantization.Int8 ? IsInt8Accelerated(width) : IsAccelerated(width);
+
+    /// <summary>The widest width whose kernels for <paramref name="quantization"/> run here, or null when none does.</summary>
+    public static VectorWidth? WidestFor(EncoderQuantization quantization) =>
+        Accelerated.Where(w => Runs(w, quantization)).Cast<VectorWidth?>().FirstOrDefault();
 }
