@@ -52,8 +52,57 @@ internal static unsafe class KernelMode
             }
         }
 
+        Attention();
         Engines();
         return 0;
+    }
+
+    /// <summary>Attention alone on one thread: a batch of 32 sequences of one length, MiniLM's 12 heads of 32, at every
+    /// width; nanoseconds per (sequence, head).</summary>
+    private static void Attention()
+    {
+        const int heads = 12, headSize = 32, hidden = heads * headSize, sequences = 32;
+        int[] lengths = [12, 49, 128];
+        Console.WriteLine();
+        Console.WriteLine($"### Attention, {sequences} sequences, {heads} heads of {headSize}, 1 thread (ns per sequence and head, best of {Repetitions})");
+        Console.WriteLine();
+        Console.WriteLine($"| width | {string.Join(" | ", lengths.Select(n => $"length {n}"))} |");
+        Console.WriteLine($"|---|{string.Concat(lengths.Select(_ => "---:|"))}");
+        using var pool = new IntraOpThreadPool(1);
+        foreach (var width in VectorWidths.Accelerated)
+        {
+            var cells = lengths.Select(length =>
+            {
+                int[] batch = Enumerable.Repeat(length, sequences).ToArray();
+                var random = new Random(length);
+                var qkv = new AlignedBuffer(sequences * length * 3 * hidden);
+                var y = new AlignedBuffer(sequences * length * hidden);
+                for (int i = 0; i < qkv.Length; i++)
+                {
+                    qkv.Span[i] = (float)(random.NextDouble() - 0.5);
+                }
+
+                double seconds = Best(() => Attend(width, qkv.Pointer, y.Pointer, batch, heads, headSize, pool));
+                return $"{seconds * 1e9 / (sequences * heads):F0}";
+            });
+            Console.WriteLine($"| {(int)width} | {string.Join(" | ", cells)} |");
+        }
+    }
+
+    private static void Attend(VectorWidth width, float* qkv, float* y, int[] lengths, int heads, int headSize, IntraOpThreadPool pool)
+    {
+        switch (width)
+        {
+            case VectorWidth.Bits512:
+                AttentionKernel.Run<Simd512, Vector512<float>>(qkv, y, lengths, heads, headSize, pool);
+                break;
+            case VectorWidth.Bits256:
+                AttentionKernel.Run<Simd256, Vector256<float>>(qkv, y, lengths, heads, headSize, pool);
+                break;
+            default:
+                AttentionKernel.Run<Simd128, Vector128<float>>(qkv, y, lengths, heads, headSize, pool);
+                break;
+        }
     }
 
     /// <summary>The whole engine on one thread, float32 against int8, on the standard corpora (token ids as <c>Encode</c>

@@ -92,12 +92,19 @@ internal static unsafe class AttentionKernel
         /// (their scores are masked in <see cref="Softmax"/>).</summary>
         private void Transpose(float* k, int stride, int length, float* kt, int padded)
         {
-            for (int j = 0; j < padded; j++)
+            int size = headSize;
+            for (int d = 0; d < size; d++)                                                       // one row of kt at a time: its stores are contiguous
             {
-                float* key = k + ((long)Math.Min(j, length - 1) * stride);
-                for (int d = 0; d < headSize; d++)
+                float* column = kt + ((long)d * padded), key = k + d;
+                int j = 0;
+                for (; j < length; j++, key += stride)
                 {
-                    kt[((long)d * padded) + j] = key[d];
+                    column[j] = *key;
+                }
+
+                for (float last = column[length - 1]; j < padded; j++)
+                {
+                    column[j] = last;
                 }
             }
         }
