@@ -1,5 +1,6 @@
 using SentenceMtl.Inference;
 using SentenceMtl.Inference.Vectors;
+using SentenceMtl.Modeling.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -101,15 +102,16 @@ public sealed partial class SentenceEncoder
     {
         options ??= new InferenceEngineOptions { Quantization = quantization };
         var state = Backbone.state_dict();
-        return InferenceEngine.Create(config, name =>
+        return InferenceEngine.Create(config, (name, destination) =>
         {
-            if (!state.TryGetValue(name, out var tensor) || tensor.dtype != ScalarType.Float32)
+            if (!state.TryGetValue(name, out var tensor) || tensor.dtype != ScalarType.Float32 || tensor.numel() != destination.Length)
             {
-                return null;
+                return false;
             }
 
             using var cpu = tensor.detach().cpu().contiguous();
-            return cpu.data<float>().ToArray();
+            TensorMemory.Values(cpu).CopyTo(destination);
+            return true;
         }, options);
     }
 }

@@ -5,7 +5,7 @@ using SentenceMtl.Serialization;
 namespace SentenceMtl.Inference;
 
 /// <summary>
-/// Reads a model's <c>model.safetensors</c> into float arrays for <see cref="InferenceEngine.Create"/>, with the checks
+/// Reads a model's <c>model.safetensors</c> one tensor at a time for <see cref="InferenceEngine.Create"/>, with the checks
 /// the TorchSharp loader makes (<see cref="StateDictLoader.LoadSafetensors{T}"/>): keys rewritten by
 /// <see cref="CheckpointKeys"/>, keys and shapes compared with config.json by <see cref="WeightShapeCheck"/> from the
 /// header alone, floating-point dtypes only, no NaN or infinity. Nothing here touches TorchSharp.
@@ -58,14 +58,15 @@ internal static class EngineWeightFile
     /// <summary>An open, checked weight file that reads one tensor at a time.</summary>
     internal sealed class Reader(FileStream stream, long dataStart, Dictionary<string, SafetensorsHeader.Entry> entries, string path, string weightsName) : IDisposable
     {
-        /// <summary>The values of backbone weight <paramref name="name"/> as float32 (float32 read straight into the array,
-        /// other floating-point dtypes converted), or null when the file has no such weight.</summary>
+        /// <summary>Reads backbone weight <paramref name="name"/> into <paramref name="destination"/> as float32 (float32
+        /// straight from the file, other floating-point dtypes converted); false when the file has no such weight or it
+        /// holds another number of values (a <see cref="WeightReader"/>).</summary>
         /// <exception cref="ModelFormatException">The file ended early, or the weight holds NaN or infinity.</exception>
-        public float[]? Read(string name)
+        public bool Read(string name, Span<float> destination)
         {
-            if (!entries.TryGetValue(name, out var entry))
+            if (!entries.TryGetValue(name, out var entry) || entry.Shape.Aggregate(1L, (n, d) => n * d) != destination.Length)
             {
-                return null;
+                return false;
             }
 
             long length = entry.End - entry.Begin;
@@ -74,27 +75,25 @@ internal static class EngineWeightFile
                 throw new ModelFormatException(path, $"tensor '{entry.Name}' is {length} bytes, more than one .NET array can hold ({Array.MaxLength}).");
             }
 
-            float[] values;
             stream.Position = dataStart + entry.Begin;
             if (entry.DType == TensorDType.F32 && BitConverter.IsLittleEndian)
             {
-                values = new float[length / sizeof(float)];
-                Fill(MemoryMarshal.AsBytes(values.AsSpan()), entry);
+                Fill(MemoryMarshal.AsBytes(destination), entry);
             }
             else
             {
                 var bytes = new byte[length];
                 Fill(bytes, entry);
-                values = new TensorData(name, entry.DType, entry.Shape, bytes).ToFloats();
+                new TensorData(name, entry.DType, entry.Shape, bytes).ToFloats().CopyTo(destination);
             }
 
-            if (!AllFinite(values))
+            if (!AllFinite(destination))
             {
                 throw new ModelFormatException(weightsName,
                     $"the weight '{ErrorText.Shorten(name)}' holds NaN or infinite values: the file is damaged or was written from a diverged training run.");
             }
 
-            return values;
+            return true;
         }
 
         /// <summary>Closes the file.</summary>
@@ -125,7 +124,7 @@ internal static class EngineWeightFile
         }
     }
 
-    private static bool AllFinite(float[] values)
+    private static bool AllFinite(ReadOnlySpan<float> values)
     {
         foreach (float value in values)
         {

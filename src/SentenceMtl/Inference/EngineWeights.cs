@@ -38,28 +38,53 @@ internal sealed class EngineWeights
 
     /// <summary>Copies and packs the weights the engine needs from a state dict (Hugging Face names, no prefix).</summary>
     /// <param name="config">The encoder's configuration (sizes of every weight).</param>
-    /// <param name="weight">The values of a named weight, row-major; called once per name.</param>
+    /// <param name="read">Reads a named weight; called once per name.</param>
     /// <param name="width">The vector width the products will run at.</param>
     /// <param name="int8">Whether the linear layers are quantized to int8.</param>
     /// <exception cref="ArgumentException">A weight is missing or has another number of values than the configuration implies.</exception>
-    public static EngineWeights Create(BertConfig config, Func<string, float[]?> weight, VectorWidth width, bool int8)
+    public static EngineWeights Create(BertConfig config, WeightReader read, VectorWidth width, bool int8)
     {
         int h = config.HiddenSize, i = config.IntermediateSize;
-        ReadOnlyMemory<float> Get(string name, long count) =>
-            weight(name) is { } values && values.Length == count ? values
-            : throw new ArgumentException($"The state dict has no weight '{name}' of {count} values (the configuration's size).", nameof(weight));
+        var scratch = new float[Math.Max(3L * h * h, (long)i * h)];                            // every linear layer's weight is read into it and packed
+        var biasScratch = new float[Math.Max(3 * h, i)];
+        void Read(string name, Span<float> destination)
+        {
+            if (!read(name, destination))
+            {
+                throw new ArgumentException($"The state dict has no weight '{name}' of {destination.Length} values (the configuration's size).", nameof(read));
+            }
+        }
+
         AlignedBuffer Copy(string name, long count)
         {
             var buffer = new AlignedBuffer(count);
-            Get(name, count).Span.CopyTo(buffer.Span);
+            Read(name, buffer.Span);
             return buffer;
         }
 
-        EngineLinear Linear(string name, int outFeatures, int inFeatures) =>
-            EngineLinear.Create(Get(name + ".weight", (long)outFeatures * inFeatures).Span, outFeatures, inFeatures, Get(name + ".bias", outFeatures).Span, width, int8);
+        EngineLinear Linear(string name, int outFeatures, int inFeatures)
+        {
+            var weight = scratch.AsSpan(0, outFeatures * inFeatures);
+            var bias = biasScratch.AsSpan(0, outFeatures);
+            Read(name + ".weight", weight);
+            Read(name + ".bias", bias);
+            return EngineLinear.Create(weight, outFeatures, inFeatures, bias, width, int8);
+        }
+
+        EngineLinear QueryKeyValue(string prefix)                                              // query, key and value stacked into one (3H, H) product
+        {
+            string[] parts = ["query", "key", "value"];
+            for (int p = 0; p < parts.Length; p++)
+            {
+                Read($"{prefix}{parts[p]}.weight", scratch.AsSpan(p * h * h, h * h));
+                Read($"{prefix}{parts[p]}.bias", biasScratch.AsSpan(p * h, h));
+            }
+
+            return EngineLinear.Create(scratch.AsSpan(0, 3 * h * h), 3 * h, h, biasScratch.AsSpan(0, 3 * h), width, int8);
+        }
 
         var embeddings = new EmbeddingWeights(
-            WordEmbeddings.Create(Get("embeddings.word_embeddings.weight", (long)config.VocabSize * h).Span, config.VocabSize, h, int8),
+            WordEmbeddings.Create(config.VocabSize, h, int8, table => Read("embeddings.word_embeddings.weight", table)),
             Copy("embeddings.position_embeddings.weight", (long)config.MaxPositionEmbeddings * h),
             Copy("embeddings.token_type_embeddings.weight", (long)config.TypeVocabSize * h),
             new LayerNormWeights(Copy("embeddings.LayerNorm.weight", h), Copy("embeddings.LayerNorm.bias", h), (float)config.LayerNormEps));
@@ -68,7 +93,7 @@ internal sealed class EngineWeights
         {
             string prefix = $"encoder.layer.{l}.";
             layers[l] = new LayerWeights(
-                QueryKeyValue(prefix + "attention.self.", h, Get, width, int8),
+                QueryKeyValue(prefix + "attention.self."),
                 Linear(prefix + "attention.output.dense", h, h),
                 new LayerNormWeights(Copy(prefix + "attention.output.LayerNorm.weight", h), Copy(prefix + "attention.output.LayerNorm.bias", h), (float)config.LayerNormEps),
                 Linear(prefix + "intermediate.dense", i, h),
@@ -77,21 +102,6 @@ internal sealed class EngineWeights
         }
 
         return new EngineWeights(embeddings, layers);
-    }
-
-    /// <summary>Query, key and value stacked into one (3H, H) product, so attention reads one row of 3H per token.</summary>
-    private static EngineLinear QueryKeyValue(string prefix, int h, Func<string, long, ReadOnlyMemory<float>> get, VectorWidth width, bool int8)
-    {
-        var weight = new float[3L * h * h];
-        var bias = new float[3 * h];
-        string[] parts = ["query", "key", "value"];
-        for (int p = 0; p < parts.Length; p++)
-        {
-            get($"{prefix}{parts[p]}.weight", (long)h * h).Span.CopyTo(weight.AsSpan(p * h * h));
-            get($"{prefix}{parts[p]}.bias", h).Span.CopyTo(bias.AsSpan(p * h));
-        }
-
-        return EngineLinear.Create(weight, 3 * h, h, bias, width, int8);
     }
 }
 

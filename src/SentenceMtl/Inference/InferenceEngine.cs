@@ -57,12 +57,12 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
 
     /// <summary>Builds a session from a state dict.</summary>
     /// <param name="config">A validated configuration that <see cref="Unsupported"/> accepts.</param>
-    /// <param name="weight">The values of a named weight (Hugging Face names, row-major), or null when missing.</param>
+    /// <param name="weight">Reads a named weight (Hugging Face names, row-major) into the engine's buffers.</param>
     /// <param name="options">Threads and width; null for the defaults.</param>
     /// <exception cref="ArgumentException">The configuration is unsupported or a weight is missing or misshaped.</exception>
     /// <exception cref="PlatformNotSupportedException">The requested width (or, by default, every width) is not accelerated here
     /// (for int8: does not run the int8 kernels).</exception>
-    public static InferenceEngine Create(BertConfig config, Func<string, float[]?> weight, InferenceEngineOptions? options = null)
+    public static InferenceEngine Create(BertConfig config, WeightReader weight, InferenceEngineOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(weight);

@@ -25,25 +25,28 @@ internal sealed unsafe class WordEmbeddings
     /// <summary>Bytes held.</summary>
     public long Bytes => ((long)values.Length * sizeof(float)) + ((scales?.Length ?? 0) * sizeof(float));
 
-    /// <summary>Copies a (<paramref name="rows"/>, <paramref name="dimension"/>) table, quantizing it when <paramref name="int8"/>.</summary>
+    /// <summary>Reads a (<paramref name="rows"/>, <paramref name="dimension"/>) table through <paramref name="fill"/>:
+    /// straight into the engine's buffer for float32, or into a temporary table that is quantized when <paramref name="int8"/>.</summary>
     /// <exception cref="ArgumentException">With <paramref name="int8"/>, a row holds NaN or an infinity.</exception>
-    public static WordEmbeddings Create(ReadOnlySpan<float> table, int rows, int dimension, bool int8)
+    public static WordEmbeddings Create(int rows, int dimension, bool int8, Action<Span<float>> fill)
     {
+        long count = (long)rows * dimension;
         if (!int8)
         {
-            var copy = new AlignedBuffer(table.Length);
-            table.CopyTo(copy.Span);
-            return new WordEmbeddings(copy, null, dimension);
+            var table = new AlignedBuffer(count);
+            fill(table.Span);
+            return new WordEmbeddings(table, null, dimension);
         }
 
-        long bytes = (long)rows * dimension;
-        var quantized = new AlignedBuffer((bytes + 3) / 4);
+        var floats = new float[count];
+        fill(floats);
+        var quantized = new AlignedBuffer((count + 3) / 4);
         var scales = new float[rows];
         for (int r = 0; r < rows; r++)
         {
             var target = new Span<sbyte>((sbyte*)quantized.Pointer + ((long)r * dimension), dimension);
-            scales[r] = SymmetricQuantization.Quantize(table.Slice(r * dimension, dimension), target, levels: 127)
-                ?? throw new ArgumentException($"Word embedding {r} is not all finite; int8 needs finite weights.", nameof(table));
+            scales[r] = SymmetricQuantization.Quantize(floats.AsSpan(r * dimension, dimension), target, levels: 127)
+                ?? throw new ArgumentException($"Word embedding {r} is not all finite; int8 needs finite weights.", nameof(fill));
         }
 
         return new WordEmbeddings(quantized, scales, dimension);

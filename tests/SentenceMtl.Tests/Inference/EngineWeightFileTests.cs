@@ -55,6 +55,28 @@ public sealed class EngineWeightFileTests
     }
 
     [Fact]
+    public void A_float32_weight_is_read_straight_into_the_destination()
+    {
+        using var folder = TinyModel.Create();
+        var source = SentenceMtl.Checkpoints.ModelResolver.Resolve(folder.Model);
+        var stored = SafetensorsReader.Read(Path.Combine(folder.Model, "model.safetensors"))
+            .Single(t => t.Name == "encoder.layer.1.intermediate.dense.weight").ToFloats();
+        using var weights = EngineWeightFile.Open(source);
+        var destination = new float[stored.Length];
+        weights.Read("encoder.layer.0.output.dense.bias", new float[TinyModel.Config.HiddenSize]);        // warms the path up
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        bool found = weights.Read("encoder.layer.1.intermediate.dense.weight", destination);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(found);
+        Assert.Equal(stored, destination);
+        Assert.True(allocated < 1024, $"reading {stored.Length * sizeof(float):N0} bytes allocated {allocated:N0}");
+        Assert.False(weights.Read("encoder.layer.1.intermediate.dense.weight", new float[stored.Length - 1]));   // another size
+        Assert.False(weights.Read("encoder.layer.9.intermediate.dense.weight", destination));                 // no such weight
+    }
+
+    [Fact]
     public void A_missing_folder_fails_as_FromPretrained_does()
     {
         string path = Path.Combine(Path.GetTempPath(), "sentencemtl-no-such-folder", "model");
