@@ -48,9 +48,10 @@ public sealed class EngineWeightsTests
             $"{quantization}: building allocated {allocated:N0} bytes; weights {engine.WeightBytes:N0} + scratch {scratch:N0} + table {table:N0}");
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_missing_or_misshaped_weight_names_the_key_and_its_size()
     {
+        Skip.If(VectorWidths.Widest is null, "no accelerated vector width: the engine is not built here");
         var error = Assert.Throws<ArgumentException>(() => InferenceEngine.Create(Config,
             (name, destination) => name != "encoder.layer.1.output.dense.weight" && Read(name, destination)));
 
