@@ -49,7 +49,7 @@ public sealed class EngineWeightsTests
     }
 
     [SkippableFact]
-    public void A_missing_or_misshaped_weight_names_the_key_and_its_size()
+    public void A_missing_weight_names_the_key_and_its_size()
     {
         Skip.If(VectorWidths.Widest is null, "no accelerated vector width: the engine is not built here");
         var error = Assert.Throws<ArgumentException>(() => InferenceEngine.Create(Config,
