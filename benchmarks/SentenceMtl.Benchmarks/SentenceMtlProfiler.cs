@@ -33,7 +33,11 @@ internal static class SentenceMtlProfiler
                 for (int r = 0, start = 0; r < rows.Length; start += rows[r].Length, r++)
                 {
                     result[r] = new float[h];
-                    EnginePooling.Pool(states.AsSpan(start * h, rows[r].Length * h), result[r], encoder.Pooling, encoder.Normalize);
+                    EnginePooling.Pool(states.AsSpan(start * h, rows[r].Length * h), result[r], encoder.Pooling);
+                    if (encoder.Normalize)
+                    {
+                        L2Normalization.Normalize(result[r]);
+                    }
                 }
 
                 return result;
@@ -57,7 +61,8 @@ internal static class SentenceMtlProfiler
     {
         var ids = encoder.TokenizeAll(texts);
         var lengths = ids.Select(r => (long)r.Length).OrderDescending().ToArray();
-        var parameters = encoder.Backbone.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
+        using var torchEncoder = TorchEncoder.Create(encoder, CPU);
+        var parameters = torchEncoder.Backbone.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
         var linears = parameters
             .Where(p => p.Key.StartsWith("encoder.layer.", StringComparison.Ordinal) && p.Key.EndsWith(".weight", StringComparison.Ordinal) && p.Value.dim() == 2)
             .Select(p => (Weight: p.Value, Bias: parameters[p.Key[..^".weight".Length] + ".bias"]))

@@ -1,35 +1,45 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using SentenceMtl;
 
 // Usage:
 //   SentenceMtl.EncodeChild <model name>
 //     Loads the model (an embedded one: sentencemtl-models/<name>/ beside this program) and prints
 //     "encode: length=N norm=X" for one sentence.
-//   SentenceMtl.EncodeChild --encoder <model> | --torchsharp <model>
-//     Embeds the texts read from stdin (one per line) with SentenceEncoder.FromPretrained and its defaults (the
-//     inference engine), or on libtorch (UseInferenceEngine = false), prints one line "vector: x1 x2 …" per text (round-trip floats), then what the
-//     process loaded: "native-libtorch: none" or the mapped files whose names contain libtorch / LibTorchSharp
-//     (from /proc/self/maps), and "torchsharp-assembly: loaded" or "not loaded".
-//   SentenceMtl.EncodeChild --train-heads <model> <data.jsonl>
-//     Trains topic and sentiment heads (HeadsOnly, 3 epochs, seed 7) on the file and prints "width: N" (the widest
-//     accelerated vector width, 0 for none) and one line "weight: name hex" per head parameter (its float bits).
-// Each mode is its own method, so compiling one never resolves the other's types.
+//   SentenceMtl.EncodeChild --encoder <model>
+//     Embeds the texts read from stdin (one per line) with SentenceEncoder.FromPretrained and its defaults, prints one
+//     line "vector: x1 x2 …" per text (round-trip floats), then what the process loaded (see PrintLoaded).
+//   SentenceMtl.EncodeChild --predict <saved model folder>
+//     Loads a saved MultiTaskModel, predicts the texts read from stdin and prints one line "prediction: task label p1 p2 …"
+//     per text and task, then what the process loaded.
+// This program references the core package alone, as an application that only embeds or predicts does.
 if (args is ["--encoder", var encoderModel])
 {
-    PrintVectors(EncodeWithEncoder(encoderModel, ReadTexts(), useEngine: true));
+    using var encoder = SentenceEncoder.FromPretrained(encoderModel);
+    foreach (var vector in encoder.Encode(ReadTexts()))
+    {
+        Console.WriteLine("vector: " + string.Join(' ', vector.Select(x => x.ToString("R", CultureInfo.InvariantCulture))));
+    }
+
+    PrintLoaded();
 }
-else if (args is ["--torchsharp", var torchModel])
+else if (args is ["--predict", var modelFolder])
 {
-    PrintVectors(EncodeWithEncoder(torchModel, ReadTexts(), useEngine: false));
-}
-else if (args is ["--train-heads", var trainModel, var dataPath])
-{
-    TrainHeads(trainModel, dataPath);
+    using var model = MultiTaskModel.Load(modelFolder);
+    foreach (var prediction in model.Predict(ReadTexts()))
+    {
+        foreach (var task in prediction.Tasks)
+        {
+            Console.WriteLine($"prediction: {task.Task} {task.Label} " + string.Join(' ', task.Probabilities.Select(x => x.ToString("R", CultureInfo.InvariantCulture))));
+        }
+    }
+
+    PrintLoaded();
 }
 else
 {
-    EncodeOne(args[0]);
+    using var encoder = SentenceEncoder.FromPretrained(args[0]);
+    float[] vector = encoder.Encode(["A man is playing a guitar."])[0];
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"encode: length={vector.Length} norm={Math.Sqrt(vector.Sum(x => (double)x * x)):R}"));
 }
 
 return;
@@ -45,46 +55,22 @@ static List<string> ReadTexts()
     return texts;
 }
 
-[MethodImpl(MethodImplOptions.NoInlining)]
-static float[][] EncodeWithEncoder(string model, List<string> texts, bool useEngine)
+// What this process has loaded by now: the native libraries mapped from outside the .NET installation (its host and
+// shared runtime) and the system's library folders ("native-libraries: none", or their paths), and whether any file with libtorch in its name is
+// mapped, and whether the TorchSharp assembly was loaded.
+static void PrintLoaded()
 {
-    using var encoder = SentenceEncoder.FromPretrained(model, new SentenceEncoderOptions { UseInferenceEngine = useEngine });
-    return encoder.Encode(texts);
-}
-
-[MethodImpl(MethodImplOptions.NoInlining)]
-static void EncodeOne(string model)
-{
-    using var encoder = SentenceEncoder.FromPretrained(model);
-    float[] vector = encoder.Encode(["A man is playing a guitar."])[0];
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"encode: length={vector.Length} norm={Math.Sqrt(vector.Sum(x => (double)x * x)):R}"));
-}
-
-[MethodImpl(MethodImplOptions.NoInlining)]
-static void TrainHeads(string modelName, string dataPath)
-{
-    var data = MultiTaskDataset.Load(dataPath, [TaskDefinition.Topic, TaskDefinition.Sentiment]);
-    using var model = MultiTaskModel.Create(modelName, new MultiTaskModelOptions { Seed = 7 });
-    new MultiTaskTrainer(model, new TrainerOptions { Epochs = 3, Seed = 7 }).Train(data);
-    bool wide = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
-    bool mid = System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated;
-    bool narrow = System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated;
-    Console.WriteLine($"width: {(wide ? 512 : mid ? 256 : narrow ? 128 : 0)}");
-    foreach (var (name, parameter) in model.AllParametersByName().Where(p => p.Name.StartsWith("heads.", StringComparison.Ordinal)))
-    {
-        float[] values = parameter.data<float>().ToArray();
-        Console.WriteLine($"weight: {name} {Convert.ToHexString(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()))}");
-    }
-}
-
-// Vectors first, then what this process has loaded by now (after the encoder ran and was disposed).
-static void PrintVectors(float[][] vectors)
-{
-    foreach (var vector in vectors)
-    {
-        Console.WriteLine("vector: " + string.Join(' ', vector.Select(x => x.ToString("R", CultureInfo.InvariantCulture))));
-    }
-
+    // shared/Microsoft.NETCore.App/<version>/ → the installation's root, which also holds host/fxr.
+    string runtime = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "..", "..", ".."));
+    var libraries = File.ReadLines("/proc/self/maps")
+        .Select(line => line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries))
+        .Where(fields => fields.Length == 6 && fields[5].Trim().Contains(".so", StringComparison.Ordinal))
+        .Select(fields => fields[5].Trim())
+        .Where(path => !path.StartsWith(runtime, StringComparison.Ordinal) && !path.StartsWith("/lib", StringComparison.Ordinal)
+            && !path.StartsWith("/usr/lib", StringComparison.Ordinal))
+        .Distinct()
+        .ToList();
+    Console.WriteLine("native-libraries: " + (libraries.Count == 0 ? "none" : string.Join(' ', libraries)));
     var mapped = File.ReadLines("/proc/self/maps")
         .Select(line => line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries))
         .Where(fields => fields.Length == 6 && Path.GetFileName(fields[5].Trim()).Contains("libtorch", StringComparison.OrdinalIgnoreCase))

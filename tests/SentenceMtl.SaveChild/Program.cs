@@ -2,7 +2,7 @@ using SentenceMtl;
 using SentenceMtl.SaveChild;
 
 // Usage: SentenceMtl.SaveChild <model folder> <save folder>
-//   Loads a multi-task model and saves it over and over, printing "saved N" after each complete save, until killed.
+//   Loads a multi-task model, trains its heads for one epoch, and saves it over and over, printing "saved N" after each complete save, until killed.
 // Usage: SentenceMtl.SaveChild stress-dispose|stress-freeze|stress-train <model folder> <seconds>
 //   Runs concurrency rounds for about that long (see Stress) and prints "ok N rounds"; a crash ends the process with
 //   the signal's exit code, an unexpected exception with exit code 3.
@@ -13,6 +13,7 @@ if (args[0].StartsWith("stress-", StringComparison.Ordinal))
 }
 
 using var model = MultiTaskModel.Create(args[0]);
+new MultiTaskTrainer(model, new TrainerOptions { Epochs = 1 }).Train(Stress.Dataset());
 for (int n = 1; ; n++)
 {
     model.Save(args[1]);

@@ -2,7 +2,7 @@ namespace SentenceMtl.Checkpoints;
 
 /// <summary>
 /// How a checkpoint key becomes a backbone key: a model prefix (<c>bert.</c>) is stripped and known non-weights are
-/// dropped. Shared by the TorchSharp loader (<see cref="StateDictLoader"/>) and the engine's loader
+/// dropped. Shared by the training package's TorchSharp loader (StateDictLoader) and the engine's loader
 /// (<see cref="Inference.EngineWeightFile"/>), so both read the same keys from the same file.
 /// </summary>
 internal static class CheckpointKeys

@@ -14,12 +14,11 @@ internal static class EncoderFolderWriter
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    /// <summary>Writes the encoder's files into the existing folder <paramref name="folder"/>.</summary>
-    public static void Write(SentenceEncoder encoder, string folder)
+    /// <summary>Writes the encoder's files, with <paramref name="weights"/> as its backbone, into the existing folder <paramref name="folder"/>.</summary>
+    public static void Write(SentenceEncoder encoder, IReadOnlyList<TensorData> weights, string folder)
     {
-        var backbone = encoder.Backbone;
         var tokenizer = encoder.Tokenizer;
-        AtomicDirectory.WriteFile(Path.Combine(folder, "config.json"), backbone.Config.ToJson());
+        AtomicDirectory.WriteFile(Path.Combine(folder, "config.json"), encoder.Config.ToJson());
         AtomicDirectory.WriteFile(Path.Combine(folder, "vocab.txt"),
             string.Join('\n', tokenizer.ConvertIdsToTokens(Enumerable.Range(0, tokenizer.VocabularySize).ToArray())) + "\n");
         AtomicDirectory.WriteFile(Path.Combine(folder, "tokenizer_config.json"), Json(new JsonObject
@@ -31,17 +30,17 @@ internal static class EncoderFolderWriter
             ["model_max_length"] = encoder.MaxSequenceLength,
         }));
         SafetensorsWriter.Write(Path.Combine(folder, "model.safetensors"),
-            backbone.state_dict().Select(kv => TensorConversion.ToData(kv.Key, kv.Value)).ToList(),
+            weights,
             new Dictionary<string, string> { ["format"] = "pt" });
 
         var modules = new JsonArray
         {
-            Module(0, "", "Transformer"),
-            Module(1, "1_Pooling", "Pooling"),
+            (JsonNode)Module(0, "", "Transformer"),
+            (JsonNode)Module(1, "1_Pooling", "Pooling"),
         };
         if (encoder.Normalize)
         {
-            modules.Add(Module(2, "2_Normalize", "Normalize"));
+            modules.Add((JsonNode)Module(2, "2_Normalize", "Normalize"));
             Directory.CreateDirectory(Path.Combine(folder, "2_Normalize"));
         }
 
@@ -49,7 +48,7 @@ internal static class EncoderFolderWriter
         AtomicDirectory.WriteFile(Path.Combine(folder, "sentence_bert_config.json"), Json(new JsonObject
         {
             ["max_seq_length"] = encoder.MaxSequenceLength,
-            ["do_lower_case"] = encoder.LowerCaseInput,
+            ["do_lower_case"] = encoder.Source.LowerCaseInput,
         }));
         AtomicDirectory.WriteFile(Path.Combine(folder, SentenceTransformersConfig.FileName), encoder.SentenceTransformersConfig.ToJson());
         Directory.CreateDirectory(Path.Combine(folder, "1_Pooling"));

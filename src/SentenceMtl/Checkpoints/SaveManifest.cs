@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SentenceMtl.Serialization;
 
 namespace SentenceMtl.Checkpoints;
 
@@ -17,13 +18,11 @@ internal static class SaveManifest
     private const string Format = "sentencemtl-save";
     private const long MaxBytes = 1 << 20;                                                     // a save lists a dozen entries
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     /// <summary>Lists everything in <paramref name="folder"/> (as written by a save) and writes the manifest, flushed.</summary>
     public static void Write(string folder)
     {
         var manifest = new Manifest { Format = Format, Generation = Guid.NewGuid().ToString("N"), Entries = Entries(folder) };
-        AtomicDirectory.WriteFile(Path.Combine(folder, FileName), JsonSerializer.Serialize(manifest, Indented));
+        AtomicDirectory.WriteFile(Path.Combine(folder, FileName), JsonSerializer.Serialize(manifest, CoreJson.Default.Manifest));
     }
 
     /// <summary>The generation id of the save in <paramref name="folder"/>, or null when it holds no readable manifest.</summary>
@@ -59,7 +58,7 @@ internal static class SaveManifest
                 return null;
             }
 
-            var manifest = JsonSerializer.Deserialize<Manifest>(File.ReadAllText(info.FullName));
+            var manifest = JsonSerializer.Deserialize(File.ReadAllText(info.FullName), CoreJson.Default.Manifest);
             return manifest is { Format: Format, Generation.Length: > 0 } ? manifest with { Entries = manifest.Entries ?? [] } : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
@@ -79,7 +78,7 @@ internal static class SaveManifest
             .ToList();
     }
 
-    private sealed record Manifest
+    internal sealed record Manifest
     {
         [JsonPropertyName("format")] public string Format { get; init; } = "";
         [JsonPropertyName("generation")] public string Generation { get; init; } = "";

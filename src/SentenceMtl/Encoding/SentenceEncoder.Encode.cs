@@ -1,30 +1,24 @@
-using System.Numerics.Tensors;
 using SentenceMtl.Checkpoints;
-using SentenceMtl.Search;
-using static TorchSharp.torch;
 
 namespace SentenceMtl;
 
 // Encode with per-call options: prompts, normalization, Matryoshka truncation, batch size and progress.
 public sealed partial class SentenceEncoder
 {
-    private readonly SentenceTransformersConfig sentenceTransformers;
-    private readonly bool poolingIncludesPrompt;
-
     /// <summary>
     /// The model's named prompts (from its <c>config_sentence_transformers.json</c>), e.g. snowflake-arctic-embed-xs's
     /// <c>"query"</c>; empty when it names none. Select one with <see cref="EncodeOptions.PromptName"/>.
     /// </summary>
-    public IReadOnlyDictionary<string, string> Prompts { get { ThrowIfDisposed(); return sentenceTransformers.Prompts; } }
+    public IReadOnlyDictionary<string, string> Prompts { get { ThrowIfDisposed(); return source.SentenceTransformers.Prompts; } }
 
     /// <summary>The model's prompts and similarity function, as read, for saving.</summary>
-    internal SentenceTransformersConfig SentenceTransformersConfig => sentenceTransformers;
+    internal SentenceTransformersConfig SentenceTransformersConfig => source.SentenceTransformers;
 
     /// <summary>Whether pooling counts a prompt's tokens (the pooling config's <c>include_prompt</c>), for saving.</summary>
-    internal bool PoolingIncludesPrompt => poolingIncludesPrompt;
+    internal bool PoolingIncludesPrompt => source.PoolingIncludesPrompt;
 
     /// <summary>The key of <see cref="Prompts"/> applied when a call asks for no prompt, or null (the usual case).</summary>
-    public string? DefaultPromptName { get { ThrowIfDisposed(); return sentenceTransformers.DefaultPromptName; } }
+    public string? DefaultPromptName { get { ThrowIfDisposed(); return source.SentenceTransformers.DefaultPromptName; } }
 
     /// <summary>
     /// Embeds sentences, as sentence-transformers' <c>encode</c>: the prompt, if any, is put before each sentence, then
@@ -55,12 +49,26 @@ public sealed partial class SentenceEncoder
                 $"TruncateDimension must be from 1 to the model's dimension ({Dimension}).");
         }
 
+        // Tokenize, embed (pooled, not normalized), truncate, normalize: the one path every embedding takes.
         var texts = Prompted(sentences, prompt);
         using var lease = Lifetime.Share();
         var ids = TokenizeAll(texts);
-        bool truncate = options.TruncateDimension is { } n && n < Dimension;
-        var vectors = EmbedIds(ids, batchSize, normalize && !truncate, Counter(options.Progress, ids.Length), cancellationToken);
-        return truncate ? Truncate(vectors, options.TruncateDimension!.Value, normalize) : vectors;
+        var vectors = engine.Embed(ids, batchSize, Pooling, Counter(options.Progress, ids.Length), cancellationToken);
+        int dimension = options.TruncateDimension ?? Dimension;
+        for (int i = 0; i < vectors.Length; i++)
+        {
+            if (dimension < vectors[i].Length)
+            {
+                vectors[i] = vectors[i][..dimension];                                          // Matryoshka: the first values
+            }
+
+            if (normalize)
+            {
+                L2Normalization.Normalize(vectors[i]);
+            }
+        }
+
+        return vectors;
     }
 
     /// <summary>The prompt text a call puts before each sentence ("" for none), checked against the model's prompts.</summary>
@@ -74,7 +82,7 @@ public sealed partial class SentenceEncoder
 
         string? name = options.Prompt is null ? options.PromptName ?? DefaultPromptName : null;
         string prompt = options.Prompt ?? "";
-        if (name is not null && !sentenceTransformers.Prompts.TryGetValue(name, out prompt!))
+        if (name is not null && !source.SentenceTransformers.Prompts.TryGetValue(name, out prompt!))
         {
             throw new ArgumentException(
                 $"The model '{ModelId}' has no prompt named '{ErrorText.Shorten(name)}'; " + (Prompts.Count == 0
@@ -82,7 +90,7 @@ public sealed partial class SentenceEncoder
                     : $"its prompts are {string.Join(", ", Prompts.Keys.Select(k => $"'{k}'"))}."), nameof(options));
         }
 
-        if (prompt.Length > 0 && !poolingIncludesPrompt)
+        if (prompt.Length > 0 && !source.PoolingIncludesPrompt)
         {
             throw new NotSupportedException(
                 $"The model '{ModelId}' pools without its prompt's tokens (include_prompt: false in its pooling config), which " +
@@ -108,30 +116,6 @@ public sealed partial class SentenceEncoder
         return texts;
     }
 
-    /// <summary>Vectors of token id rows, through the engine when it serves this encoder, else libtorch.</summary>
-    private float[][] EmbedIds(int[][] ids, int batchSize, bool normalize, Action<int>? batchEmbedded, CancellationToken cancellationToken)
-    {
-        if (ActiveEngine is { } engine)
-        {
-            return engine.Embed(ids, batchSize, Pooling, normalize, cancellationToken, batchEmbedded);
-        }
-
-        var result = new float[ids.Length][];
-        EmbedWithLibtorch(ids, batchSize, normalize, (indices, pooled) =>
-        {
-            using var cpu = pooled.to(CPU).contiguous();                                          // (b, H)
-            var values = cpu.data<float>().ToArray();
-            int h = Dimension;
-            for (int i = 0; i < indices.Length; i++)
-            {
-                result[indices[i]] = values.AsSpan(i * h, h).ToArray();
-            }
-
-            batchEmbedded?.Invoke(indices.Length);
-        }, cancellationToken);
-        return result;
-    }
-
     /// <summary>Reports a running total to <paramref name="progress"/> per finished batch; batches finishing on several
     /// threads at once are counted under a lock, so the reported totals increase.</summary>
     private static Action<int>? Counter(IProgress<EncodeProgress>? progress, int total)
@@ -151,26 +135,5 @@ public sealed partial class SentenceEncoder
                 progress.Report(new EncodeProgress(done, total));
             }
         };
-    }
-
-    /// <summary>The first <paramref name="dimension"/> values of each vector, L2-normalized when <paramref name="normalize"/>
-    /// (a vector of norm 0 stays 0). The norm is summed in <see cref="ScoreKernel.Dot"/>'s fixed order, so the same vector
-    /// gives the same bits wherever its copy lies in memory (TensorPrimitives' reductions align to the address).</summary>
-    private static float[][] Truncate(float[][] vectors, int dimension, bool normalize)
-    {
-        var result = new float[vectors.Length][];
-        for (int i = 0; i < vectors.Length; i++)
-        {
-            var kept = vectors[i].AsSpan(0, dimension).ToArray();
-            float norm = normalize ? MathF.Sqrt(ScoreKernel.Dot(kept, kept)) : 0;
-            if (norm > 0)
-            {
-                TensorPrimitives.Divide(kept, norm, kept);
-            }
-
-            result[i] = kept;
-        }
-
-        return result;
     }
 }

@@ -1,71 +1,24 @@
+using SentenceMtl.Checkpoints;
 using SentenceMtl.Inference;
-using SentenceMtl.Inference.Vectors;
-using SentenceMtl.Modeling.Kernels;
-using TorchSharp;
-using static TorchSharp.torch;
+using SentenceMtl.Serialization;
 
 namespace SentenceMtl;
 
-/// <summary>The encoder's link to its <see cref="InferenceEngine"/>.</summary>
+// The encoder's inference session, and new encoders built from other weights (what training hands back).
 public sealed partial class SentenceEncoder
 {
-    private readonly int? engineThreads;
-    private readonly EncoderQuantization quantization;
-    private volatile InferenceEngine? engine;
-
-    /// <summary>The engine the next call embeds with, or null for libtorch: it exists while the backbone is frozen,
-    /// float32 and on the CPU (see <see cref="RefreshEngine"/>), and the backbone is in evaluation mode.</summary>
-    internal InferenceEngine? ActiveEngine => model?.training == true ? null : engine;
-
     /// <summary>
-    /// Builds the engine from the current weights when the encoder qualifies (frozen float32 backbone on the CPU, a
-    /// configuration the engine implements, an accelerated vector width, the engine not switched off) and has none.
-    /// Called when the encoder is made and whenever freezing or weights change, by a caller that holds the exclusive
-    /// lease (or owns the encoder alone), so no call in flight is using the engine it replaces.
-    /// </summary>
-    internal void RefreshEngine()
-    {
-        if (model is null || engine is not null)
-        {
-            // Not loaded into libtorch yet, or an engine exists: it is current, since everything that changes the
-            // weights (unfreezing, a trainer training the backbone) drops it first.
-            return;
-        }
-
-        if (engineThreads is { } threads && WhyNoEngine() is null)
-        {
-            engine = CreateEngine(new InferenceEngineOptions { Threads = threads, Quantization = quantization });
-        }
-    }
-
-    /// <summary>
-    /// What computes this encoder's embeddings now, for logs and diagnostics: <c>"inference engine (512-bit vectors,
-    /// 2 threads)"</c> (<c>"inference engine (int8, 512-bit vectors, 2 threads)"</c> when quantized), or
-    /// <c>"libtorch"</c> with the reason the engine is not in use (switched off, backbone being trained, float64, a GPU,
-    /// or no vector width this machine accelerates).
+    /// What computes this encoder's embeddings, for logs and diagnostics: <c>"inference engine (512-bit vectors,
+    /// 2 threads)"</c>, or <c>"inference engine (int8, 512-bit vectors, 2 threads)"</c> when quantized.
     /// </summary>
     public string InferenceBackend
     {
         get
         {
             ThrowIfDisposed();
-            return ActiveEngine is { } active
-                ? $"inference engine ({(active.Quantization == EncoderQuantization.Int8 ? "int8, " : "")}{(int)active.Width}-bit vectors, {active.Threads} threads)"
-                : $"libtorch ({(model?.training == true ? "the backbone is in training mode" : WhyNoEngine() ?? "the engine was switched off")})";
+            return $"inference engine ({(engine.Quantization == EncoderQuantization.Int8 ? "int8, " : "")}{(int)engine.Width}-bit vectors, {engine.Threads} threads)";
         }
     }
-
-    /// <summary>Why the engine cannot serve this encoder now, or null when it can.</summary>
-    private string? WhyNoEngine() =>
-        engineThreads is null ? "SentenceEncoderOptions.UseInferenceEngine is false"
-        : Device.type != DeviceType.CPU ? $"the model runs on {Device.type}"
-        : VectorWidths.Widest is null ? "no vector width with fused multiply-add is accelerated on this machine"
-        : VectorWidths.WidestFor(quantization) is null
-            ? "no vector width runs the int8 kernels on this machine (they need AVX-512BW, AVX2, SSSE3 or ARM64)"
-        : InferenceEngine.Unsupported(config) is { } unsupported ? $"the engine does not implement {unsupported}"
-        : Backbone.parameters().Any(p => p.requires_grad) ? "the backbone is not frozen"
-        : Backbone.parameters().Any(p => p.dtype != ScalarType.Float32) ? "the weights are not float32"
-        : null;
 
     /// <summary>The quantization the engine runs with (<see cref="SentenceEncoderOptions.Quantization"/>).</summary>
     public EncoderQuantization Quantization
@@ -73,45 +26,40 @@ public sealed partial class SentenceEncoder
         get
         {
             ThrowIfDisposed();
-            return quantization;
+            return engine.Quantization;
         }
     }
 
-    /// <summary>Refuses an int8 encoder whose engine cannot be built: int8 exists only in the engine, and silently
-    /// embedding in float32 instead would hide the setting.</summary>
-    private void RequireEngineForQuantization()
+    /// <summary>The backbone's weights as float32 tensors (Hugging Face names, no prefix), read from the file the
+    /// encoder was built from or held since training: for saving and for training, which starts from them.</summary>
+    /// <exception cref="InvalidOperationException">The weight file changed since the encoder was built from it.</exception>
+    internal IReadOnlyList<TensorData> ReadWeights()
     {
-        if (quantization != EncoderQuantization.None && engine is null)
-        {
-            throw new NotSupportedException(
-                $"Quantization {quantization} runs on the inference engine, which cannot serve this encoder: {WhyNoEngine() ?? "it is not built"}. Use Quantization = None.");
-        }
+        using var lease = Lifetime.Share();
+        return weights.ReadAll();
     }
 
-    /// <summary>Drops the engine (before weights change); calls fall back to libtorch until <see cref="RefreshEngine"/>.</summary>
-    internal void DropEngine()
-    {
-        var previous = engine;
-        engine = null;
-        previous?.Dispose();
-    }
-
-    /// <summary>Builds an engine from the backbone's current weights (copied: later changes of the model do not reach it).</summary>
-    /// <param name="options">Threads and vector width; null for the defaults.</param>
+    /// <summary>Another session over this encoder's weights, at a chosen width, thread count or quantization (for
+    /// tests and benchmarks that compare widths); the caller disposes it.</summary>
+    /// <param name="options">Threads, width and quantization; null for the defaults.</param>
     internal InferenceEngine CreateEngine(InferenceEngineOptions? options = null)
     {
-        options ??= new InferenceEngineOptions { Quantization = quantization };
-        var state = Backbone.state_dict();
-        return InferenceEngine.Create(config, (name, destination) =>
-        {
-            if (!state.TryGetValue(name, out var tensor) || tensor.dtype != ScalarType.Float32 || tensor.numel() != destination.Length)
-            {
-                return false;
-            }
+        var held = EncoderWeights.InMemory(ReadWeights(), source);
+        return InferenceEngine.Create(source.Config, held.Read, options ?? new InferenceEngineOptions { Quantization = engine.Quantization });
+    }
 
-            using var cpu = tensor.detach().cpu().contiguous();
-            TensorMemory.Values(cpu).CopyTo(destination);
-            return true;
-        }, options);
+    /// <summary>
+    /// A new encoder with this one's tokenizer, settings, threads and quantization, whose session is built from
+    /// <paramref name="trained"/> (every backbone weight, float32, Hugging Face names): how training hands back its result.
+    /// </summary>
+    /// <param name="trained">The weights; the new encoder keeps them (for saving) and packs its own copy.</param>
+    /// <exception cref="ModelFormatException">A weight is missing, misshaped or not finite.</exception>
+    internal SentenceEncoder WithWeights(IReadOnlyList<TensorData> trained)
+    {
+        using var lease = Lifetime.Share();
+        var held = EncoderWeights.InMemory(trained, source);
+        var session = InferenceEngine.Create(source.Config, held.Read,
+            new InferenceEngineOptions { Threads = engine.Threads, Quantization = engine.Quantization });
+        return new SentenceEncoder(source, tokenizer, held, session, Pooling, Normalize, MaxSequenceLength, BatchSize);
     }
 }

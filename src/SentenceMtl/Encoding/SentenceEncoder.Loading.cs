@@ -1,14 +1,11 @@
 using SentenceMtl.Checkpoints;
 using SentenceMtl.Inference;
 using SentenceMtl.Inference.Vectors;
-using SentenceMtl.Modeling.Bert;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SentenceMtl;
 
 // Loading: a name or path becomes a source (a folder, a hub snapshot, an installed model, a download), the source a
-// tokenizer and a backbone whose weights were checked against its config before it was built.
+// tokenizer and an inference session whose weights were checked against its config before they were read.
 public sealed partial class SentenceEncoder
 {
     /// <summary>
@@ -23,10 +20,9 @@ public sealed partial class SentenceEncoder
     /// <param name="options">Overrides of the model's defaults; <c>null</c> keeps them all.</param>
     /// <exception cref="ModelFormatException">The model cannot be found (the message lists where it looked) or its files are damaged.</exception>
     /// <exception cref="HttpRequestException">A download failed, or did not finish within an hour; calling again resumes it.</exception>
-    /// <exception cref="ArgumentException">An option is out of range, or <see cref="SentenceEncoderOptions.Device"/> is not
-    /// <c>"cpu"</c>, <c>"cuda"</c> or <c>"cuda:N"</c>.</exception>
-    /// <exception cref="InvalidOperationException">A CUDA device is asked for but TorchSharp's CUDA package is not installed
-    /// (the message names it) or the machine has no such GPU.</exception>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    /// <exception cref="NotSupportedException">The model uses a setting the engine does not implement, or int8 is asked
+    /// for on a machine that cannot run it; the message says which.</exception>
     /// <exception cref="IOException">A download could not be written to the Hugging Face cache (disk full); the partial file was removed.</exception>
     public static SentenceEncoder FromPretrained(string modelNameOrPath, SentenceEncoderOptions? options = null)
     {
@@ -43,10 +39,9 @@ public sealed partial class SentenceEncoder
     /// <param name="cancellationToken">Stops the download or the load.</param>
     /// <exception cref="ModelFormatException">The model cannot be found (the message lists where it looked) or its files are damaged.</exception>
     /// <exception cref="HttpRequestException">A download failed, or did not finish within an hour; calling again resumes it.</exception>
-    /// <exception cref="ArgumentException">An option is out of range, or <see cref="SentenceEncoderOptions.Device"/> is not
-    /// <c>"cpu"</c>, <c>"cuda"</c> or <c>"cuda:N"</c>.</exception>
-    /// <exception cref="InvalidOperationException">A CUDA device is asked for but TorchSharp's CUDA package is not installed
-    /// (the message names it) or the machine has no such GPU.</exception>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    /// <exception cref="NotSupportedException">The model uses a setting the engine does not implement, or int8 is asked
+    /// for on a machine that cannot run it; the message says which.</exception>
     /// <exception cref="IOException">A download could not be written to the Hugging Face cache (disk full); the partial file was removed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static Task<SentenceEncoder> FromPretrainedAsync(string modelNameOrPath, SentenceEncoderOptions? options = null,
@@ -56,132 +51,50 @@ public sealed partial class SentenceEncoder
         return Task.Run(() => Load(modelNameOrPath, options, cancellationToken), cancellationToken);
     }
 
-    /// <summary>As <see cref="FromPretrained"/>, with the TorchSharp backbone read at once (a multi-task model needs it for its
-    /// freezing and heads; reading it inside the load also keeps it consistent with a folder being saved meanwhile).</summary>
-    internal static SentenceEncoder LoadWithBackbone(string modelNameOrPath, SentenceEncoderOptions? options, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(modelNameOrPath);
-        return Load(modelNameOrPath, options, cancellationToken, withBackbone: true);
-    }
-
-    private static SentenceEncoder Load(string modelNameOrPath, SentenceEncoderOptions? options, CancellationToken cancellationToken, bool withBackbone = false)
+    private static SentenceEncoder Load(string modelNameOrPath, SentenceEncoderOptions? options, CancellationToken cancellationToken)
     {
         options ??= new SentenceEncoderOptions();
         options.Validate();
-        // Before any download: a missing CUDA backend fails fast. Null: the CPU, chosen without loading libtorch.
-        var device = TorchDevice.Resolve(options.Device);
-        return AtomicDirectory.ReadConsistent(modelNameOrPath, _ => Build(modelNameOrPath, options, device, withBackbone, cancellationToken)); // a folder being saved: before or after
+        return AtomicDirectory.ReadConsistent(modelNameOrPath, _ => Build(modelNameOrPath, options, cancellationToken)); // a folder being saved: before or after
     }
 
-    private static SentenceEncoder Build(string modelNameOrPath, SentenceEncoderOptions options, Device? device, bool withBackbone, CancellationToken cancellationToken)
+    /// <summary>Resolves the model, reads its tokenizer, and builds the session straight from the weight file, each
+    /// tensor read into the engine's own buffers after the file's keys and shapes were checked against config.json.</summary>
+    private static SentenceEncoder Build(string modelNameOrPath, SentenceEncoderOptions options, CancellationToken cancellationToken)
     {
         var source = ModelResolver.Resolve(modelNameOrPath, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         int maxLength = source.ResolveMaxLength(options.MaxSequenceLength);
         var tokenizer = source.CreateTokenizer(options.DoLowerCase);
-
-        int? engineThreads = options.UseInferenceEngine ? options.Threads ?? Environment.ProcessorCount : null;
-        var pooling = options.Pooling ?? source.Pooling;
-        bool normalize = options.Normalize ?? source.Normalize;
-        if (!withBackbone && engineThreads is { } threads && device is null && VectorWidths.WidestFor(options.Quantization) is not null
-            && InferenceEngine.Unsupported(source.Config) is null && source.SafetensorsFile() is { } file)
+        RequireSupported(source, options.Quantization);
+        string file = source.SafetensorsFile() ?? source.WeightsFile;
+        var weights = EncoderWeights.FromFile(source, file);                                       // notes the file's stamp before reading it
+        InferenceEngine engine;
+        using (var reader = EngineWeightFile.Open(source))
         {
-            // Inference alone needs no libtorch: the engine is built straight from the file, and the TorchSharp backbone
-            // is read from the same file when training, saving or the libtorch path first needs it.
-            var stamp = FileStamp.Of(file);
-            InferenceEngine engine;
-            using (var weights = EngineWeightFile.Open(source))
-            {
-                engine = InferenceEngine.Create(source.Config, weights.Read, new InferenceEngineOptions { Threads = threads, Quantization = options.Quantization });
-            }
-            return new SentenceEncoder(source, null, () => LoadBackboneLater(source, file, stamp), engine,
-                tokenizer, pooling, normalize, maxLength, options.BatchSize, device, engineThreads, options.Quantization);
+            engine = InferenceEngine.Create(source.Config, reader.Read,
+                new InferenceEngineOptions { Threads = options.Threads ?? Environment.ProcessorCount, Quantization = options.Quantization });
         }
 
-        device ??= TorchDevice.Cpu();
-        return new SentenceEncoder(source, LoadFrozenBackbone(source, device), null, null,
-            tokenizer, pooling, normalize, maxLength, options.BatchSize, device, engineThreads, options.Quantization);
+        return new SentenceEncoder(source, tokenizer, weights, engine, options.Pooling ?? source.Pooling,
+            options.Normalize ?? source.Normalize, maxLength, options.BatchSize);
     }
 
-    /// <summary>The TorchSharp backbone of an encoder that was loaded for its engine, from the file the engine was built
-    /// from; refused when that file has changed since (another save replaced it), since the two would then disagree.</summary>
-    private static BertModel LoadBackboneLater(ModelSource source, string file, FileStamp stamp)
+    /// <summary>Refuses a model the engine does not implement, or int8 on a machine whose vectors cannot run it, before
+    /// any weight is read.</summary>
+    /// <exception cref="NotSupportedException">The message names the setting and what to do.</exception>
+    private static void RequireSupported(ModelSource source, EncoderQuantization quantization)
     {
-        if (FileStamp.Of(file) != stamp)
+        if (InferenceEngine.Unsupported(source.Config) is { } unsupported)
         {
-            throw new InvalidOperationException(
-                $"The weight file '{file}' changed after the encoder was loaded from it, and the encoder now needs its TorchSharp " +
-                "backbone (to train, save or run on libtorch). Load the model again with SentenceEncoder.FromPretrained.");
+            throw new NotSupportedException(
+                $"The model '{source.Id}' uses {unsupported} ({source.ConfigName}), which SentenceMtl's inference engine does not implement.");
         }
 
-        return LoadFrozenBackbone(source, TorchDevice.Cpu());
-    }
-
-    /// <summary>Reads the TorchSharp backbone, refuses NaN or infinite weights, and freezes it in evaluation mode on <paramref name="device"/>.</summary>
-    private static BertModel LoadFrozenBackbone(ModelSource source, Device device)
-    {
-        TorchSharpNative.EnsureLoadable();
-        var model = LoadBackbone(source);
-        if (FiniteWeights.FirstNonFinite(model.named_parameters()) is { } damaged)
+        if (quantization == EncoderQuantization.Int8 && VectorWidths.WidestFor(quantization) is null)
         {
-            model.Dispose();
-            throw new ModelFormatException(source.WeightsName,
-                $"the weight '{ErrorText.Shorten(damaged)}' holds NaN or infinite values: the file is damaged or was written from a diverged training run.");
-        }
-
-        model.eval();
-        model.to(device);
-        foreach (var parameter in model.parameters())
-        {
-            parameter.requires_grad = false;                                                     // an encoder is frozen until a trainer unfreezes it
-        }
-
-        return model;
-    }
-
-    /// <summary>A file's length and last write time, to notice that it was replaced.</summary>
-    private readonly record struct FileStamp(long Length, DateTime LastWriteUtc)
-    {
-        public static FileStamp Of(string path)
-        {
-            var info = new FileInfo(path);
-            return new FileStamp(info.Length, info.LastWriteTimeUtc);
-        }
-    }
-
-    private static BertModel LoadBackbone(ModelSource source)
-    {
-        // The weights' keys and shapes are compared with config.json before the model is built: a config claiming a
-        // far larger model than its weights fails here instead of allocating that model.
-        BertModel Create(IReadOnlyDictionary<string, long[]> shapes)
-        {
-            WeightShapeCheck.RequireBert(source.Config, shapes, source.ConfigName, source.WeightsName);
-            return new(source.Config, addPoolingLayer: shapes.Keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal)));
-        }
-
-        if (source.SafetensorsFile() is { } file)
-        {
-            return StateDictLoader.LoadSafetensors(file, "bert.", Create);                        // no second copy of the weights
-        }
-
-        var raw = TensorConversion.ReadWeightFile(source.WeightsFile);
-        BertModel? loaded = null;
-        try
-        {
-            var weights = StateDictLoader.Normalize(raw, "bert.");
-            loaded = Create(weights.ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal));
-            StateDictLoader.Load(loaded, weights, source.WeightsName);
-            var result = loaded;
-            loaded = null;
-            return result;
-        }
-        finally
-        {
-            loaded?.Dispose();
-            foreach (var t in raw.Values)
-            {
-                t.Dispose();
-            }
+            throw new NotSupportedException(
+                "Quantization Int8 needs vectors that run the int8 kernels (AVX-512BW, AVX2 or SSSE3 with FMA, or ARM64), which this machine lacks. Use Quantization = None.");
         }
     }
 }

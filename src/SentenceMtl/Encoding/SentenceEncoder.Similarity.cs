@@ -12,7 +12,7 @@ public sealed partial class SentenceEncoder
         get
         {
             ThrowIfDisposed();
-            return SimilarityFunctions.Parse(sentenceTransformers.SimilarityFunctionName);
+            return SimilarityFunctions.Parse(source.SentenceTransformers.SimilarityFunctionName);
         }
     }
 

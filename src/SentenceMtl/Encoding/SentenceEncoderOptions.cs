@@ -16,42 +16,26 @@ public sealed record SentenceEncoderOptions
     /// <c>null</c> = the model's default; never more than the model's <c>max_position_embeddings</c>.</summary>
     public int? MaxSequenceLength { get; init; }
 
-    /// <summary>Most sentences per forward pass (default 32); batches of long texts hold fewer, at most 4,096 padded tokens.</summary>
+    /// <summary>Most sentences per forward pass (default 32); batches of long texts hold fewer, at most 4,096 tokens.</summary>
     public int BatchSize { get; init; } = 32;
 
     /// <summary>Lower-case input text before tokenization; <c>null</c> = the model's tokenizer setting.</summary>
     public bool? DoLowerCase { get; init; }
 
     /// <summary>
-    /// Torch device: <c>"cpu"</c>, <c>"cuda"</c> or <c>"cuda:N"</c> (any case); <c>null</c> = CUDA when TorchSharp reports it, else
-    /// CPU. CUDA needs TorchSharp's CUDA package (<c>TorchSharp-cuda-linux</c> or <c>TorchSharp-cuda-windows</c>, the same
-    /// version as <c>TorchSharp-cpu</c>, in its place); without it <c>"cuda"</c> fails with an <see cref="InvalidOperationException"/>
-    /// that says so.
-    /// </summary>
-    public string? Device { get; init; }
-
-    /// <summary>
     /// Threads for inference on the CPU, the calling thread included: the size of the inference engine's one thread pool,
     /// over which it splits a batch's products or runs several batches side by side. Default (null): every core
-    /// (<see cref="Environment.ProcessorCount"/>); at most 1,024. libtorch (training, float64, GPU) keeps its own
-    /// setting, <c>torch.set_num_threads</c>.
+    /// (<see cref="Environment.ProcessorCount"/>); at most 1,024. Training (SentenceMtl.Training) runs on libtorch's
+    /// own threads, <c>TrainerOptions.Threads</c>.
     /// </summary>
     public int? Threads { get; init; }
 
     /// <summary>
-    /// Whether a frozen float32 encoder on the CPU embeds through SentenceMtl's inference engine (its own kernels on a
-    /// copy of the weights, no libtorch) rather than libtorch; default true. The two agree to float rounding (1e-4 on
-    /// token states); false keeps one copy of the weights instead of two.
-    /// </summary>
-    public bool UseInferenceEngine { get; init; } = true;
-
-    /// <summary>
     /// float32 (default) or int8 linear layers in the inference engine (see <see cref="EncoderQuantization.Int8"/>): with
     /// int8 the engine's weights take about a quarter of the memory and embeddings stay within about 1 % of float32 in
-    /// cosine. Needs the inference engine (<see cref="UseInferenceEngine"/>, the CPU); loading fails with a
-    /// <see cref="NotSupportedException"/> naming the reason when the engine cannot serve the model. Training never runs
-    /// in int8: while a backbone is being trained the encoder embeds through libtorch in float32, and afterwards the
-    /// engine is quantized from the trained weights.
+    /// cosine. Loading fails with a <see cref="NotSupportedException"/> on a machine whose vectors cannot run the int8
+    /// kernels. Training never runs in int8: it trains float32 weights in libtorch, and the encoder it hands back is
+    /// quantized from them.
     /// </summary>
     public EncoderQuantization Quantization { get; init; }
 
@@ -62,13 +46,6 @@ public sealed record SentenceEncoderOptions
             throw new ArgumentOutOfRangeException(nameof(Quantization), Quantization, "Quantization must be EncoderQuantization.None or EncoderQuantization.Int8.");
         }
 
-        if (Quantization != EncoderQuantization.None && !UseInferenceEngine)
-        {
-            throw new ArgumentException(
-                $"Quantization {Quantization} runs on the inference engine, but UseInferenceEngine is false; set UseInferenceEngine = true or Quantization = None.",
-                nameof(Quantization));
-        }
-
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
         if (Threads is { } threads)
         {
@@ -76,7 +53,6 @@ public sealed record SentenceEncoderOptions
             ArgumentOutOfRangeException.ThrowIfGreaterThan(threads, Inference.InferenceEngineOptions.MaxThreads, nameof(Threads));
         }
 
-        TorchDevice.Validate(Device);
         if (MaxSequenceLength is { } max)
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(max, 2, nameof(MaxSequenceLength));

@@ -3,18 +3,18 @@ using System.Numerics.Tensors;
 namespace SentenceMtl.Inference;
 
 /// <summary>
-/// Sentence vectors from packed token states, as <see cref="Pooling.Pool"/> computes them from padded ones: the
+/// Sentence vectors from packed token states, as sentence-transformers' Pooling module computes them from padded ones: the
 /// engine's batches hold real tokens only, so there is no mask to apply (max pooling's −1e9 padding fill never wins
 /// over a real token, and every sequence has at least its <c>[CLS]</c> token).
 /// </summary>
 internal static class EnginePooling
 {
-    /// <summary>Pools one sequence's rows into <paramref name="destination"/>, then L2-normalizes it if asked.</summary>
+    /// <summary>Pools one sequence's rows into <paramref name="destination"/> (normalization is the encoder's one step,
+    /// <see cref="L2Normalization"/>).</summary>
     /// <param name="tokens">The sequence's token states, rows of <paramref name="destination"/>'s length.</param>
     /// <param name="destination">The sentence vector (H values).</param>
     /// <param name="strategy">How to pool.</param>
-    /// <param name="normalize">Whether to divide by the L2 norm (at least 1e-12, as <c>torch.nn.functional.normalize</c>).</param>
-    public static void Pool(ReadOnlySpan<float> tokens, Span<float> destination, PoolingStrategy strategy, bool normalize)
+    public static void Pool(ReadOnlySpan<float> tokens, Span<float> destination, PoolingStrategy strategy)
     {
         int h = destination.Length, count = tokens.Length / h;
         tokens[..h].CopyTo(destination);
@@ -42,11 +42,6 @@ internal static class EnginePooling
         else if (strategy != PoolingStrategy.Cls)
         {
             throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown pooling strategy.");
-        }
-
-        if (normalize)
-        {
-            TensorPrimitives.Divide(destination, MathF.Max(TensorPrimitives.Norm(destination), 1e-12f), destination);
         }
     }
 }

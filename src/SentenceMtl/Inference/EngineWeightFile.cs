@@ -6,7 +6,7 @@ namespace SentenceMtl.Inference;
 
 /// <summary>
 /// Reads a model's <c>model.safetensors</c> one tensor at a time for <see cref="InferenceEngine.Create"/>, with the checks
-/// the TorchSharp loader makes (<see cref="StateDictLoader.LoadSafetensors{T}"/>): keys rewritten by
+/// the training package's TorchSharp loader makes too: keys rewritten by
 /// <see cref="CheckpointKeys"/>, keys and shapes compared with config.json by <see cref="WeightShapeCheck"/> from the
 /// header alone, floating-point dtypes only, no NaN or infinity. Nothing here touches TorchSharp.
 /// </summary>
@@ -27,9 +27,9 @@ internal static class EngineWeightFile
     public static Reader Open(ModelSource source)
     {
         string path = source.SafetensorsFile() ?? throw new ModelFormatException(source.WeightsName,
-            "the inference engine's loader reads only model.safetensors weights. Convert the checkpoint to safetensors " +
-            "(e.g. save the model with SentenceEncoder.Save, or with safetensors in Python), or load it with " +
-            "SentenceEncoder.FromPretrained, which also reads pytorch_model.bin.");
+            "SentenceMtl reads model.safetensors weights, and this model has only a PyTorch checkpoint. Convert it to safetensors " +
+            "(in Python: safetensors.torch.save_file(torch.load('pytorch_model.bin'), 'model.safetensors'), or " +
+            "SentenceMtl.Training's PyTorchCheckpoint.ConvertToSafetensors).");
         var stream = SafetensorsReader.Open(path);
         try
         {
@@ -94,6 +94,21 @@ internal static class EngineWeightFile
             }
 
             return true;
+        }
+
+        /// <summary>Every backbone weight in the file, as float32 tensors under their rewritten names, in the file's order.</summary>
+        /// <exception cref="ModelFormatException">The file ended early, or a weight holds NaN or infinity.</exception>
+        public List<TensorData> ReadAll()
+        {
+            var result = new List<TensorData>(entries.Count);
+            foreach (var (name, entry) in entries.OrderBy(kv => kv.Value.Begin))
+            {
+                var values = new float[entry.Shape.Aggregate(1L, (n, d) => n * d)];
+                Read(name, values);
+                result.Add(TensorData.FromFloats(name, entry.Shape, values));
+            }
+
+            return result;
         }
 
         /// <summary>Closes the file.</summary>

@@ -60,8 +60,8 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
     /// <param name="weight">Reads a named weight (Hugging Face names, row-major) into the engine's buffers.</param>
     /// <param name="options">Threads and width; null for the defaults.</param>
     /// <exception cref="ArgumentException">The configuration is unsupported or a weight is missing or misshaped.</exception>
-    /// <exception cref="PlatformNotSupportedException">The requested width (or, by default, every width) is not accelerated here
-    /// (for int8: does not run the int8 kernels).</exception>
+    /// <exception cref="PlatformNotSupportedException">The requested width is not accelerated here (for int8: does not run
+    /// the int8 kernels).</exception>
     public static InferenceEngine Create(BertConfig config, WeightReader weight, InferenceEngineOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -80,13 +80,12 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
             EncoderQuantization.Int8 => true,
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Quantization, "Quantization is not an EncoderQuantization value."),
         };
-        var width = options.Width ?? VectorWidths.WidestFor(options.Quantization)
-            ?? throw new PlatformNotSupportedException(int8
-                ? "No vector width runs the int8 kernels on this machine (they need AVX-512BW, AVX2, SSSE3 or ARM64 besides FMA)."
-                : "No vector width is accelerated on this machine (the engine needs FMA with 128-, 256- or 512-bit vectors).");
-        if (!VectorWidths.Runs(width, options.Quantization))
+        // Where no width is accelerated (no FMA, say), the 128-bit kernels run on .NET's software vectors: slow, but the
+        // same operations in the same order, so the same values as on a machine that accelerates them.
+        var width = options.Width ?? VectorWidths.WidestFor(options.Quantization) ?? VectorWidth.Bits128;
+        if (options.Width is { } requested && !VectorWidths.Runs(requested, options.Quantization))
         {
-            throw new PlatformNotSupportedException($"{width} vectors are not accelerated on this machine{(int8 ? " for the int8 kernels" : "")}.");
+            throw new PlatformNotSupportedException($"{requested} vectors are not accelerated on this machine{(int8 ? " for the int8 kernels" : "")}.");
         }
 
         return new InferenceEngine(config, EngineWeights.Create(config, weight, width, int8), width, options.Quantization, options.Threads);
@@ -115,18 +114,17 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
         return result;
     }
 
-    /// <summary>Sentence vectors for <paramref name="sequences"/>, cut into batches of similar lengths: several batches run
+    /// <summary>Pooled (not normalized) sentence vectors for <paramref name="sequences"/>, cut into batches of similar lengths: several batches run
     /// side by side on the pool's threads, one batch alone splits each product over them.</summary>
     /// <param name="sequences">Token ids as for <see cref="TokenStates"/>.</param>
     /// <param name="batchSize">Most sequences per batch.</param>
     /// <param name="pooling">How token states become one vector.</param>
-    /// <param name="normalize">Whether to L2-normalize each vector.</param>
     /// <param name="cancellationToken">Checked before every batch.</param>
     /// <param name="batchEmbedded">Called with a batch's sequence count when its vectors are done, from the thread that
     /// computed them (several at once when batches run side by side); null for none.</param>
     /// <returns>One new array of H floats per sequence, in input order.</returns>
-    public float[][] Embed(IReadOnlyList<int[]> sequences, int batchSize, PoolingStrategy pooling, bool normalize,
-        CancellationToken cancellationToken = default, Action<int>? batchEmbedded = null)
+    public float[][] Embed(IReadOnlyList<int[]> sequences, int batchSize, PoolingStrategy pooling,
+        Action<int>? batchEmbedded = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sequences);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -136,7 +134,7 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
         if (batches.Count == 1)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            EmbedBatch(sequences, batches[0], pooling, normalize, result, pool);
+            EmbedBatch(sequences, batches[0], pooling, result, pool);
             batchEmbedded?.Invoke(batches[0].Length);
             return result;
         }
@@ -144,7 +142,7 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
         pool.Run(batches.Count, b =>
         {
             cancellationToken.ThrowIfCancellationRequested();
-            EmbedBatch(sequences, batches[b], pooling, normalize, result, sequential);
+            EmbedBatch(sequences, batches[b], pooling, result, sequential);
             batchEmbedded?.Invoke(batches[b].Length);
         });
         cancellationToken.ThrowIfCancellationRequested();
@@ -159,7 +157,7 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
         sequential.Dispose();
     }
 
-    private void EmbedBatch(IReadOnlyList<int[]> sequences, int[] batch, PoolingStrategy pooling, bool normalize, float[][] result, IntraOpThreadPool threads)
+    private void EmbedBatch(IReadOnlyList<int[]> sequences, int[] batch, PoolingStrategy pooling, float[][] result, IntraOpThreadPool threads)
     {
         var members = batch.Select(i => sequences[i]).ToArray();
         int[] lengths = [.. members.Select(s => s.Length)];
@@ -172,7 +170,7 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
             for (int i = 0, row = 0; i < batch.Length; row += lengths[i], i++)
             {
                 var vector = new float[h];
-                EnginePooling.Pool(states.Slice(row * h, lengths[i] * h), vector, pooling, normalize);
+                EnginePooling.Pool(states.Slice(row * h, lengths[i] * h), vector, pooling);
                 result[batch[i]] = vector;
             }
         }

@@ -1,7 +1,6 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using SentenceMtl.Checkpoints;
-using SentenceMtl.Modeling.Heads;
+using SentenceMtl.MultiTask;
 using SentenceMtl.Serialization;
 
 namespace SentenceMtl;
@@ -16,12 +15,6 @@ public sealed partial class MultiTaskModel
     /// <summary>The heads' weights inside a saved model folder (keys <c>{task}.mlp.{i}.weight</c>).</summary>
     public const string HeadsFileName = "heads.safetensors";
 
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter() },
-    };
-
     /// <summary>
     /// Saves the model into <paramref name="directory"/>: a valid Hugging Face / sentence-transformers folder for
     /// the backbone, plus <see cref="HeadsFileName"/> and <see cref="ConfigFileName"/>. The folder is replaced
@@ -34,30 +27,32 @@ public sealed partial class MultiTaskModel
     /// <paramref name="directory"/> is a file, the current directory, or a folder holding anything a save did not write
     /// (it is left untouched; the message names it: choose a new or empty folder); or another save of it took over five minutes.
     /// </exception>
-    /// <exception cref="InvalidOperationException">A weight is NaN or infinite (the message names it); nothing is written.</exception>
+    /// <exception cref="InvalidOperationException">The heads are not trained yet, or the weight file the encoder was
+    /// loaded from changed since (load it again); nothing is written.</exception>
     public void Save(string directory)
     {
         ThrowIfDisposed();
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         using var lease = Share();
-        FiniteWeights.RequireForSave(AllParametersByName());
+        var trained = TrainedHeads("save");
+        var backbone = encoder.ReadWeights();                                                    // weights are finite: the session was built from them
         AtomicDirectory.Replace(directory, folder =>
         {
-            EncoderFolderWriter.Write(encoder, folder);
+            EncoderFolderWriter.Write(encoder, backbone, folder);
             SafetensorsWriter.Write(Path.Combine(folder, HeadsFileName),
-                Tasks.SelectMany(t => heads[t.Name].state_dict().Select(kv => TensorConversion.ToData($"{t.Name}.{kv.Key}", kv.Value))).ToList());
+                Tasks.SelectMany(t => trained[t.Name].ToStateDict(t.Name + ".")).ToList());
             var config = new SavedConfig
             {
                 FormatVersion = 1,
                 Tasks = [.. Tasks.Select(t => new SavedTask { Name = t.Name, Labels = [.. t.Labels], HiddenSizes = [.. Options.HiddenSizesFor(t.Name)] })],
                 Activation = Options.Activation,
                 Dropout = Options.Dropout,
-                FreezeBackbone = IsBackboneFrozen,
+                FreezeBackbone = true,                                                          // a saved model loads frozen
                 Pooling = encoder.Pooling,
                 Normalize = encoder.Normalize,
                 MaxSequenceLength = encoder.MaxSequenceLength,
             };
-            AtomicDirectory.WriteFile(Path.Combine(folder, ConfigFileName), JsonSerializer.Serialize(config, JsonOptions));
+            AtomicDirectory.WriteFile(Path.Combine(folder, ConfigFileName), JsonSerializer.Serialize(config, CoreJson.Default.SavedConfig));
         });
     }
 
@@ -81,62 +76,48 @@ public sealed partial class MultiTaskModel
         string configPath = Path.Combine(folder, ConfigFileName);
         var saved = ReadConfig(configPath);
         var options = saved.ToOptions(configPath);
+        string headsPath = Path.Combine(folder, HeadsFileName);
+        if (!File.Exists(headsPath))
+        {
+            throw new ModelFormatException(headsPath, "file not found.");
+        }
+
         var encoder = LoadEncoder(folder, configPath, saved, encoderOptions);
-        var heads = new Dictionary<string, ClassificationHead>(StringComparer.Ordinal);
         try
         {
-            string headsPath = Path.Combine(folder, HeadsFileName);
-            if (!File.Exists(headsPath))
+            var expected = ExpectedHeadKeys(encoder.Dimension, options);
+            RequireHeadShapes(headsPath, configPath, expected);
+            var tensors = SafetensorsReader.Read(headsPath).ToDictionary(t => t.Name, StringComparer.Ordinal);
+            var heads = new Dictionary<string, MlpHead>(StringComparer.Ordinal);
+            foreach (var task in options.Tasks)
             {
-                throw new ModelFormatException(headsPath, "file not found.");
-            }
-
-            RequireHeadShapes(headsPath, configPath, encoder.Dimension, options);
-            var tensors = TensorConversion.ReadSafetensors(headsPath);
-            try
-            {
-
-                foreach (var task in options.Tasks)
-                {
-                    heads[task.Name] = NewHead(encoder, options, task);
-                    var own = tensors.Where(kv => kv.Key.StartsWith(task.Name + ".", StringComparison.Ordinal))
-                        .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-                    StateDictLoader.Load(heads[task.Name], StateDictLoader.Normalize(own, task.Name + "."), headsPath);
-                    if (FiniteWeights.FirstNonFinite(heads[task.Name].named_parameters()) is { } damaged)
-                    {
-                        throw new ModelFormatException(headsPath,
-                            $"the weight '{ErrorText.Shorten(task.Name + "." + damaged)}' holds NaN or infinite values: the file is damaged or was written from a diverged training run.");
-                    }
-                }
-            }
-            finally
-            {
-                foreach (var t in tensors.Values)
-                {
-                    t.Dispose();
-                }
+                // Keys are matched exactly ("{task}." + the head's own key), so no task can claim another's weights,
+                // whatever the names ("a" and "a.b", "topic" and "topic.mlp.0").
+                string prefix = task.Name + ".";
+                var own = expected[task.Name].Keys.ToDictionary(k => k, k => tensors[prefix + k], StringComparer.Ordinal);
+                heads[task.Name] = MlpHead.FromStateDict(own, options.HiddenSizesFor(task.Name).Count, options.Activation, headsPath, prefix);
             }
 
             return new MultiTaskModel(encoder, options, heads);
         }
         catch
         {
-            foreach (var head in heads.Values)
-            {
-                head.Dispose();
-            }
-
             encoder.Dispose();
             throw;
         }
     }
+
+    /// <summary>Per task, the keys of its head (without the task prefix) with their shapes and what sets them.</summary>
+    private static Dictionary<string, Dictionary<string, (long[] Shape, string Fields)>> ExpectedHeadKeys(int inputSize, MultiTaskModelOptions options) =>
+        options.Tasks.ToDictionary(t => t.Name,
+            t => MlpHead.ExpectedShapes(inputSize, options.HiddenSizesFor(t.Name), t.Labels.Count), StringComparer.Ordinal);
 
     /// <summary>
     /// Compares the heads file's header (names and shapes only) with the heads the config describes, before any head
     /// is built, so a config claiming heads far larger than the file holds fails without allocating them.
     /// </summary>
     /// <exception cref="ModelFormatException">A key is missing, unexpected or mis-shaped; the message names the task and field.</exception>
-    private static void RequireHeadShapes(string headsPath, string configPath, int inputSize, MultiTaskModelOptions options)
+    private static void RequireHeadShapes(string headsPath, string configPath, Dictionary<string, Dictionary<string, (long[] Shape, string Fields)>> expected)
     {
         Dictionary<string, long[]> found;
         using (var stream = SafetensorsReader.Open(headsPath))
@@ -144,19 +125,14 @@ public sealed partial class MultiTaskModel
             found = SafetensorsHeader.Read(stream, headsPath).Entries.ToDictionary(e => e.Name, e => e.Shape, StringComparer.Ordinal);
         }
 
-        var unexpected = found.Keys.Where(k => options.Tasks.All(t => !k.StartsWith(t.Name + ".", StringComparison.Ordinal))).ToList();
+        var all = expected.SelectMany(task => task.Value.Select(kv => (Key: task.Key + "." + kv.Key, Task: task.Key, kv.Value.Shape, kv.Value.Fields)))
+            .ToDictionary(e => e.Key, e => (e.Shape, $"task '{e.Task}': {e.Fields}"), StringComparer.Ordinal);
+        var unexpected = found.Keys.Where(k => !all.ContainsKey(k)).ToList();
         if (unexpected.Count > 0)
         {
-            throw new ModelFormatException(headsPath, $"unexpected keys (no such task): {ErrorText.List(unexpected)}.");
+            throw new ModelFormatException(headsPath, $"unexpected keys (no such task or layer): {ErrorText.List(unexpected)}.");
         }
 
-        foreach (var task in options.Tasks)
-        {
-            string prefix = task.Name + ".";
-            var expected = ClassificationHead.ExpectedShapes(inputSize, options.HiddenSizesFor(task.Name), task.Labels.Count)
-                .ToDictionary(kv => prefix + kv.Key, kv => (kv.Value.Shape, $"task '{task.Name}': {kv.Value.Fields}"), StringComparer.Ordinal);
-            var own = found.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-            WeightShapeCheck.Require(expected, own, configPath, headsPath);
-        }
+        WeightShapeCheck.Require(all, found, configPath, headsPath);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SentenceMtl.Checkpoints;
+using SentenceMtl.Serialization;
 using System.Text.Json.Serialization;
 
 namespace SentenceMtl;
@@ -23,7 +24,7 @@ public sealed partial class MultiTaskModel
         SavedConfig? config;
         try
         {
-            config = JsonSerializer.Deserialize<SavedConfig>(BoundedFile.ReadAllText(path, BoundedFile.MaxJsonBytes), JsonOptions);
+            config = JsonSerializer.Deserialize(BoundedFile.ReadAllText(path, BoundedFile.MaxJsonBytes), CoreJson.Default.SavedConfig);
         }
         catch (JsonException ex)
         {
@@ -46,7 +47,7 @@ public sealed partial class MultiTaskModel
     {
         try
         {
-            return SentenceEncoder.LoadWithBackbone(folder, (encoderOptions ?? new SentenceEncoderOptions()) with
+            return SentenceEncoder.FromPretrained(folder, (encoderOptions ?? new SentenceEncoderOptions()) with
             {
                 Pooling = encoderOptions?.Pooling ?? saved.Pooling,
                 Normalize = encoderOptions?.Normalize ?? saved.Normalize,
@@ -62,21 +63,21 @@ public sealed partial class MultiTaskModel
 
     private static string Cut(string message) => message.Length <= 300 ? message : message[..300] + "…";
 
-    private sealed record SavedTask
+    internal sealed record SavedTask
     {
         [JsonPropertyName("name")] public string Name { get; init; } = "";
         [JsonPropertyName("labels")] public List<string> Labels { get; init; } = [];
         [JsonPropertyName("hidden_sizes")] public List<int> HiddenSizes { get; init; } = [];
     }
 
-    private sealed record SavedConfig
+    internal sealed record SavedConfig
     {
         [JsonPropertyName("format_version")] public int FormatVersion { get; init; }
         [JsonPropertyName("tasks")] public List<SavedTask> Tasks { get; init; } = [];
         [JsonPropertyName("activation")] public HeadActivation Activation { get; init; }
         [JsonPropertyName("dropout")] public double Dropout { get; init; }
         /// <summary>Whether the backbone was frozen at save time; written for readers of format 1, not applied on load
-        /// (a loaded model is frozen for inference; training chooses freezing by <see cref="TrainerOptions.Strategy"/>).</summary>
+        /// (a loaded model is frozen for inference; training chooses freezing by its strategy).</summary>
         [JsonPropertyName("freeze_backbone")] public bool FreezeBackbone { get; init; }
         [JsonPropertyName("pooling")] public PoolingStrategy Pooling { get; init; }
         [JsonPropertyName("normalize")] public bool Normalize { get; init; }

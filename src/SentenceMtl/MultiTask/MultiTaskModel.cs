@@ -1,36 +1,39 @@
-using SentenceMtl.Modeling.Heads;
-using TorchSharp;
-using static TorchSharp.torch;
+using SentenceMtl.MultiTask;
 
 namespace SentenceMtl;
 
 /// <summary>
-/// One <see cref="SentenceEncoder"/> backbone shared by several classification heads: a batch is encoded once and
-/// the same sentence embedding feeds every head. Supports freezing the backbone, any head, everything, or the
-/// lowest N encoder layers, and saves as a Hugging Face / sentence-transformers folder plus the heads.
+/// One <see cref="SentenceEncoder"/> shared by several classification heads: a batch is encoded once and the same
+/// sentence embedding feeds every head. Predicts, evaluates (scikit-learn's report), saves as a Hugging Face /
+/// sentence-transformers folder plus the heads, and loads, all in managed code; training is the SentenceMtl.Training
+/// package's <c>MultiTaskTrainer</c>, which hands back the trained encoder and heads.
 /// </summary>
+/// <remarks>
+/// A model made by <see cref="Create(string, MultiTaskModelOptions?, SentenceEncoderOptions?)"/> has heads that are not
+/// trained yet: <see cref="Predict(string)"/> and <see cref="Save"/> say so until a trainer has trained them. A loaded
+/// model predicts at once. Calls from several threads are safe; training waits for calls in flight and they wait for it.
+/// </remarks>
 public sealed partial class MultiTaskModel : IDisposable
 {
-    private readonly SentenceEncoder encoder;
-    private readonly Dictionary<string, ClassificationHead> heads;
-    private int disposed;
+    private readonly EncoderLifetime lifetime = new(typeof(MultiTaskModel).FullName!);
+    private readonly HashSet<string> frozenHeads = new(StringComparer.Ordinal);
+    private SentenceEncoder encoder;
+    private Dictionary<string, MlpHead>? heads;
 
-    private MultiTaskModel(SentenceEncoder encoder, MultiTaskModelOptions options, Dictionary<string, ClassificationHead> heads)
+    private MultiTaskModel(SentenceEncoder encoder, MultiTaskModelOptions options, Dictionary<string, MlpHead>? heads)
     {
         this.encoder = encoder;
         this.heads = heads;
         Options = options;
-        FreezeBackbone();                                                                       // inference state; training sets its own per strategy
-        SetTrainingMode(false);
     }
 
-    /// <summary>The shared backbone (with its pooling and normalization).</summary>
+    /// <summary>The shared encoder (with its pooling and normalization); training replaces it with the trained one.</summary>
     public SentenceEncoder Encoder
     {
         get
         {
             ThrowIfDisposed();
-            return encoder;
+            return Volatile.Read(ref encoder);
         }
     }
 
@@ -47,25 +50,35 @@ public sealed partial class MultiTaskModel : IDisposable
     /// <summary>The tasks, in head order.</summary>
     public IReadOnlyList<TaskDefinition> Tasks => Options.Tasks;
 
-    /// <summary>Creates a model with fresh heads on a pretrained backbone.</summary>
+    /// <summary>Whether the heads have been trained (or loaded), so that the model can predict and be saved.</summary>
+    public bool IsTrained
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return Volatile.Read(ref heads) is not null;
+        }
+    }
+
+    /// <summary>Creates a model with untrained heads on a pretrained encoder, for a trainer to train.</summary>
     /// <param name="modelNameOrPath">Anything <see cref="SentenceEncoder.FromPretrained"/> accepts (default all-MiniLM-L6-v2).</param>
-    /// <param name="options">Tasks and heads (default: topic and sentiment, frozen backbone).</param>
-    /// <param name="encoderOptions">Pooling, normalization, max length and batch size of the backbone.</param>
+    /// <param name="options">Tasks and heads (default: topic and sentiment).</param>
+    /// <param name="encoderOptions">Pooling, normalization, max length, batch size, threads and quantization of the encoder.</param>
     public static MultiTaskModel Create(string modelNameOrPath = "all-MiniLM-L6-v2", MultiTaskModelOptions? options = null,
         SentenceEncoderOptions? encoderOptions = null)
     {
         options ??= new MultiTaskModelOptions();
         options.Validate();
-        return Create(SentenceEncoder.LoadWithBackbone(modelNameOrPath, encoderOptions), options);
+        return new MultiTaskModel(SentenceEncoder.FromPretrained(modelNameOrPath, encoderOptions), options, null);
     }
 
     /// <summary>
-    /// <see cref="Create(string, MultiTaskModelOptions?, SentenceEncoderOptions?)"/> with a cancellable load of the backbone
+    /// <see cref="Create(string, MultiTaskModelOptions?, SentenceEncoderOptions?)"/> with a cancellable load of the encoder
     /// (<see cref="SentenceEncoder.FromPretrainedAsync"/>).
     /// </summary>
     /// <param name="modelNameOrPath">Anything <see cref="SentenceEncoder.FromPretrained"/> accepts.</param>
-    /// <param name="options">Tasks and heads (default: topic and sentiment, frozen backbone).</param>
-    /// <param name="encoderOptions">Pooling, normalization, max length and batch size of the backbone.</param>
+    /// <param name="options">Tasks and heads (default: topic and sentiment).</param>
+    /// <param name="encoderOptions">Pooling, normalization, max length, batch size, threads and quantization of the encoder.</param>
     /// <param name="cancellationToken">Stops the download or the load.</param>
     public static async Task<MultiTaskModel> CreateAsync(string modelNameOrPath, MultiTaskModelOptions? options = null,
         SentenceEncoderOptions? encoderOptions = null, CancellationToken cancellationToken = default)
@@ -73,60 +86,21 @@ public sealed partial class MultiTaskModel : IDisposable
         options ??= new MultiTaskModelOptions();
         options.Validate();
         ArgumentException.ThrowIfNullOrWhiteSpace(modelNameOrPath);
-        var encoder = await Task.Run(() => SentenceEncoder.LoadWithBackbone(modelNameOrPath, encoderOptions, cancellationToken), cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return Create(encoder, options);
-        }
-        catch
-        {
-            encoder.Dispose();
-            throw;
-        }
+        var encoder = await SentenceEncoder.FromPretrainedAsync(modelNameOrPath, encoderOptions, cancellationToken).ConfigureAwait(false);
+        return new MultiTaskModel(encoder, options, null);
     }
 
-    /// <summary>Creates a model with fresh heads on <paramref name="encoder"/>, which the model then owns (and disposes).</summary>
+    /// <summary>Creates a model with untrained heads on <paramref name="encoder"/>, which the model then owns (and disposes).</summary>
     public static MultiTaskModel Create(SentenceEncoder encoder, MultiTaskModelOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         options ??= new MultiTaskModelOptions();
         options.Validate();
-        var heads = new Dictionary<string, ClassificationHead>(StringComparer.Ordinal);
-        using (var rng = new GeneratorScope(options.Seed))
-        {
-            foreach (var task in options.Tasks)
-            {
-                heads[task.Name] = NewHead(encoder, options, task);
-            }
-        }
-
-        return new MultiTaskModel(encoder, options, heads);
-    }
-
-    private static ClassificationHead NewHead(SentenceEncoder encoder, MultiTaskModelOptions options, TaskDefinition task)
-    {
-        var head = new ClassificationHead(encoder.Dimension, options.HiddenSizesFor(task.Name), task.Labels.Count, options.Activation, options.Dropout);
-        head.to(encoder.Device);
-        return head;
-    }
-
-    // ---------------------------------------------------------------- forward and prediction
-
-    /// <summary>Every head's logits for a batch of sentence embeddings.</summary>
-    /// <param name="embeddings">(B, H).</param>
-    /// <returns>Task name → (B, C_task) logits.</returns>
-    internal Dictionary<string, Tensor> ForwardHeads(Tensor embeddings) =>
-        Tasks.ToDictionary(t => t.Name, t => heads[t.Name].forward(embeddings), StringComparer.Ordinal);
-
-    /// <summary>Encodes a padded batch once and feeds every head.</summary>
-    /// <returns>Task name → (B, C_task) logits.</returns>
-    internal Dictionary<string, Tensor> Forward(Tensor inputIds, Tensor attentionMask)
-    {
-        using var embeddings = encoder.Embed(inputIds, attentionMask);                           // (B, H)
-        return ForwardHeads(embeddings);
+        return new MultiTaskModel(encoder, options, null);
     }
 
     /// <summary>Predicts every task for one sentence.</summary>
+    /// <exception cref="InvalidOperationException">The heads are not trained yet.</exception>
     public SentencePrediction Predict(string sentence)
     {
         ThrowIfDisposed();
@@ -134,12 +108,15 @@ public sealed partial class MultiTaskModel : IDisposable
         return Predict([sentence])[0];
     }
 
-    /// <summary>Predicts every task for each sentence: batched, eval mode, no gradients.</summary>
+    /// <summary>Predicts every task for each sentence: the sentences are encoded once, in batches, and every head reads
+    /// the same embeddings.</summary>
     /// <param name="sentences">The texts; none may be null.</param>
     /// <param name="cancellationToken">Checked between batches.</param>
+    /// <exception cref="InvalidOperationException">The heads are not trained yet.</exception>
     public IReadOnlyList<SentencePrediction> Predict(IReadOnlyList<string> sentences, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(sentences);
         var probabilities = PredictProbabilities(sentences, cancellationToken);
         var result = new SentencePrediction[sentences.Count];
         for (int i = 0; i < result.Length; i++)
@@ -159,42 +136,15 @@ public sealed partial class MultiTaskModel : IDisposable
     internal Dictionary<string, float[][]> PredictProbabilities(IReadOnlyList<string> sentences, CancellationToken cancellationToken = default)
     {
         using var lease = Share();
-        using var scope = NewDisposeScope();
-        var embeddings = encoder.EncodeToTensor(sentences, cancellationToken);                   // (N, H)
-        return PredictFromEmbeddings(embeddings);
+        TrainedHeads("predict");
+        return ProbabilitiesOf(encoder.Encode(sentences, cancellationToken));                    // (N, H), once for every head
     }
 
-    /// <summary>Softmax probabilities per task for precomputed sentence embeddings (N, H).</summary>
-    internal Dictionary<string, float[][]> PredictFromEmbeddings(Tensor embeddings)
+    /// <summary>Softmax probabilities per task of precomputed sentence embeddings, from the trained heads.</summary>
+    internal Dictionary<string, float[][]> ProbabilitiesOf(float[][] embeddings)
     {
-        using var scope = NewDisposeScope();
-        using var inference = inference_mode();
-        var wasTraining = heads.Values.Select(h => h.training).ToArray();
-        foreach (var head in heads.Values)
-        {
-            head.eval();
-        }
-
-        try
-        {
-            var result = new Dictionary<string, float[][]>(StringComparer.Ordinal);
-            int n = (int)embeddings.shape[0];
-            foreach (var task in Tasks)
-            {
-                int c = task.Labels.Count;
-                var flat = n == 0 ? [] : heads[task.Name].forward(embeddings).softmax(-1).to(CPU).data<float>().ToArray();
-                result[task.Name] = Enumerable.Range(0, n).Select(i => flat.AsSpan(i * c, c).ToArray()).ToArray();
-            }
-
-            return result;
-        }
-        finally
-        {
-            foreach (var (head, training) in heads.Values.Zip(wasTraining))
-            {
-                head.train(training);
-            }
-        }
+        var trained = TrainedHeads("predict");
+        return Tasks.ToDictionary(t => t.Name, t => Array.ConvertAll(embeddings, e => trained[t.Name].Probabilities(e)), StringComparer.Ordinal);
     }
 
     internal static int ArgMax(IReadOnlyList<float> values)
@@ -211,11 +161,10 @@ public sealed partial class MultiTaskModel : IDisposable
         return best;
     }
 
-    // ---------------------------------------------------------------- evaluation
-
     /// <summary>One scikit-learn-style report per task, over the examples labelled for that task.</summary>
     /// <param name="dataset">Labelled sentences with this model's tasks.</param>
     /// <param name="cancellationToken">Checked between batches.</param>
+    /// <exception cref="InvalidOperationException">The heads are not trained yet.</exception>
     public IReadOnlyDictionary<string, ClassificationReport> Evaluate(MultiTaskDataset dataset, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -259,43 +208,12 @@ public sealed partial class MultiTaskModel : IDisposable
     }
 
     /// <summary>
-    /// Frees the backbone's and the heads' native memory (idempotent). Waits for calls in flight on other threads
-    /// (predictions, saves, training) to finish; calls made afterwards throw <see cref="ObjectDisposedException"/>.
+    /// Stops the encoder's threads (idempotent). Waits for calls in flight on other threads (predictions, saves,
+    /// training) to finish; calls made afterwards throw <see cref="ObjectDisposedException"/>.
     /// </summary>
-    public void Dispose() => encoder.Lifetime.Exclusively(() =>
-    {
-        if (Interlocked.Exchange(ref disposed, 1) != 0)
-        {
-            return;
-        }
-
-        foreach (var head in heads.Values)
-        {
-            head.Dispose();
-        }
-
-        encoder.Dispose();                                                                      // re-entrant: this thread holds the exclusive lease
-    });
+    public void Dispose() => lifetime.EndOnce(() => encoder.Dispose());
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> naming this type once <see cref="Dispose"/> has run; every public
     /// instance member but <see cref="Dispose"/> starts with it.</summary>
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
-
-    /// <summary>Seeds torch's global generator for a block and restores the previous state afterwards.</summary>
-    internal sealed class GeneratorScope : IDisposable
-    {
-        private readonly Tensor state;
-
-        public GeneratorScope(long seed)
-        {
-            state = torch.random.get_rng_state();
-            torch.random.manual_seed(seed);
-        }
-
-        public void Dispose()
-        {
-            torch.random.set_rng_state(state);
-            state.Dispose();
-        }
-    }
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(lifetime.IsDisposed, this);
 }

@@ -18,7 +18,7 @@ public sealed class ClassifyTests
             Tasks = [new TaskDefinition("topic", ["sports", "tech", "politics"]), new TaskDefinition("sentiment", ["negative", "positive"])],
             HeadHiddenSizes = [],
         };
-        using (var model = MultiTaskModel.Create(tiny, options))
+        using (var model = MultiTaskModel.Create(tiny, options).WithRandomHeads())
         {
             model.Save(saved);
         }

@@ -3,7 +3,6 @@ using SentenceMtl.Checkpoints;
 namespace SentenceMtl.Tests.Checkpoints;
 
 /// <summary>Save replaces only its own folders; Load sees a whole save while another thread saves.</summary>
-[Collection(GlobalRngCollection.Name)]
 public sealed class AtomicDirectoryTests : IDisposable
 {
     private readonly TempFolder folder = TinyModel.Create();
@@ -24,7 +23,7 @@ public sealed class AtomicDirectoryTests : IDisposable
         File.WriteAllText(Path.Combine(SaveDir, "notes.txt"), "my notes");
         File.WriteAllText(Path.Combine(SaveDir, "sub", "thesis.tex"), @"\documentclass{article}");
         var before = Snapshot(SaveDir);
-        using var model = MultiTaskModel.Create(folder.Model);
+        using var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
 
         var ex = Assert.Throws<IOException>(() => model.Save(SaveDir));
         Assert.Contains(SaveDir, ex.Message);
@@ -46,7 +45,7 @@ public sealed class AtomicDirectoryTests : IDisposable
     [Fact]
     public void Save_refuses_an_earlier_save_the_user_added_a_file_to()
     {
-        using var model = MultiTaskModel.Create(folder.Model);
+        using var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
         model.Save(SaveDir);
         File.WriteAllText(Path.Combine(SaveDir, "README.md"), "mine");
         var ex = Assert.Throws<IOException>(() => model.Save(SaveDir));
@@ -58,7 +57,7 @@ public sealed class AtomicDirectoryTests : IDisposable
     public void Save_onto_a_file_is_refused_and_leaves_no_copy()
     {
         File.WriteAllText(SaveDir, "a file");
-        using var model = MultiTaskModel.Create(folder.Model);
+        using var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
         var ex = Assert.Throws<IOException>(() => model.Save(SaveDir));
         Assert.Contains(SaveDir, ex.Message);
         Assert.Equal("a file", File.ReadAllText(SaveDir));
@@ -68,7 +67,7 @@ public sealed class AtomicDirectoryTests : IDisposable
     [Fact]
     public void Save_refuses_the_current_directory()
     {
-        using var model = MultiTaskModel.Create(folder.Model);
+        using var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
         var before = Directory.GetFileSystemEntries(Environment.CurrentDirectory).Length;
         var ex = Assert.Throws<IOException>(() => model.Save("."));
         Assert.Contains("current directory", ex.Message);
@@ -79,7 +78,7 @@ public sealed class AtomicDirectoryTests : IDisposable
     public void Save_fills_an_empty_folder_and_replaces_its_own_save()
     {
         Directory.CreateDirectory(SaveDir);
-        using var model = MultiTaskModel.Create(folder.Model);
+        using var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
         model.Save(SaveDir);
         Assert.True(File.Exists(Path.Combine(SaveDir, SaveManifest.FileName)));
         string firstGeneration = SaveManifest.ReadGeneration(SaveDir)!;
@@ -94,8 +93,8 @@ public sealed class AtomicDirectoryTests : IDisposable
     [Fact]
     public void Loads_during_saves_see_one_whole_save_and_concurrent_saves_all_succeed()
     {
-        using var a = MultiTaskModel.Create(folder.Model, new MultiTaskModelOptions { Seed = 1 });
-        using var b = MultiTaskModel.Create(folder.Model, new MultiTaskModelOptions { Seed = 2 });
+        using var a = MultiTaskModel.Create(folder.Model).WithRandomHeads(1);
+        using var b = MultiTaskModel.Create(folder.Model).WithRandomHeads(2);
         float[] Probe(MultiTaskModel m) => m.Predict("the team won")["topic"].Probabilities.ToArray();
         var expected = new[] { Probe(a), Probe(b) };
         Assert.NotEqual(expected[0], expected[1]);
@@ -161,7 +160,7 @@ public sealed class AtomicDirectoryTests : IDisposable
     public void A_read_that_saw_no_manifest_and_failed_while_a_save_replaced_the_folder_is_retried()
     {
         Directory.CreateDirectory(SaveDir);                                                     // empty: no manifest yet
-        using var model = MultiTaskModel.Create(folder.Model);
+        using var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
         int calls = 0;
 
         using var loaded = AtomicDirectory.ReadConsistent(SaveDir, found =>
@@ -197,7 +196,7 @@ public sealed class AtomicDirectoryTests : IDisposable
     [Fact]
     public void A_save_that_fails_mid_write_leaves_the_earlier_save_and_no_copy()
     {
-        using var model = MultiTaskModel.Create(folder.Model);
+        using var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
         model.Save(SaveDir);
         var before = Snapshot(SaveDir);
         Assert.Throws<IOException>(() => AtomicDirectory.Replace(SaveDir, partial =>

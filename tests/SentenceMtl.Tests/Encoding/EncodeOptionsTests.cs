@@ -146,22 +146,6 @@ public sealed class EncodeOptionsTests(EmbeddedEncoders models)
     }
 
     [Fact]
-    public void The_libtorch_path_honours_the_options_too()
-    {
-        using var libtorch = SentenceEncoder.FromPretrained("all-MiniLM-L6-v2", new SentenceEncoderOptions { UseInferenceEngine = false });
-        var options = new EncodeOptions { TruncateDimension = 32, BatchSize = 2, Prompt = "query: " };
-
-        var expected = models.MiniLm.Encode(Sentences, options);
-        var actual = libtorch.Encode(Sentences, options);
-
-        Assert.StartsWith("libtorch", libtorch.InferenceBackend, StringComparison.Ordinal);
-        for (int i = 0; i < Sentences.Length; i++)
-        {
-            Assert.Equal(expected[i], actual[i], (a, b) => Math.Abs(a - b) < 1e-4f);
-        }
-    }
-
-    [Fact]
     public void The_embedded_models_compare_by_cosine_in_a_matrix()
     {
         var queries = models.Arctic.Encode(Sentences[..2], new EncodeOptions { PromptName = "query" });

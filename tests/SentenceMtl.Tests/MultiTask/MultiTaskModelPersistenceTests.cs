@@ -1,6 +1,5 @@
 namespace SentenceMtl.Tests.MultiTask;
 
-[Collection(GlobalRngCollection.Name)]
 public sealed class MultiTaskModelPersistenceTests : IDisposable
 {
     private readonly TempFolder folder = TinyModel.Create();
@@ -9,12 +8,7 @@ public sealed class MultiTaskModelPersistenceTests : IDisposable
 
     private string SaveDir => Path.Combine(folder.Path, "saved");
 
-    private MultiTaskModel Trained()
-    {
-        var model = MultiTaskModel.Create(folder.Model);
-        new MultiTaskTrainer(model, new TrainerOptions { Epochs = 3 }).Train(TinyData.Dataset());
-        return model;
-    }
+    private MultiTaskModel Trained() => MultiTaskModel.Create(folder.Model).WithRandomHeads();
 
     [Fact]
     public void Save_then_load_gives_identical_predictions_and_parameters()
@@ -33,15 +27,18 @@ public sealed class MultiTaskModelPersistenceTests : IDisposable
             }
         }
 
-        var before = model.AllParametersByName().ToDictionary(p => p.Name, p => p.Parameter.data<float>().ToArray());
-        foreach (var (name, parameter) in loaded.AllParametersByName())
+        var heads = loaded.HeadStateDicts()!;
+        foreach (var (task, state) in model.HeadStateDicts()!)
         {
-            Assert.Equal(before[name], parameter.data<float>().ToArray());
+            Assert.Equal(state.Keys.Order(), heads[task].Keys.Order());
+            Assert.All(state, kv => Assert.Equal(kv.Value.Bytes, heads[task][kv.Key].Bytes));
         }
 
+        var backbone = loaded.Encoder.ReadWeights().ToDictionary(t => t.Name);
+        Assert.All(model.Encoder.ReadWeights(), t => Assert.Equal(t.Bytes, backbone[t.Name].Bytes));
         Assert.Equal(model.Encoder.Pooling, loaded.Encoder.Pooling);
         Assert.Equal(model.Encoder.MaxSequenceLength, loaded.Encoder.MaxSequenceLength);
-        Assert.True(loaded.IsBackboneFrozen);
+        Assert.True(loaded.IsTrained);
     }
 
     [Fact]
@@ -105,5 +102,27 @@ public sealed class MultiTaskModelPersistenceTests : IDisposable
         var ex = Assert.Throws<ModelFormatException>(() => MultiTaskModel.Load(SaveDir));
         Assert.EndsWith("heads.safetensors", ex.FilePath, StringComparison.Ordinal);
         Assert.Throws<ModelFormatException>(() => MultiTaskModel.Load(Path.Combine(folder.Path, "nowhere")));
+    }
+
+    /// <summary>Task names whose weight keys share a prefix ("a" and "a.b", "topic" and "topic.mlp.0") save and load:
+    /// keys are matched exactly, so no task claims another's weights.</summary>
+    [Theory]
+    [InlineData("a", "a.b")]
+    [InlineData("topic", "topic.mlp.0")]
+    [InlineData("x.mlp.0", "x")]
+    [InlineData("naïve café", "我的任务")]
+    public void Task_names_that_share_a_key_prefix_save_and_load(string first, string second)
+    {
+        var options = new MultiTaskModelOptions
+        {
+            Tasks = [new TaskDefinition(first, ["p", "q"]), new TaskDefinition(second, ["r", "s", "t"])],
+            TaskHeadHiddenSizes = new Dictionary<string, IReadOnlyList<int>> { [second] = [8] },
+        };
+        using var model = MultiTaskModel.Create(folder.Model, options).WithRandomHeads();
+        model.Save(SaveDir);
+        using var loaded = MultiTaskModel.Load(SaveDir);
+        Assert.Equal([first, second], loaded.Tasks.Select(t => t.Name));
+        Assert.Equal(model.Predict("the game")[second].Probabilities, loaded.Predict("the game")[second].Probabilities);
+        Assert.Equal(model.Predict("the game")[first].Probabilities, loaded.Predict("the game")[first].Probabilities);
     }
 }

@@ -3,14 +3,13 @@ using System.Text.Json.Nodes;
 namespace SentenceMtl.Tests.MultiTask;
 
 /// <summary>A damaged or hand-edited multitask_config.json is a <see cref="ModelFormatException"/> naming the file and the key.</summary>
-[Collection(GlobalRngCollection.Name)]
 public sealed class MultiTaskModelSavedConfigTests : IDisposable
 {
     private readonly TempFolder folder = TinyModel.Create();
 
     public MultiTaskModelSavedConfigTests()
     {
-        using var model = MultiTaskModel.Create(folder.Model);
+        using var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
         model.Save(SaveDir);
     }
 

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using SentenceMtl.Serialization;
 
 namespace SentenceMtl.Modeling.Bert;
 
@@ -77,7 +79,21 @@ internal sealed record BertConfig
         BertConfig? config;
         try
         {
-            config = JsonSerializer.Deserialize<BertConfig>(json);
+            // Keys the file leaves out take the record's defaults (Hugging Face's): source-generated code would set
+            // absent init-only properties to zero, so the defaults are written in before the file is read.
+            var parsed = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64 })
+                ?? throw new ModelFormatException(source, "expected a JSON object.");
+            var node = parsed as JsonObject
+                ?? throw new ModelFormatException(source, $"invalid JSON (the top level is {parsed.GetValueKind()}, not an object).");
+            foreach (var (key, value) in JsonSerializer.SerializeToNode(new BertConfig(), CoreJson.Default.BertConfig)!.AsObject())
+            {
+                if (!node.ContainsKey(key))
+                {
+                    node[key] = value?.DeepClone();
+                }
+            }
+
+            config = node.Deserialize(CoreJson.Default.BertConfig);
         }
         catch (JsonException ex)
         {
@@ -93,10 +109,14 @@ internal sealed record BertConfig
         return config;
     }
 
+    /// <summary>The activations <c>hidden_act</c> may name (Hugging Face's ACT2FN subset); the inference engine runs
+    /// <c>gelu</c>, training runs them all.</summary>
+    public static IReadOnlyList<string> Activations { get; } = ["gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish"];
+
     /// <summary>Writes the configuration in Hugging Face's format (with <c>model_type</c> and <c>architectures</c>).</summary>
     public string ToJson()
     {
-        var node = JsonSerializer.SerializeToNode(this)!.AsObject();
+        var node = JsonSerializer.SerializeToNode(this, CoreJson.Default.BertConfig)!.AsObject();
         node["model_type"] = "bert";
         node["architectures"] = new System.Text.Json.Nodes.JsonArray("BertModel");
         return node.ToJsonString(WriteOptions);
@@ -154,7 +174,7 @@ internal sealed record BertConfig
         Require(PadTokenId >= 0 && PadTokenId < VocabSize, $"pad_token_id ({PadTokenId}) must be a token id below vocab_size ({VocabSize}).");
         Require(PositionEmbeddingType == "absolute",
             $"position_embedding_type '{ErrorText.Shorten(PositionEmbeddingType ?? "null")}' is not supported (only 'absolute').");
-        Require(BertActivation.IsKnown(HiddenAct),
-            $"hidden_act '{ErrorText.Shorten(HiddenAct ?? "null")}' is not supported (use one of {string.Join(", ", BertActivation.Names)}).");
+        Require(HiddenAct is not null && Activations.Contains(HiddenAct),
+            $"hidden_act '{ErrorText.Shorten(HiddenAct ?? "null")}' is not supported (use one of {string.Join(", ", Activations)}).");
     }
 }

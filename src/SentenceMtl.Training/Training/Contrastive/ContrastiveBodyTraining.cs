@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using SentenceMtl.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SentenceMtl.Training.Contrastive;
+
+/// <summary>
+/// SetFit's body training: fine-tunes the encoder's backbone on sentence pairs so that sentences of the same label
+/// embed close together and those of different labels apart. AdamW (weight decay on matrices only) with warm-up and
+/// linear decay, global-norm gradient clipping, seeded shuffling and dropout; one dispose scope per step.
+/// </summary>
+internal static class ContrastiveBodyTraining
+{
+    /// <summary>Trains the backbone's trainable parameters in place on <paramref name="pairs"/>.</summary>
+    /// <remarks>
+    /// The caller unfreezes the backbone (the parameters to train are those with <c>requires_grad</c>) and afterwards
+    /// restores freezing. The trained parts of the backbone run in training mode (dropout) during the run and the whole backbone
+    /// is in evaluation mode afterwards, also after an exception. Each step embeds the distinct sentences of its pairs
+    /// once (backbone → pooling → optional normalization, with gradients).
+    /// </remarks>
+    /// <param name="encoder">The encoder whose backbone trains.</param>
+    /// <param name="texts">The sentences the pairs index.</param>
+    /// <param name="pairs">The pairs (see <see cref="ContrastivePairs.Generate(IReadOnlyList{int[]}, ContrastiveOptions, long)"/>); for <see cref="ContrastiveLoss.MultipleNegativesRanking"/> only those labelled 1 are used.</param>
+    /// <param name="options">The settings.</param>
+    /// <param name="seed">Seed of the per-epoch shuffle and of dropout (<c>torch.manual_seed</c>).</param>
+    /// <param name="onStep">Called after every step with the 1-based step, the total steps and the step's loss.</param>
+    /// <param name="cancellationToken">Checked before every step; the weights are then those of the last finished step.</param>
+    /// <exception cref="ArgumentException">
+    /// A pair indexes outside <paramref name="texts"/> or has a label outside [0, 1], a text is null, no pair is usable, or
+    /// the pairs over all epochs number more than <see cref="int.MaxValue"/>.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">
+    /// No backbone parameter is trainable; or the loss became NaN, infinite or above 1e30, or a weight NaN or infinite at
+    /// the end of an epoch: the backbone's weights are then put back as they were at the start of that epoch, and the
+    /// message names the epoch and step and suggests a lower learning rate.
+    /// </exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static ContrastiveResult Run(TorchEncoder encoder, IReadOnlyList<string> texts, IReadOnlyList<ContrastivePair> pairs,
+        ContrastiveOptions options, long seed, Action<int, int, double>? onStep, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var used = UsablePairs(texts, pairs, options.Loss);
+        if ((long)used.Length * options.Epochs > int.MaxValue)
+        {
+            throw new ArgumentException(
+                $"{used.Length:N0} pairs × {options.Epochs:N0} epochs is more than {int.MaxValue:N0} pairs to train on: lower ContrastiveOptions.Epochs or MaxPairs.", nameof(options));
+        }
+
+        var watch = Stopwatch.StartNew();
+        var backbone = encoder.Backbone;
+        var trainable = backbone.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        if (trainable.Count == 0)
+        {
+            throw new InvalidOperationException(
+                "The backbone is frozen, so contrastive training has nothing to train: a strategy that trains it unfreezes it (TrainingStrategy.Contrastive).");
+        }
+
+        var run = new Schedule(options.Epochs * ((used.Length + options.BatchSize - 1) / options.BatchSize), options.WarmupRatio);
+        var parameters = trainable.Select(p => p.parameter).ToList();
+        using var optimizer = new TrainingOptimizer(                                             // weight decay on matrices only
+        [
+            (parameters.Where(p => p.dim() >= 2).ToList(), options.LearningRate, options.WeightDecay),
+            (parameters.Where(p => p.dim() < 2).ToList(), options.LearningRate, 0.0),
+        ]);
+        using var divergence = new DivergenceGuard(trainable,                                  // puts the weights of the run's start back
+            $"Lower ContrastiveOptions.LearningRate (now {options.LearningRate}) or check the data.");
+        var tokenIds = encoder.TokenizeAll(texts);
+        var rng = new Random(unchecked((int)(seed ^ (seed >>> 32))));
+        torch.manual_seed(seed);
+        var epochLosses = new List<double>();
+        try
+        {
+            SetTrainingMode(backbone);
+            for (int epoch = 0; epoch < options.Epochs; epoch++)
+            {
+                var order = (ContrastivePair[])used.Clone();
+                rng.Shuffle(order);
+                double lossSum = 0;
+                foreach (var batch in order.Chunk(options.BatchSize))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    optimizer.Scale(MultiTaskTrainer.Schedule(run.Step, run.WarmupSteps, run.TotalSteps));
+                    double loss = Step(encoder, tokenIds, batch, options.Loss, optimizer, options.MaxGradientNorm, divergence, epoch, run.Step);
+                    lossSum += loss;
+                    run.Step++;
+                    onStep?.Invoke(run.Step, run.TotalSteps, loss);
+                }
+
+                divergence.EndEpoch(epoch, run.Step);                                           // a non-finite weight throws; else these weights are kept
+                epochLosses.Add(lossSum / (run.TotalSteps / options.Epochs));
+                NativeHeap.ReturnFreeMemory();                                                  // the epoch's freed activations (see NativeHeap)
+            }
+        }
+        finally
+        {
+            backbone.eval();
+        }
+
+        var duration = watch.Elapsed;
+        int trained = used.Length * options.Epochs;
+        return new ContrastiveResult(epochLosses, run.Step, trained, trained / Math.Max(duration.TotalSeconds, 1e-9), duration);
+    }
+
+    /// <summary>One optimisation step on <paramref name="batch"/> (in its own dispose scope); returns its loss.</summary>
+    private static double Step(TorchEncoder encoder, int[][] tokenIds, ContrastivePair[] batch, ContrastiveLoss objective,
+        TrainingOptimizer optimizer, double maxGradientNorm, DivergenceGuard divergence, int epoch, int step)
+    {
+        using var scope = NewDisposeScope();
+
+        // Each distinct sentence of the batch is embedded once; the pairs pick their rows.
+        var rows = new List<int>();
+        var rowOf = new Dictionary<int, long>();
+        long Row(int text)
+        {
+            if (!rowOf.TryGetValue(text, out long row))
+            {
+                rowOf[text] = row = rows.Count;
+                rows.Add(text);
+            }
+
+            return row;
+        }
+
+        var firstRows = batch.Select(p => Row(p.First)).ToArray();
+        var secondRows = batch.Select(p => Row(p.Second)).ToArray();
+        var (ids, mask) = encoder.Collate(rows.Select(i => tokenIds[i]).ToArray());
+        var embeddings = encoder.Embed(ids, mask);                                              // (S, H), S distinct sentences
+        var device = embeddings.device;
+        var first = embeddings.index_select(0, tensor(firstRows, device: device));              // (B, H)
+        var second = embeddings.index_select(0, tensor(secondRows, device: device));            // (B, H)
+        var labels = tensor(batch.Select(p => p.Label).ToArray(), device: device);              // (B)
+        var loss = ContrastiveLosses.Compute(objective, first, second, labels);
+        double value = loss.item<float>();
+        divergence.CheckLoss(value, epoch, step);                                               // NaN, infinite or exploded: restore and throw
+        optimizer.Step(loss, maxGradientNorm);
+        return value;
+    }
+
+    /// <summary>The run's step counter and its warm-up / decay schedule's extent.</summary>
+    private sealed class Schedule(int totalSteps, double warmupRatio)
+    {
+        public int TotalSteps { get; } = totalSteps;
+
+        public int WarmupSteps { get; } = (int)Math.Floor(warmupRatio * totalSteps);
+
+        public int Step { get; set; }
+    }
+
+    /// <summary>The pairs the loss uses, after checking every pair against <paramref name="texts"/>.</summary>
+    private static ContrastivePair[] UsablePairs(IReadOnlyList<string> texts, IReadOnlyList<ContrastivePair> pairs, ContrastiveLoss loss)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        ArgumentNullException.ThrowIfNull(pairs);
+        for (int i = 0; i < texts.Count; i++)
+        {
+            if (texts[i] is null)
+            {
+                throw new ArgumentNullException(nameof(texts), $"Text {i} is null.");
+            }
+        }
+
+        for (int k = 0; k < pairs.Count; k++)
+        {
+            var p = pairs[k];
+            if ((uint)p.First >= (uint)texts.Count || (uint)p.Second >= (uint)texts.Count)
+            {
+                throw new ArgumentException(
+                    $"Pair {k} ({p.First}, {p.Second}) indexes outside the {texts.Count} texts; pairs must come from ContrastivePairs.Generate over these texts.", nameof(pairs));
+            }
+
+            if (!(p.Label is >= 0f and <= 1f))
+            {
+                throw new ArgumentException($"Pair {k} has label {p.Label}; labels are 1 (same class) or 0 (different classes).", nameof(pairs));
+            }
+        }
+
+        var used = loss == ContrastiveLoss.MultipleNegativesRanking ? pairs.Where(p => p.Label == 1f).ToArray() : pairs.ToArray();
+        return used.Length > 0
+            ? used
+            : throw new ArgumentException(
+                loss == ContrastiveLoss.MultipleNegativesRanking
+                    ? "No positive pairs to train on: MultipleNegativesRanking needs a label with two or more examples."
+                    : "No pairs to train on: a task needs a label with two or more examples, or two labels.", nameof(pairs));
+    }
+
+    /// <summary>Training mode for the backbone's trainable parts; wholly frozen embeddings and layers stay deterministic.</summary>
+    private static void SetTrainingMode(Modeling.Bert.BertModel backbone)
+    {
+        backbone.train();
+        if (backbone.Embeddings.parameters().All(p => !p.requires_grad))
+        {
+            backbone.Embeddings.eval();
+        }
+
+        foreach (var layer in backbone.Layers.Where(l => l.parameters().All(p => !p.requires_grad)))
+        {
+            layer.eval();
+        }
+    }
+}

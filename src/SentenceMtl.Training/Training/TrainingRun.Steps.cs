@@ -1,0 +1,157 @@
+using System.Globalization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SentenceMtl.Training;
+
+// The supervised stage's steps: entering an epoch's phase, one optimisation step, the optimizer per phase.
+internal sealed partial class TrainingRun
+{
+    /// <summary>Applies the freezing of <paramref name="epoch"/>'s phase (only when it changes: freezing walks every
+    /// parameter) and returns the optimizer of the parameters that train in it.</summary>
+    private TrainingOptimizer EnterPhase(int epoch)
+    {
+        var phase = phases[epoch];
+        if (phase != applied)
+        {
+            phase.Apply(model, userHeadFrozen);
+            trainable = model.NamedTrainableParameters().ToList();
+            if (trainable.Count == 0)
+            {
+                throw new InvalidOperationException(
+                    $"Nothing to train in epoch {epoch + 1}: the backbone and every head are frozen. Unfreeze a head (UnfreezeHead) or choose a strategy that trains the backbone.");
+            }
+
+            applied = phase;
+        }
+
+        string key = phase.Key + "|" + string.Join(",", trainable.Select(p => p.Name));
+        if (!optimizers.TryGetValue(key, out var optimizer))
+        {
+            optimizers[key] = optimizer = NewOptimizer();                                      // kept across epochs: alternating heads keep their moments
+        }
+
+        return optimizer;
+    }
+
+    /// <summary>One optimisation step on <paramref name="batch"/>.</summary>
+    /// <returns>The loss, or null when nothing trained: no task has a label in the batch, or only frozen heads do.</returns>
+    private (double Loss, Dictionary<string, double> PerTask)? Step(int[] batch, int epoch, TrainingOptimizer optimizer)
+    {
+        using var scope = NewDisposeScope();
+        var logits = cache is not null
+            ? model.ForwardHeads(cache.index_select(0, tensor(batch.Select(i => (long)i).ToArray(), device: cache.device)))
+            : ForwardUncached(batch, phases[epoch].BackboneFrozen);
+        var (total, perTask) = loss.Compute(logits, batch, labels);
+        if (total is null || !total.requires_grad)
+        {
+            return null;
+        }
+
+        double value = total.item<float>();
+        divergence!.CheckLoss(value, epoch, step);
+        optimizer.Scale(MultiTaskTrainer.Schedule(step, warmupSteps, TotalSteps));
+        optimizer.Step(total, options.MaxGradientNorm);
+        return (value, perTask);
+    }
+
+    private Dictionary<string, Tensor> ForwardUncached(int[] batch, bool backboneFrozen)
+    {
+        var (ids, mask) = model.Encoder.Collate(batch.Select(i => tokenIds![i]).ToArray());
+        if (!backboneFrozen)
+        {
+            return model.Forward(ids, mask);
+        }
+
+        Tensor embeddings;
+        using (no_grad())
+        {
+            embeddings = model.Encoder.Embed(ids, mask);                                        // (B, H), no graph through the backbone
+        }
+
+        return model.ForwardHeads(embeddings);
+    }
+
+    /// <summary>
+    /// Embeddings of <paramref name="texts"/> for the cache, on libtorch with every core; the heads then train on one
+    /// intra-op thread: their products are tiny, and with more threads libtorch's barriers stall whenever another process
+    /// competes for the cores (the count is process-wide and restored when the run ends).
+    /// </summary>
+    private Tensor EncodeForCache(IReadOnlyList<string> texts)
+    {
+        torch.set_num_threads(threads);
+        var embeddings = model.Encoder.EncodeToTensor(texts, cancellationToken);    // (N, H), computed once
+        torch.set_num_threads(1);
+        return embeddings;
+    }
+
+    /// <summary>
+    /// AdamW groups: heads at the head rate, backbone parameters at the backbone rate (scaled down per layer below the
+    /// top for gradual unfreezing); decoupled weight decay only on matrices (no biases, no LayerNorm weights).
+    /// </summary>
+    private TrainingOptimizer NewOptimizer()
+    {
+        int layers = model.Encoder.Backbone.Layers.Count;
+        var byRate = new Dictionary<(double Lr, bool Decay), List<Parameter>>();
+        foreach (var (name, parameter) in trainable)
+        {
+            double lr = name.StartsWith("heads.", StringComparison.Ordinal) ? options.HeadLearningRate : BackboneRate(name, layers);
+            var key = (lr, parameter.dim() >= 2);
+            if (!byRate.TryGetValue(key, out var list))
+            {
+                byRate[key] = list = [];
+            }
+
+            list.Add(parameter);
+        }
+
+        if (logVariances is not null)
+        {
+            var key = (options.HeadLearningRate, false);
+            byRate[key] = [.. byRate.GetValueOrDefault(key) ?? [], .. logVariances.Values];
+        }
+
+        return new TrainingOptimizer(byRate.Select(kv => ((IReadOnlyList<Parameter>)kv.Value, kv.Key.Lr, kv.Key.Decay ? options.WeightDecay : 0.0)));
+    }
+
+    private double BackboneRate(string name, int layers)
+    {
+        if (options.Strategy != TrainingStrategy.GradualUnfreezing)
+        {
+            return options.BackboneLearningRate;
+        }
+
+        // backbone.encoder.layer.{i}.… : layer i learns decay^(top − i) slower; embeddings/pooler as the bottom/top.
+        const string prefix = "backbone.encoder.layer.";
+        int depthBelowTop = name.StartsWith(prefix, StringComparison.Ordinal)
+            ? layers - 1 - int.Parse(name.AsSpan(prefix.Length, name.IndexOf('.', prefix.Length) - prefix.Length), CultureInfo.InvariantCulture)
+            : name.StartsWith("backbone.embeddings.", StringComparison.Ordinal) ? layers : 0;
+        return options.BackboneLearningRate * Math.Pow(options.LayerLearningRateDecay, depthBelowTop);
+    }
+
+    /// <summary>Sums of the losses of the steps that trained, for the epoch's means.</summary>
+    private sealed class LossSums(IReadOnlyList<TaskDefinition> tasks)
+    {
+        private readonly Dictionary<string, (double Sum, int Count)> perTask = tasks.ToDictionary(t => t.Name, _ => (0.0, 0), StringComparer.Ordinal);
+        private double total;
+        private int steps;
+
+        /// <summary>The mean total loss over the steps that trained (NaN when none did).</summary>
+        public double MeanLoss => steps > 0 ? total / steps : double.NaN;
+
+        public void Add(double loss, IReadOnlyDictionary<string, double> taskLosses)
+        {
+            total += loss;
+            steps++;
+            foreach (var (name, value) in taskLosses)
+            {
+                var (sum, count) = perTask[name];
+                perTask[name] = (sum + value, count + 1);
+            }
+        }
+
+        public Dictionary<string, double> MeanTaskLosses() =>
+            perTask.Where(kv => kv.Value.Count > 0).ToDictionary(kv => kv.Key, kv => kv.Value.Sum / kv.Value.Count, StringComparer.Ordinal);
+    }
+}
