@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SentenceMtl;
@@ -34,14 +35,16 @@ public static class Pooling
         }
 
         using var scope = NewDisposeScope();
+        using var padFill = MaxPoolingPadValue.ToScalar();                                      // held through the call (see BertModel.forward)
+        using var minCount = MinTokenCount.ToScalar();
         var x = tokenEmbeddings;                                                                // (B, T, H)
         var m = attentionMask.to_type(x.dtype).unsqueeze(-1);                                  // (B, T, 1)
         Tensor pooled = strategy switch
         {
             PoolingStrategy.Cls => x.select(1, 0).clone(),                                      // (B, H)
-            PoolingStrategy.Mean => (x * m).sum(1) / m.sum(1).clamp_min(MinTokenCount),         // (B, H)
-            PoolingStrategy.MeanSqrtLen => (x * m).sum(1) / m.sum(1).clamp_min(MinTokenCount).sqrt(),
-            PoolingStrategy.Max => x.masked_fill(m.eq(0), MaxPoolingPadValue).amax(1),          // (B, H)
+            PoolingStrategy.Mean => (x * m).sum(1) / m.sum(1).clamp_min(minCount),         // (B, H)
+            PoolingStrategy.MeanSqrtLen => (x * m).sum(1) / m.sum(1).clamp_min(minCount).sqrt(),
+            PoolingStrategy.Max => x.masked_fill(m.eq(0), padFill).amax(1),          // (B, H)
             _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown pooling strategy."),
         };
         return pooled.MoveToOuterDisposeScope();

@@ -42,6 +42,38 @@ internal sealed class TorchEncoder : IDisposable
     public static TorchEncoder Create(SentenceEncoder encoder, Device device)
     {
         TorchSharpNative.EnsureLoadable();
+        return OnOwnThread(() => Build(encoder, device));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on a new thread and returns its result, or rethrows its exception with its stack.
+    /// Modules are built there because a caller's dispose scope would take the new parameters and free them when it
+    /// ends, and its inference mode would make them inference tensors: both are per thread.
+    /// </summary>
+    internal static T OnOwnThread<T>(Func<T> work)
+    {
+        T? result = default;
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? error = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                result = work();
+            }
+            catch (Exception e)
+            {
+                error = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+            }
+        })
+        { Name = "SentenceMtl module build" };
+        thread.Start();
+        thread.Join();
+        error?.Throw();
+        return result!;
+    }
+
+    private static TorchEncoder Build(SentenceEncoder encoder, Device device)
+    {
         var weights = encoder.ReadWeights().ToDictionary(t => t.Name, StringComparer.Ordinal);
         var tensors = weights.ToDictionary(kv => kv.Key, kv => TensorConversion.ToTorch(kv.Value), StringComparer.Ordinal);
         BertModel? backbone = null;

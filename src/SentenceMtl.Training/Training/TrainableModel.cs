@@ -37,6 +37,11 @@ internal sealed partial class TrainableModel : IDisposable
     public static TrainableModel Create(MultiTaskModel model, Device device)
     {
         var encoder = TorchEncoder.Create(model.Encoder, device);
+        return TorchEncoder.OnOwnThread(() => WithHeads(model, encoder, device));                // outside the caller's dispose scope
+    }
+
+    private static TrainableModel WithHeads(MultiTaskModel model, TorchEncoder encoder, Device device)
+    {
         var heads = new Dictionary<string, ClassificationHead>(StringComparer.Ordinal);
         try
         {

@@ -23,7 +23,7 @@ public sealed partial class PackageConsumerFixture
                 <RuntimeIdentifier>linux-x64</RuntimeIdentifier>
               </PropertyGroup>
               <ItemGroup>
-                <PackageReference Include="SentenceMtl" Version="{Version}" />
+                <PackageReference Include="SentenceMtl.Training" Version="{Version}" />
                 <PrunePackageReference Include="libtorch-cpu-osx-arm64" Version="2.10.0" />
                 <PrunePackageReference Include="libtorch-cpu-win-x64" Version="2.10.0" />
               </ItemGroup>

@@ -6,10 +6,11 @@ using SentenceMtl.Native;
 namespace SentenceMtl.Tests.Packaging;
 
 /// <summary>
-/// Packs SentenceMtl and the two model packages into a local feed, creates a fresh console app outside the repository
-/// (so none of its build settings apply) that references SentenceMtl and SentenceMtl.Models.AllMiniLML6V2 (so only
-/// that model reaches it), then builds, runs, publishes and runs it
-/// again. Everything is recorded for <see cref="PackageConsumerTests"/> to check; everything is deleted afterwards,
+/// Packs SentenceMtl, SentenceMtl.Training and the two model packages into a local feed, creates two fresh console apps
+/// outside the repository (so none of its build settings apply): one that references SentenceMtl.Training and
+/// SentenceMtl.Models.AllMiniLML6V2 (so only that model reaches it) and trains, which it builds, runs, publishes and
+/// runs again; and one that references SentenceMtl alone with that model and embeds, searches and predicts
+/// (PackageConsumerFixture.InferenceApp.cs). Everything is recorded for <see cref="PackageConsumerTests"/> to check; everything is deleted afterwards,
 /// including the test version's folders in the NuGet package cache.
 /// </summary>
 /// <remarks>
@@ -83,6 +84,9 @@ public sealed partial class PackageConsumerFixture : IDisposable
     /// <summary>The model packages (project folder = package id), each packed; the app references the first.</summary>
     public static readonly IReadOnlyList<string> ModelPackages = ["SentenceMtl.Models.AllMiniLML6V2", "SentenceMtl.Models.SnowflakeArcticEmbedXs"];
 
+    /// <summary>The library packages: the core and the training package.</summary>
+    public static readonly IReadOnlyList<string> LibraryPackages = ["SentenceMtl", "SentenceMtl.Training"];
+
     /// <summary>The model package the consumer app references.</summary>
     public static string ConsumedModelPackage => ModelPackages[0];
 
@@ -101,7 +105,7 @@ public sealed partial class PackageConsumerFixture : IDisposable
         // 1. Pack into the local feed; builds go to a private artifacts folder, away from the repository's bin/obj.
         string suffix = $"test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
         string artifacts = Path.Combine(root, "artifacts");
-        foreach (string project in ModelPackages.Select(id => $"src/{id}").Append("src/SentenceMtl"))
+        foreach (string project in ModelPackages.Concat(LibraryPackages).Select(id => $"src/{id}"))
         {
             DotnetCli.Run(repo, StepTimeout, null, "pack", project, "-c", "Release", "-o", Feed,
                 "--artifacts-path", artifacts, $"-p:VersionSuffix={suffix}", "--disable-build-servers");
@@ -130,7 +134,7 @@ public sealed partial class PackageConsumerFixture : IDisposable
                 <ImplicitUsings>enable</ImplicitUsings>
               </PropertyGroup>
               <ItemGroup>
-                <PackageReference Include="SentenceMtl" Version="{Version}" />
+                <PackageReference Include="SentenceMtl.Training" Version="{Version}" />
                 <PackageReference Include="{ConsumedModelPackage}" Version="{Version}" />
               </ItemGroup>
             </Project>
@@ -163,6 +167,9 @@ public sealed partial class PackageConsumerFixture : IDisposable
 
         // 5. Restore a linux-only project that prunes the other systems' libtorch (PackageConsumerFixture.LinuxOnlyRestore.cs).
         RestoreLinuxOnly(environment);
+
+        // 6. The app that references the core alone: restore, publish for linux-x64, run (PackageConsumerFixture.InferenceApp.cs).
+        BuildInferenceApp(environment);
     }
 
     // The package folder and TorchSharp's version, as NuGet resolved them for the consumer.
@@ -208,7 +215,7 @@ public sealed partial class PackageConsumerFixture : IDisposable
                 : Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } p
                     ? p
                     : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-            foreach (string id in ModelPackages.Append("SentenceMtl").Select(id => id.ToLowerInvariant()))
+            foreach (string id in ModelPackages.Concat(LibraryPackages).Select(id => id.ToLowerInvariant()))
             {
                 DeleteFolder(Path.Combine(packages, id, Version.ToLowerInvariant()));
             }

@@ -16,6 +16,7 @@ public sealed partial class PackageConsumerTests(PackageConsumerFixture fixture)
 {
     [Theory]
     [InlineData("SentenceMtl", "MIT")]
+    [InlineData("SentenceMtl.Training", "MIT")]
     public void The_library_package_has_a_readme_a_licence_xml_docs_and_a_symbol_package(string id, string licence)
     {
         using var package = ZipFile.OpenRead(fixture.Nupkg(id));
@@ -63,11 +64,26 @@ public sealed partial class PackageConsumerTests(PackageConsumerFixture fixture)
     }
 
     [Fact]
-    public void The_SentenceMtl_package_carries_its_native_build_step_and_tool_but_no_dependency_on_the_tool()
+    public void The_core_package_depends_on_no_TorchSharp_and_no_native_package_and_carries_no_build_step()
     {
         using var package = ZipFile.OpenRead(fixture.Nupkg("SentenceMtl"));
+        var dependencies = Nuspec(package).Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => e.Attribute("id")!.Value).ToList();
 
-        Assert.NotNull(package.GetEntry("buildTransitive/SentenceMtl.targets"));
+        Assert.Equal(["CsvHelper", "Microsoft.Extensions.AI.Abstractions", "Microsoft.Extensions.DependencyInjection.Abstractions", "System.Numerics.Tensors"],
+            dependencies.Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(package.Entries, e => e.FullName.StartsWith("buildTransitive/", StringComparison.Ordinal)
+            || e.FullName.StartsWith("tools/", StringComparison.Ordinal) || e.FullName.StartsWith("runtimes/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_training_package_carries_its_native_build_step_and_tool_but_no_dependency_on_the_tool()
+    {
+        using var package = ZipFile.OpenRead(fixture.Nupkg("SentenceMtl.Training"));
+        var dependencies = Nuspec(package).Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => e.Attribute("id")!.Value).ToList();
+
+        Assert.Contains("SentenceMtl", dependencies);
+        Assert.Contains("TorchSharp-cpu", dependencies);
+        Assert.NotNull(package.GetEntry("buildTransitive/SentenceMtl.Training.targets"));
         Assert.Equal(
             ["tools/net10.0/SentenceMtl.NativePatch.dll", "tools/net10.0/SentenceMtl.NativePatch.runtimeconfig.json"],
             package.Entries.Select(e => e.FullName).Where(n => n.StartsWith("tools/", StringComparison.Ordinal)).Order());
@@ -180,6 +196,38 @@ public sealed partial class PackageConsumerTests(PackageConsumerFixture fixture)
         Assert.Contains("libtorch-cpu-linux-x64", fixture.LinuxOnlyRestoredPackages);
         Assert.Contains("torchsharp", fixture.LinuxOnlyRestoredPackages);
         Assert.DoesNotContain(fixture.LinuxOnlyRestoredPackages, p => p is "libtorch-cpu-osx-arm64" or "libtorch-cpu-win-x64");
+    }
+
+    [Fact]
+    public void An_app_that_references_the_core_alone_embeds_searches_and_predicts_with_no_native_library()
+    {
+        AssertUnitVectorOf384(fixture.InferenceRun);
+        Assert.Contains("search: best=1 ", fixture.InferenceRun, StringComparison.Ordinal);
+        Assert.Matches(@"predict: topic=\S+ mood\.fine=\S+", fixture.InferenceRun);
+        Assert.Contains("native-libraries: none", fixture.InferenceRun, StringComparison.Ordinal);
+        Assert.DoesNotContain(fixture.InferencePackages, p => p.Contains("torch", StringComparison.Ordinal) || p.Contains("skiasharp", StringComparison.Ordinal));
+        Assert.Empty(Directory.GetFiles(fixture.InferencePublishOutput, "*.so", SearchOption.AllDirectories));
+        AssertWeightsBeside(fixture.InferencePublishOutput);
+    }
+
+    [Fact]
+    public void The_core_apps_restore_downloads_at_most_30_MB_and_its_linux_x64_publish_is_at_most_20_MB_besides_the_model()
+    {
+        Assert.True(fixture.InferenceRestoreBytes <= 30_000_000,
+            $"restore, model package aside: {fixture.InferenceRestoreBytes:N0} bytes ({string.Join(", ", fixture.InferencePackages)})");
+        Assert.True(fixture.InferencePublishBytesWithoutModel <= 20_000_000, $"publish without the model: {fixture.InferencePublishBytesWithoutModel:N0} bytes");
+    }
+
+    [Fact]
+    public void The_training_apps_publish_leaves_out_libtorchs_python_and_test_libraries()
+    {
+        foreach (string folder in new[] { fixture.BuildOutput, fixture.PublishOutput, fixture.ReadOnlyPublishOutput })
+        {
+            var files = Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
+            Assert.Contains("libtorch_cpu.so", files);
+            Assert.DoesNotContain(files, f => f is "libtorch_python.so" or "libjitbackend_test.so" or "libtorchbind_test.so"
+                or "libnnapi_backend.so" or "libbackend_with_compiler.so");
+        }
     }
 
     private static string NativeLine(string run) =>

@@ -4,13 +4,13 @@ using SentenceMtl.Inference.Vectors;
 namespace SentenceMtl.Tests.Training;
 
 /// <summary>
-/// A seed trains the same weights whatever vector instructions .NET may use: tests/SentenceMtl.EncodeChild trains the
+/// A seed trains the same weights whatever vector instructions .NET may use: tests/SentenceMtl.TrainChild trains the
 /// heads of all-MiniLM-L6-v2 on news_train.jsonl in child processes with AVX-512 allowed, forbidden
 /// (<c>DOTNET_EnableAVX512=0</c>) and with AVX2 forbidden too, and the head weights are equal bit for bit.
 /// </summary>
 public sealed class InstructionSetIndependenceTests
 {
-    private static string ChildPath => TestPaths.ChildProgram("SentenceMtl.EncodeChild");
+    private static string ChildPath => TestPaths.ChildProgram("SentenceMtl.TrainChild");
 
     [SkippableFact]
     public void Heads_train_to_identical_weights_with_vector_instructions_allowed_and_forbidden()

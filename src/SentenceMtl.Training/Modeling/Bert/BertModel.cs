@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SentenceMtl.Modeling.Bert;
@@ -63,9 +64,12 @@ internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
         long B = input_ids.shape[0], T = input_ids.shape[1];
         var keep = attention_mask.to_type(ScalarType.Bool);                                     // (B, T)
         long real = keep.sum().item<long>();                                                    // real tokens
+        // The fill value is a Scalar held to the end of the method: a temporary one could be finalized while libtorch
+        // still reads it (seen as a failed float conversion inside masked_fill under GC pressure).
+        using var lowest = float.MinValue.ToScalar();
         var mask = real == B * T ? null                                                         // no padding: attention needs no mask
             : zeros(new[] { B, 1, 1, T }, dtype: float32, device: input_ids.device)
-                .masked_fill(keep.logical_not().view(B, 1, 1, T), float.MinValue);             // (B, 1, 1, T) additive
+                .masked_fill(keep.logical_not().view(B, 1, 1, T), lowest);                      // (B, 1, 1, T) additive
         var indices = real < PackingThreshold * B * T ? keep.reshape(-1).nonzero().squeeze(1) : null; // (N)
         var context = new AttentionContext(mask, indices, B, T);
         var x = context.Pack(embeddings.forward(input_ids, token_type_ids));                   // (B, T, H) or (N, H)
