@@ -137,7 +137,10 @@ step "checks (user, writable paths, API)"
 
 size=$(podman image inspect -f '{{.Size}}' "$image")
 app=$(podman exec "$container" du -sm /app | cut -f1)
+# The server's peak resident memory (it is pid 1 in the container) after the checks: what the Kubernetes limit must hold.
+peak_rss=$(podman exec "$container" sed -n 's/^VmHWM:[[:space:]]*//p' /proc/1/status)
 base=$(podman image inspect -f '{{.Size}}' "$runtime_image")
 echo "PASSED: uid $uid, read-only root, /tmp the only writable path; /v1/embeddings and /classify equal in-process results."
 echo "  image $((size / 1000000)) MB ($((size / 1048576)) MiB): runtime base $((base / 1000000)) MB, /app $app MiB"
+echo "  server peak RSS $peak_rss (all-MiniLM-L6-v2 and the classifier loaded, after the checks)"
 echo "  total $(( $(date +%s) - started )) s"
