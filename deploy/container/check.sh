@@ -85,8 +85,13 @@ trap cleanup EXIT
 packages=$(dotnet nuget locals global-packages --list | sed -n 's/^global-packages: //p')
 printf '<?xml version="1.0" encoding="utf-8"?>\n<configuration><packageSources><clear /></packageSources></configuration>\n' \
   > "$work/NuGet.Config"
-timeout 600 nice dotnet restore "$repo/src/SentenceMtl.Server/SentenceMtl.Server.csproj" -p:_IsPublishing=true \
-  --verbosity quiet >/dev/null
+setup() {  # setup LOG_NAME WHAT COMMAND...: runs a setup command; on failure prints its log's end and exits 2
+  local log=$work/$1 what=$2
+  shift 2
+  "$@" > "$log" 2>&1 || { tail -n 20 "$log" >&2; echo "FAILED (setup): $what." >&2; exit 2; }
+}
+setup restore.log "the host's restore of the server's packages" \
+  timeout 600 nice dotnet restore "$repo/src/SentenceMtl.Server/SentenceMtl.Server.csproj" -p:_IsPublishing=true
 if ! timeout 1200 nice podman build --runtime runc --layers=false --pull=never --network none \
     -v "$packages:/root/.nuget/packages:O" -v "$work/NuGet.Config:/root/.nuget/NuGet/NuGet.Config:ro" \
     --build-arg "SDK_IMAGE=$sdk_image" --build-arg "RUNTIME_IMAGE=$runtime_image" \
@@ -98,8 +103,9 @@ fi
 step "server image"
 
 check_dll=$repo/deploy/container/check/bin/Release/net10.0/SentenceMtl.ContainerCheck.dll
-timeout 900 nice dotnet build "$repo/deploy/container/check" -c Release --verbosity quiet -nologo >/dev/null
-timeout 300 dotnet "$check_dll" save-classifier "$work/classifier" >/dev/null
+setup check-build.log "the build of deploy/container/check" \
+  timeout 900 nice dotnet build "$repo/deploy/container/check" -c Release -nologo
+setup classifier.log "saving the check's classifier" timeout 300 dotnet "$check_dll" save-classifier "$work/classifier"
 chmod -R a+rX "$work/classifier"
 step "check program and classifier"
 

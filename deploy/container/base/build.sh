@@ -13,7 +13,7 @@ label=io.sentencemtl.check=base
 dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")
 sdk_version=$(dotnet --version)
 # The newest 10.x runtime and ASP.NET Core framework installed beside the SDK.
-newest() { ls "$dotnet_root/shared/$1" | grep '^10\.' | sort -V | tail -n 1; }
+newest() { ls "$dotnet_root/shared/$1" 2>/dev/null | grep '^10\.' | sort -V | tail -n 1 || true; }
 netcore_version=$(newest Microsoft.NETCore.App)
 aspnet_version=$(newest Microsoft.AspNetCore.App)
 if [ -z "$netcore_version" ] || [ -z "$aspnet_version" ]; then
