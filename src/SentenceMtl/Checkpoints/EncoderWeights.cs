@@ -18,7 +18,8 @@ internal abstract class EncoderWeights
     /// later read notices a replaced file instead of mixing two models.</summary>
     public static EncoderWeights FromFile(ModelSource source, string path) => new FileWeights(source, path, FileStamp.Of(path));
 
-    /// <summary>Weights held in memory; every backbone weight the configuration implies must be among them.</summary>
+    /// <summary>Weights held in memory, every one checked to be float32 and finite (the pooler's too, which the engine
+    /// does not read but a save writes); every backbone weight the configuration implies must be among them.</summary>
     /// <exception cref="ModelFormatException">A weight is missing, misshaped, not float32 or not finite.</exception>
     public static Memory InMemory(IReadOnlyList<TensorData> tensors, ModelSource source)
     {
@@ -28,6 +29,15 @@ internal abstract class EncoderWeights
             if (tensor.DType != TensorDType.F32 || !BitConverter.IsLittleEndian)
             {
                 throw new ModelFormatException(source.WeightsName, $"the trained weight '{tensor.Name}' is {tensor.DType}; expected F32.");
+            }
+
+            foreach (float value in System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.Bytes))
+            {
+                if (!float.IsFinite(value))
+                {
+                    throw new ModelFormatException("trained weights",
+                        $"the weight '{ErrorText.Shorten(tensor.Name)}' holds NaN or infinite values (did training diverge?).");
+                }
             }
 
             byName[tensor.Name] = tensor;
@@ -58,7 +68,6 @@ internal abstract class EncoderWeights
     internal sealed class Memory(Dictionary<string, TensorData> byName, List<TensorData> all) : EncoderWeights
     {
         /// <summary>Reads one weight into the engine's buffer (a <see cref="WeightReader"/>).</summary>
-        /// <exception cref="ModelFormatException">The weight holds NaN or infinity.</exception>
         public bool Read(string name, Span<float> destination)
         {
             if (!byName.TryGetValue(name, out var tensor) || tensor.ElementCount != destination.Length)
@@ -66,16 +75,7 @@ internal abstract class EncoderWeights
                 return false;
             }
 
-            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.Bytes).CopyTo(destination);   // F32, little-endian (checked when held)
-            foreach (float value in destination)
-            {
-                if (!float.IsFinite(value))
-                {
-                    throw new ModelFormatException("trained weights",
-                        $"the weight '{ErrorText.Shorten(name)}' holds NaN or infinite values (did training diverge?).");
-                }
-            }
-
+            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.Bytes).CopyTo(destination);   // F32, little-endian, finite (checked when held)
             return true;
         }
 

@@ -12,7 +12,7 @@ namespace SentenceMtl.Tests.Packaging;
 /// </summary>
 [Trait("Category", "Packaging")]
 [Collection(PackagingCollection.Name)]
-public sealed partial class PackageConsumerTests(PackageConsumerFixture fixture)
+public sealed partial class PackageConsumerTests(PackageConsumerFixture fixture, Xunit.Abstractions.ITestOutputHelper output)
 {
     [Theory]
     [InlineData("SentenceMtl", "MIT")]
@@ -213,6 +213,8 @@ public sealed partial class PackageConsumerTests(PackageConsumerFixture fixture)
     [Fact]
     public void The_core_apps_restore_downloads_at_most_30_MB_and_its_linux_x64_publish_is_at_most_20_MB_besides_the_model()
     {
+        output.WriteLine($"restore, model package aside: {fixture.InferenceRestoreBytes:N0} bytes in {string.Join(", ", fixture.InferencePackages)}");
+        output.WriteLine($"publish -r linux-x64 without sentencemtl-models/: {fixture.InferencePublishBytesWithoutModel:N0} bytes");
         Assert.True(fixture.InferenceRestoreBytes <= 30_000_000,
             $"restore, model package aside: {fixture.InferenceRestoreBytes:N0} bytes ({string.Join(", ", fixture.InferencePackages)})");
         Assert.True(fixture.InferencePublishBytesWithoutModel <= 20_000_000, $"publish without the model: {fixture.InferencePublishBytesWithoutModel:N0} bytes");
