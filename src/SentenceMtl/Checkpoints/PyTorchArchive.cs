@@ -9,6 +9,8 @@ namespace SentenceMtl.Checkpoints;
 /// not hold more elements than the archive holds bytes. <c>torch.save</c> stores every entry
 /// uncompressed, so real files pass with room to spare. Reading an entry never goes past the size the zip declares
 /// for it (.NET's inflater stops there), so the declared sizes checked here bound what is read.
+/// It is plain managed code, kept in the core with the other readers of untrusted files (and fuzzed with them); the
+/// training package's <c>PyTorchCheckpoint.ConvertToSafetensors</c> runs it before TorchSharp.PyBridge unpickles a file.
 /// </summary>
 internal static class PyTorchArchive
 {
