@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace SentenceMtl.PortableChecks;
 
 /// <summary>
@@ -65,7 +63,7 @@ internal static class EngineChecks
                 $"batched/2 threads vs one-by-one/1 thread: {(sameBits ? "identical" : "DIFFER")}");
         }
 
-        Console.WriteLine($"HASH embedding {label} sha256={Hash(two)}");
+        Console.WriteLine($"HASH embedding {label} fnv1a64={Hash(two)}");
         for (int i = 0; i < two.Length; i++)
         {
             dump?.WriteLine($"{label} {i} {string.Join(",", two[i].Select(v => BitConverter.SingleToInt32Bits(v).ToString("x8", System.Globalization.CultureInfo.InvariantCulture)))}");
@@ -78,10 +76,20 @@ internal static class EngineChecks
             Quantization = quantization, Threads = threads, Pooling = PoolingStrategy.Mean, Normalize = true,
         });
 
-    /// <summary>SHA-256 of the embeddings' float bits (little-endian), first 16 hex digits.</summary>
+    /// <summary>64-bit FNV-1a of the embeddings' float bits, as 16 hex digits: written out here, since .NET's SHA-256
+    /// on Linux needs OpenSSL, which a bare ARM64 root under qemu lacks (the process aborts without it).</summary>
     private static string Hash(float[][] vectors)
     {
-        var bytes = vectors.SelectMany(v => v.SelectMany(BitConverter.GetBytes)).ToArray();
-        return Convert.ToHexStringLower(SHA256.HashData(bytes))[..16];
+        ulong hash = 14695981039346656037;
+        foreach (float value in vectors.SelectMany(v => v))
+        {
+            uint bits = (uint)BitConverter.SingleToInt32Bits(value);
+            for (int shift = 0; shift < 32; shift += 8)
+            {
+                hash = (hash ^ ((bits >> shift) & 0xFF)) * 1099511628211;
+            }
+        }
+
+        return hash.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
     }
 }
