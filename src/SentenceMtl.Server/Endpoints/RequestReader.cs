@@ -5,14 +5,23 @@ namespace SentenceMtl.Server.Endpoints;
 /// <summary>
 /// Reads a request's JSON body and its texts, refusing with a clear <see cref="ApiException"/> what does not fit: a
 /// body over the size limit (413), malformed JSON or a value of the wrong type (400), no texts, too many texts (400),
-/// a text too long (413), token arrays (400: this server takes text).
+/// a text too long (413), token arrays (400: this server takes text), text that is not Unicode (400: invalid UTF-8 or an
+/// unpaired surrogate, raw or escaped), and a body that is not <c>application/json</c> (415).
 /// </summary>
 internal static class RequestReader
 {
     /// <summary>The body as <typeparamref name="T"/>.</summary>
-    /// <exception cref="ApiException">Too large, not JSON, or not of the expected shape.</exception>
+    /// <exception cref="ApiException">Not JSON by its content type (415), too large, not JSON, or not of the expected shape.</exception>
     public static async Task<T> ReadAsync<T>(HttpContext context, ServerOptions options) where T : class
     {
+        // A web page can POST text/plain or a form cross-origin without a preflight; only JSON bodies are read.
+        if (!context.Request.HasJsonContentType())
+        {
+            throw new ApiException(StatusCodes.Status415UnsupportedMediaType,
+                $"The request body must be JSON: send the header 'Content-Type: application/json' (got " +
+                $"'{context.Request.ContentType ?? "none"}').", null, "unsupported_media_type");
+        }
+
         if (context.Request.ContentLength > options.MaxRequestBodyBytes)
         {
             throw ApiException.TooLarge(
@@ -28,13 +37,40 @@ internal static class RequestReader
         catch (JsonException e)
         {
             string where = e.Path is { Length: > 0 } path ? $" at {path}" : "";
+            string? param = e.Path is { Length: > 2 } field && field.StartsWith("$.", StringComparison.Ordinal) ? field[2..] : null;
+            // A string field whose text cannot be decoded: the reader's InvalidOperationException, wrapped by the serializer.
+            if (e.InnerException is InvalidOperationException)
+            {
+                throw ApiException.BadRequest($"The request body{where} is not valid text: {NotUnicode}", param);
+            }
+
             // The converter's message names internal types: a wrong type is said in the client's terms instead.
             string reason = e.Message.Contains("could not be converted", StringComparison.Ordinal)
                 ? "the value has the wrong type (see the endpoint's documentation)."
                 : FirstSentence(e.Message);
-            throw ApiException.BadRequest($"The request body is not valid JSON for this endpoint{where}: {reason}");
+            throw ApiException.BadRequest($"The request body is not valid JSON for this endpoint{where}: {reason}", param);
         }
     }
+
+    /// <summary>Why a string cannot be decoded, and the fix.</summary>
+    private const string NotUnicode =
+        "it holds invalid UTF-8 or an unpaired UTF-16 surrogate (such as a lone \\ud83d escape); send well-formed UTF-8 text.";
+
+    /// <summary>The string <paramref name="element"/> holds; 400 naming <paramref name="name"/> when it is not Unicode.</summary>
+    private static string Text(JsonElement element, string name)
+    {
+        try
+        {
+            return element.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            // GetString throws this for invalid UTF-8 bytes and for escapes that leave a surrogate unpaired.
+            throw ApiException.BadRequest($"'{name}' is not valid text: {NotUnicode}", ParamOf(name));
+        }
+    }
+
+    private static string ParamOf(string name) => name.IndexOf('[', StringComparison.Ordinal) is var i and >= 0 ? name[..i] : name;
 
     /// <summary>
     /// The texts of <paramref name="input"/>: a string, or a non-empty array of strings, within the configured limits.
@@ -47,7 +83,7 @@ internal static class RequestReader
     {
         string[] texts = input.ValueKind switch
         {
-            JsonValueKind.String => [input.GetString()!],
+            JsonValueKind.String => [Text(input, param)],
             JsonValueKind.Array => ArrayTexts(input, param, options),
             JsonValueKind.Undefined or JsonValueKind.Null => throw ApiException.BadRequest(
                 $"'{param}' is required: a string or an array of strings.", param),
@@ -87,7 +123,7 @@ internal static class RequestReader
         {
             texts[i] = item.ValueKind switch
             {
-                JsonValueKind.String => item.GetString()!,
+                JsonValueKind.String => Text(item, $"{param}[{i}]"),
                 JsonValueKind.Number or JsonValueKind.Array => throw ApiException.BadRequest(
                     $"'{param}[{i}]' is {Kind(item)}: token arrays are not supported, this server tokenizes itself; send the text.", param),
                 _ => throw ApiException.BadRequest($"'{param}[{i}]' must be a string, not {Kind(item)}.", param),
