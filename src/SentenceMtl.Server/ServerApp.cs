@@ -99,6 +99,7 @@ internal static class ServerApp
         services.AddSingleton<ModelLoader>();
         services.AddSingleton<ModelHost>();
         services.AddHostedService(provider => provider.GetRequiredService<ModelHost>());
+        services.AddSingleton<Admission>();
         services.AddSingleton<BatchingQueue>();
         services.AddHostedService(provider => provider.GetRequiredService<BatchingQueue>());
         services.AddSingleton<EmbeddingService>();

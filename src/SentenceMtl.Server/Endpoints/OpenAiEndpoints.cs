@@ -51,7 +51,7 @@ internal static class OpenAiEndpoints
         };
         // With dimensions: the first N values, renormalized (OpenAI's vectors are unit length).
         var settings = new EmbeddingSettings(request.Dimensions is null ? null : true, request.Dimensions);
-        var (vectors, tokens) = await embeddings.EmbedAsync(texts, settings, refuseTruncation: false, "/v1/embeddings", context.RequestAborted);
+        var (vectors, tokens) = await embeddings.EmbedAsync(context, texts, settings, refuseTruncation: false, "/v1/embeddings");
         var data = vectors.Select((vector, i) => new EmbeddingData("embedding", i, base64 ? Base64(vector) : vector)).ToArray();
         return Results.Json(new EmbeddingsResponse("list", data, names.Primary, new Usage(tokens, tokens)), WireJson.Options);
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SentenceMtl.Server.Batching;
 
 namespace SentenceMtl.Server.Endpoints;
 
@@ -29,6 +30,8 @@ internal static class RequestReader
                 $"({options.MaxRequestBodyBytes} bytes, SentenceMtl:MaxRequestBodyBytes); send fewer or shorter inputs.");
         }
 
+        // Reserved before the body is read, so that the bodies held at once are bounded in total (429/503 past it).
+        await context.RequestServices.GetRequiredService<Admission>().AdmitRequestAsync(context);
         try
         {
             return await JsonSerializer.DeserializeAsync<T>(context.Request.Body, WireJson.Options, context.RequestAborted)

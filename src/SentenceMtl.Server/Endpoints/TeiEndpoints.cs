@@ -22,8 +22,7 @@ internal static class TeiEndpoints
         var request = await RequestReader.ReadAsync<EmbedRequest>(context, options.Value);
         var texts = RequestReader.Texts(request.Inputs, "inputs", options.Value);
         var settings = new EmbeddingSettings(request.Normalize ?? true, request.Dimensions);
-        var (vectors, _) = await embeddings.EmbedAsync(texts, settings, refuseTruncation: request.Truncate != true, "/embed",
-            context.RequestAborted);
+        var (vectors, _) = await embeddings.EmbedAsync(context, texts, settings, refuseTruncation: request.Truncate != true, "/embed");
         return Results.Json(vectors, WireJson.Options);
     }
 }
