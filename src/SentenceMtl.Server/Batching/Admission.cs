@@ -30,8 +30,9 @@ internal sealed class Admission(IOptions<ServerOptions> options)
     public long QueuedTokens => tokens.InUse;
 
     /// <summary>
-    /// Admits a request before its body is read: counts it and reserves its body's size (its <c>Content-Length</c>, or
-    /// the largest body allowed when it sends none), both given back when its response is done.
+    /// Admits a request before its body is read: counts it and reserves its body's size, both given back when its
+    /// response is done. A body of unknown length (chunked) reserves <see cref="ChunkedStep"/> at first and more as it
+    /// arrives (<see cref="MeteredBody"/>), so that it is not charged the largest body allowed.
     /// </summary>
     /// <exception cref="ApiException">429: too many requests; 503: the body budget stayed spent for the admission timeout.</exception>
     public async Task AdmitRequestAsync(HttpContext context)
@@ -45,11 +46,27 @@ internal sealed class Admission(IOptions<ServerOptions> options)
         }
 
         context.Response.RegisterForDispose(new Counted(this));
-        long size = Math.Clamp(context.Request.ContentLength ?? settings.MaxRequestBodyBytes, 1, settings.MaxRequestBodyBytes);
-        var lease = await bodies.TryTakeAsync(size, settings.AdmissionTimeout, context.RequestAborted)
+        context.Items[typeof(Admission)] = Stopwatch.GetTimestamp();
+        long? length = context.Request.ContentLength;
+        long size = Math.Clamp(length ?? ChunkedStep, 1, settings.MaxRequestBodyBytes);
+        await ReserveBodyAsync(context, size);
+        if (length is null)
+        {
+            context.Request.Body = new MeteredBody(context.Request.Body, this, context, size);
+        }
+    }
+
+    /// <summary>What a body of unknown length reserves at first, and at least each time it needs more.</summary>
+    internal const long ChunkedStep = 64 * 1024;
+
+    /// <summary>Reserves <paramref name="bytes"/> more for <paramref name="context"/>'s body (at most what the largest
+    /// body allows in all), until its response is done; waits at most what remains of the admission timeout.</summary>
+    /// <exception cref="ApiException">503: the body budget stayed spent.</exception>
+    internal async Task ReserveBodyAsync(HttpContext context, long bytes)
+    {
+        var lease = await bodies.TryTakeAsync(bytes, Remaining(AdmittedAt(context)), context.RequestAborted)
             ?? throw Busy($"bodies of {bodies.Capacity} bytes in total are being read or answered (SentenceMtl:MaxBufferedBodyBytes)");
         context.Response.RegisterForDispose(lease);
-        context.Items[typeof(Admission)] = Stopwatch.GetTimestamp();
     }
 
     /// <summary>Reserves <paramref name="count"/> tokens of queued work, until the returned lease is disposed.</summary>
@@ -60,10 +77,15 @@ internal sealed class Admission(IOptions<ServerOptions> options)
     /// <exception cref="ApiException">503: the token budget stayed spent for the admission timeout.</exception>
     public async Task<IDisposable> AdmitWorkAsync(int count, long admittedAt, CancellationToken cancellationToken)
     {
-        var waited = admittedAt == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(admittedAt);
-        var remaining = settings.AdmissionTimeout - waited;
-        return await tokens.TryTakeAsync(Math.Max(count, 1), remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining, cancellationToken)
+        return await tokens.TryTakeAsync(Math.Max(count, 1), Remaining(admittedAt), cancellationToken)
             ?? throw Busy($"texts of {tokens.Capacity} tokens in total are queued (SentenceMtl:MaxQueuedTokens)");
+    }
+
+    /// <summary>What remains of the admission timeout for a request admitted at <paramref name="admittedAt"/> (0: all of it).</summary>
+    private TimeSpan Remaining(long admittedAt)
+    {
+        var remaining = settings.AdmissionTimeout - (admittedAt == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(admittedAt));
+        return remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining;
     }
 
     /// <summary>When <paramref name="context"/>'s request was admitted, or 0.</summary>
