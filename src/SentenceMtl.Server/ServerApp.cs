@@ -93,8 +93,14 @@ internal static class ServerApp
                 return true;
             })
             .ValidateOnStart();
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>>(
-            (kestrel, options) => kestrel.Limits.MaxRequestBodySize = options.Value.MaxRequestBodyBytes);
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>>((kestrel, options) =>
+        {
+            kestrel.Limits.MaxRequestBodySize = options.Value.MaxRequestBodyBytes;
+            // Kestrel reads a connection ahead into a buffer of this size before the app asks (1 MiB by default): with
+            // hundreds of clients waiting for admission that alone was hundreds of MiB. 64 KiB still holds the largest
+            // request line and headers Kestrel accepts (32 KiB).
+            kestrel.Limits.MaxRequestBufferSize = 64 * 1024;
+        });
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton<ModelLoader>();
         services.AddSingleton<ModelHost>();
@@ -103,6 +109,7 @@ internal static class ServerApp
         services.AddSingleton<BatchingQueue>();
         services.AddHostedService(provider => provider.GetRequiredService<BatchingQueue>());
         services.AddSingleton<EmbeddingService>();
+        services.AddHostedService<IdleMemoryTrim>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(ServerMetrics.MeterName)
             .AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0));

@@ -19,8 +19,8 @@ internal sealed class Admission(IOptions<ServerOptions> options)
     private const int RetryAfterSeconds = 1;
 
     private readonly ServerOptions settings = options.Value;
-    private readonly WorkBudget bodies = new(options.Value.MaxBufferedBodyBytes);
-    private readonly WorkBudget tokens = new(options.Value.MaxQueuedTokens);
+    private readonly WorkBudget bodies = new(options.Value.MaxBufferedBodyBytes, options.Value.MaxRequestBodyBytes);
+    private readonly WorkBudget tokens = new(options.Value.MaxQueuedTokens, options.Value.MaxRequestTokens);
     private int requests;
 
     /// <summary>Bytes of request bodies reserved now.</summary>

@@ -3,17 +3,32 @@ namespace SentenceMtl.Server.Batching;
 /// <summary>
 /// A budget of work units (bytes or tokens) shared by the requests in flight: a request takes its amount and gives it
 /// back when done. Amounts are granted first-fit: a waiting request that fits in what is free gets it at once, even
-/// behind a larger one that does not, so small requests are not held behind large ones (a large one waits until
-/// enough is free, or its time runs out).
+/// behind a larger one that does not. The last <see cref="Reserve"/> units are kept for amounts no larger than the
+/// reserve: without it, large requests that fill the budget exactly (four 8 MiB bodies in 32 MiB) would hold every
+/// small request at the door until one of them ends.
 /// </summary>
-internal sealed class WorkBudget(long capacity)
+internal sealed class WorkBudget
 {
     private readonly Lock gate = new();
     private readonly LinkedList<Waiter> waiters = new();
-    private long available = capacity;
+    private long available;
+
+    /// <summary>A budget of <paramref name="capacity"/> units, of which an eighth (but no more than what is left
+    /// beside the <paramref name="largest"/> amount a request may take) is kept for small amounts.</summary>
+    public WorkBudget(long capacity, long largest)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(largest, capacity);
+        Capacity = capacity;
+        available = capacity;
+        Reserve = Math.Min(capacity / 8, capacity - largest);
+    }
 
     /// <summary>The whole budget.</summary>
-    public long Capacity { get; } = capacity;
+    public long Capacity { get; }
+
+    /// <summary>The units only amounts no larger than this may take.</summary>
+    public long Reserve { get; }
 
     /// <summary>How much is taken now.</summary>
     public long InUse
@@ -40,7 +55,7 @@ internal sealed class WorkBudget(long capacity)
         LinkedListNode<Waiter> node;
         lock (gate)
         {
-            if (amount <= available)
+            if (Fits(amount))
             {
                 available -= amount;
                 return new Lease(this, amount);
@@ -90,7 +105,7 @@ internal sealed class WorkBudget(long capacity)
         for (var node = waiters.First; node is not null && available > 0;)
         {
             var next = node.Next;
-            if (node.Value.Amount <= available)
+            if (Fits(node.Value.Amount))
             {
                 available -= node.Value.Amount;
                 waiters.Remove(node);
@@ -100,6 +115,9 @@ internal sealed class WorkBudget(long capacity)
             node = next;
         }
     }
+
+    /// <summary>Whether <paramref name="amount"/> may be taken now (called under the lock).</summary>
+    private bool Fits(long amount) => amount <= available && (amount <= Reserve || available - amount >= Reserve);
 
     private sealed class Waiter(long amount)
     {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using SentenceMtl.Server.Batching;
 using SentenceMtl.Server.Hosting;
@@ -15,7 +14,7 @@ internal static class ClassifyEndpoints
     public static void Map(IEndpointRouteBuilder app) => app.MapPost("/classify", ClassifyAsync);
 
     /// <summary>The request body.</summary>
-    internal sealed record ClassifyRequest(JsonElement Inputs);
+    internal sealed record ClassifyRequest(TextInput? Inputs);
 
     /// <summary>One task's answer for one input.</summary>
     internal sealed record TaskResult(string Label, float Confidence, Dictionary<string, float> Probabilities);

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using SentenceMtl.Server.Batching;
 using SentenceMtl.Server.Hosting;
@@ -21,7 +20,7 @@ internal static class OpenAiEndpoints
 
     /// <summary>The request body: <c>input</c> (string or string array), <c>model</c>, <c>encoding_format</c>
     /// (<c>float</c> or <c>base64</c>), <c>dimensions</c>; <c>user</c> is accepted and ignored.</summary>
-    internal sealed record EmbeddingsRequest(JsonElement Input, string? Model, string? EncodingFormat, int? Dimensions, string? User);
+    internal sealed record EmbeddingsRequest(TextInput? Input, string? Model, string? EncodingFormat, int? Dimensions, string? User);
 
     private static async Task<IResult> EmbeddingsAsync(HttpContext context, ModelHost models, EmbeddingService embeddings,
         IOptions<ServerOptions> options)

@@ -34,8 +34,13 @@ internal static class RequestReader
         await context.RequestServices.GetRequiredService<Admission>().AdmitRequestAsync(context);
         try
         {
-            return await JsonSerializer.DeserializeAsync<T>(context.Request.Body, WireJson.Options, context.RequestAborted)
+            byte[] body = await ReadBodyAsync(context);
+            return JsonSerializer.Deserialize<T>(body, WireJson.Options)
                 ?? throw ApiException.BadRequest("The request body is JSON null; send a JSON object.");
+        }
+        catch (EndOfStreamException)
+        {
+            throw ApiException.BadRequest("The request body ended before its Content-Length; send the whole body.");
         }
         catch (JsonException e)
         {
@@ -55,43 +60,51 @@ internal static class RequestReader
         }
     }
 
+    /// <summary>
+    /// The whole body, in an array of its own: exactly its <c>Content-Length</c>, or grown as a chunked body arrives.
+    /// Not the serializer's stream reading, whose buffers double up to the body's size and come from the shared array
+    /// pool, which kept hundreds of MiB of them after a burst of 8 MiB bodies; an array of our own is freed by the next
+    /// full collection.
+    /// </summary>
+    private static async Task<byte[]> ReadBodyAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength is { } length)
+        {
+            var body = new byte[length];
+            await context.Request.Body.ReadExactlyAsync(body, context.RequestAborted);
+            return body;
+        }
+
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        return buffer.ToArray();
+    }
+
     /// <summary>Why a string cannot be decoded, and the fix.</summary>
     private const string NotUnicode =
         "it holds invalid UTF-8 or an unpaired UTF-16 surrogate (such as a lone \\ud83d escape); send well-formed UTF-8 text.";
 
-    /// <summary>The string <paramref name="element"/> holds; 400 naming <paramref name="name"/> when it is not Unicode.</summary>
-    private static string Text(JsonElement element, string name)
-    {
-        try
-        {
-            return element.GetString()!;
-        }
-        catch (InvalidOperationException)
-        {
-            // GetString throws this for invalid UTF-8 bytes and for escapes that leave a surrogate unpaired.
-            throw ApiException.BadRequest($"'{name}' is not valid text: {NotUnicode}", ParamOf(name));
-        }
-    }
-
-    private static string ParamOf(string name) => name.IndexOf('[', StringComparison.Ordinal) is var i and >= 0 ? name[..i] : name;
-
     /// <summary>
     /// The texts of <paramref name="input"/>: a string, or a non-empty array of strings, within the configured limits.
     /// </summary>
-    /// <param name="input">The request's field.</param>
+    /// <param name="input">The request's field (null when missing).</param>
     /// <param name="param">The field's name, for the messages (<c>"input"</c> or <c>"inputs"</c>).</param>
     /// <param name="options">The limits.</param>
-    /// <exception cref="ApiException">The field is missing, of the wrong type, empty, or over a limit.</exception>
-    public static string[] Texts(JsonElement input, string param, ServerOptions options)
+    /// <exception cref="ApiException">The field is missing, of the wrong type, empty, not valid text, or over a limit.</exception>
+    public static string[] Texts(TextInput? input, string param, ServerOptions options)
     {
-        string[] texts = input.ValueKind switch
+        if (input is null || input.WrongKind == JsonTokenType.Null)
         {
-            JsonValueKind.String => [Text(input, param)],
-            JsonValueKind.Array => ArrayTexts(input, param, options),
-            JsonValueKind.Undefined or JsonValueKind.Null => throw ApiException.BadRequest(
-                $"'{param}' is required: a string or an array of strings.", param),
-            _ => throw ApiException.BadRequest($"'{param}' must be a string or an array of strings, not {Kind(input)}.", param),
-        };
+            throw ApiException.BadRequest($"'{param}' is required: a string or an array of strings.", param);
+        }
+
+        if (input.WrongKind is { } kind)
+        {
+            throw ApiException.BadRequest($"'{param}' must be a string or an array of strings, not {Kind(kind)}.", param);
+        }
+
+        CheckArray(input, param, options);
+        var texts = input.Texts.ToArray();
         for (int i = 0; i < texts.Length; i++)
         {
             if (texts[i].Length > options.MaxInputCharacters)
@@ -105,44 +118,39 @@ internal static class RequestReader
         return texts;
     }
 
-    private static string[] ArrayTexts(JsonElement input, string param, ServerOptions options)
+    private static void CheckArray(TextInput input, string param, ServerOptions options)
     {
-        int count = input.GetArrayLength();
-        if (count == 0)
+        string name = input.IsString ? param : $"{param}[{input.BadIndex}]";
+        if (!input.IsString && input.Count == 0)
         {
             throw ApiException.BadRequest($"'{param}' is an empty array; send at least one string.", param);
         }
 
-        if (count > options.MaxInputsPerRequest)
+        if (input.Count > options.MaxInputsPerRequest)
         {
             throw ApiException.BadRequest(
-                $"'{param}' has {count} texts; the server accepts at most {options.MaxInputsPerRequest} per request " +
+                $"'{param}' has {input.Count} texts; the server accepts at most {options.MaxInputsPerRequest} per request " +
                 "(SentenceMtl:MaxInputsPerRequest). Split the request.", param);
         }
 
-        var texts = new string[count];
-        int i = 0;
-        foreach (var item in input.EnumerateArray())
+        if (input.BadIndex >= 0)
         {
-            texts[i] = item.ValueKind switch
+            throw input.BadKind switch
             {
-                JsonValueKind.String => Text(item, $"{param}[{i}]"),
-                JsonValueKind.Number or JsonValueKind.Array => throw ApiException.BadRequest(
-                    $"'{param}[{i}]' is {Kind(item)}: token arrays are not supported, this server tokenizes itself; send the text.", param),
-                _ => throw ApiException.BadRequest($"'{param}[{i}]' must be a string, not {Kind(item)}.", param),
+                JsonTokenType.String => ApiException.BadRequest($"'{name}' is not valid text: {NotUnicode}", param),
+                JsonTokenType.Number or JsonTokenType.StartArray => ApiException.BadRequest(
+                    $"'{name}' is {Kind(input.BadKind)}: token arrays are not supported, this server tokenizes itself; send the text.", param),
+                _ => ApiException.BadRequest($"'{name}' must be a string, not {Kind(input.BadKind)}.", param),
             };
-            i++;
         }
-
-        return texts;
     }
 
-    private static string Kind(JsonElement element) => element.ValueKind switch
+    private static string Kind(JsonTokenType kind) => kind switch
     {
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "an array",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
         _ => "null",
     };
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using SentenceMtl.Server.Batching;
 
@@ -15,7 +14,7 @@ internal static class TeiEndpoints
     public static void Map(IEndpointRouteBuilder app) => app.MapPost("/embed", EmbedAsync);
 
     /// <summary>The request body.</summary>
-    internal sealed record EmbedRequest(JsonElement Inputs, bool? Normalize, bool? Truncate, int? Dimensions);
+    internal sealed record EmbedRequest(TextInput? Inputs, bool? Normalize, bool? Truncate, int? Dimensions);
 
     private static async Task<IResult> EmbedAsync(HttpContext context, EmbeddingService embeddings, IOptions<ServerOptions> options)
     {

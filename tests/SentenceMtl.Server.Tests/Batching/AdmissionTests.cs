@@ -38,11 +38,18 @@ public sealed class AdmissionTests : IDisposable
         await using var server = await StartAsync(new() { ["AdmissionTimeout"] = "00:00:00.200" });
         using var client = server.CreateClient();
         var admission = server.Services.GetRequiredService<Admission>();
-        var held = await admission.AdmitWorkAsync(262_144, 0, CancellationToken.None);
+        // The whole default budget: a largest request, the rest of what large requests may take, and the reserve kept
+        // for small ones.
+        var held = new[]
+        {
+            await admission.AdmitWorkAsync(131_072, 0, CancellationToken.None),
+            await admission.AdmitWorkAsync(98_304, 0, CancellationToken.None),
+            await admission.AdmitWorkAsync(32_768, 0, CancellationToken.None),
+        };
 
         var busy = await client.PostJsonAsync("/v1/embeddings", new { input = "a game", model = "tiny" });
         var health = await client.GetAsync("/health");
-        held.Dispose();
+        Array.ForEach(held, lease => lease.Dispose());
 
         await BadRequestTests.AssertErrorAsync(busy, 503, "SentenceMtl:MaxQueuedTokens");
         Assert.Equal("1", busy.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));

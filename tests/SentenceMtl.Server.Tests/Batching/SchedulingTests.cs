@@ -20,12 +20,15 @@ public sealed class SchedulingTests : IDisposable
     [Fact]
     public async Task A_small_request_is_answered_before_a_large_one_queued_earlier_finishes()
     {
-        await using var server = new ServerFactory(new Dictionary<string, string> { ["Model"] = tiny, ["MaxBatchTokens"] = "64" });
+        await using var server = new ServerFactory(new Dictionary<string, string>
+        {
+            ["Model"] = tiny, ["MaxBatchTokens"] = "16", ["MaxQueuedTokens"] = "10000000", ["MaxRequestTokens"] = "10000000",
+        });
         await server.WaitUntilReadyAsync();
         using var client = server.CreateClient();
         var queue = server.Services.GetRequiredService<BatchingQueue>();
         using var reference = SentenceEncoder.FromPretrained(tiny);
-        var texts = TinyModel.Sentences(4_000);
+        var texts = TinyModel.Sentences(40_000);
 
         var large = queue.EmbedAsync(texts, texts.Select(t => reference.Tokenize(t).Length).ToArray(), default, 0, CancellationToken.None);
         var small = await client.PostAsJsonAsync("/v1/embeddings", new { input = "the team won", model = "tiny" });
