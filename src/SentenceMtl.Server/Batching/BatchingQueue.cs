@@ -10,9 +10,12 @@ namespace SentenceMtl.Server.Batching;
 /// Dynamic batching for embeddings and classification: requests are admitted against the token budget
 /// (<see cref="Admission"/>) and queue here; one worker runs batches of at most <see cref="ServerOptions.MaxBatchTokens"/>
 /// tokens (a single longer text still runs), one runner call each, waiting at most <see cref="ServerOptions.MaxBatchWait"/>
-/// for more requests when it was idle. Each batch starts with the request that has been served the fewest tokens
-/// (least attained service), then adds others with the same runner: a large request is spread over several batches,
-/// and a small one that arrives meanwhile runs in the next batch instead of waiting for the large one to finish. Each
+/// for more requests when it was idle. Each batch starts with the request that has the fewest tokens left to run
+/// (shortest remaining work first), then adds others with the same runner in that order: a large request is spread
+/// over several batches, and a small one that arrives meanwhile runs in the next batch instead of waiting for the
+/// large ones (measured: with 64 queued /classify requests, ordering by tokens already served made a small request
+/// wait 61 s, behind every request not yet started). Large requests go on whenever no smaller one waits; the
+/// admission budget bounds how much can wait ahead of them. Each
 /// request gets exactly its own results (see <see cref="IBatchRunner"/>). A running batch stops when all its clients
 /// have left. Stopping closes the queue to new requests and finishes those already queued.
 /// </summary>
@@ -119,8 +122,8 @@ internal sealed class BatchingQueue : BackgroundService
 
     /// <summary>
     /// The next batch: takes every queued request (when there were none, waits for one, then up to
-    /// <see cref="ServerOptions.MaxBatchWait"/> for more), drops cancelled ones, and picks chunks by least attained
-    /// service. An empty list means the queue is closed and empty.
+    /// <see cref="ServerOptions.MaxBatchWait"/> for more), drops cancelled ones, and picks chunks by shortest
+    /// remaining work. An empty list means the queue is closed and empty.
     /// </summary>
     private async Task<List<BatchChunk>> NextBatchAsync()
     {
@@ -164,13 +167,13 @@ internal sealed class BatchingQueue : BackgroundService
         }
     }
 
-    /// <summary>Chunks of the least served requests that share the first one's runner, within the batch budget.</summary>
+    /// <summary>Chunks of the requests with the least work left that share the first one's runner, within the batch budget.</summary>
     private List<BatchChunk> Pick()
     {
         var chunks = new List<BatchChunk>();
         long budget = options.MaxBatchTokens;
-        var runner = active.MinBy(job => (job.ServedTokens, job.EnqueuedAt))!.Runner;
-        foreach (var job in active.Where(job => Equals(job.Runner, runner)).OrderBy(job => job.ServedTokens).ThenBy(job => job.EnqueuedAt))
+        var runner = active.MinBy(job => (job.RemainingTokens, job.EnqueuedAt))!.Runner;
+        foreach (var job in active.Where(job => Equals(job.Runner, runner)).OrderBy(job => job.RemainingTokens).ThenBy(job => job.EnqueuedAt))
         {
             int start = job.Scheduled;
             if (start == job.Texts.Count)

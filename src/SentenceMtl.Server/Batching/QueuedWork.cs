@@ -30,8 +30,14 @@ internal abstract class QueuedWork(IReadOnlyList<string> texts, int[] tokens, IB
     /// <summary>How many texts (from the first) have been handed to batches.</summary>
     public int Scheduled { get; private set; }
 
-    /// <summary>Tokens handed to batches so far: the least served job goes first.</summary>
+    /// <summary>Tokens handed to batches so far.</summary>
     public long ServedTokens { get; private set; }
+
+    /// <summary>Tokens not yet handed to a batch: the job with the fewest goes first.</summary>
+    public long RemainingTokens => TotalTokens - ServedTokens;
+
+    /// <summary>All the job's tokens.</summary>
+    public long TotalTokens { get; } = tokens.Sum(count => (long)count);
 
     /// <summary>Whether the job has completed (results, error or cancelled).</summary>
     public abstract bool IsCompleted { get; }
