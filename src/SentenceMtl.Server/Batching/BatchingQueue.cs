@@ -100,8 +100,18 @@ internal sealed class BatchingQueue : BackgroundService
             return;
         }
 
-        // Not stoppingToken: once the writer is completed the loop still empties the queue, then ends.
-        while (await NextBatchAsync() is { Count: > 0 } batch)
+        // The worker holds its thread for a whole batch: a thread of its own, not one of the thread pool's, which
+        // starts with one per core and which every request's continuations need (2 cores: a blocked pool thread is
+        // half of them).
+        await Task.Factory.StartNew(Work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    /// <summary>The worker's loop. Not stopped by the stopping token: once the writer is completed it still empties
+    /// the queue, then ends.</summary>
+    private void Work()
+    {
+        // Blocking waits are right on this dedicated thread; the awaited channel reads complete on the pool.
+        while (NextBatchAsync().GetAwaiter().GetResult() is { Count: > 0 } batch)
         {
             Run(batch);
             active.RemoveAll(job => job.IsCompleted);
