@@ -8,7 +8,8 @@ namespace SentenceMtl.Server.Tests.Load;
 
 /// <summary>
 /// SentenceMtl.Server in a process of its own on 127.0.0.1, as users run it (<c>dotnet SentenceMtl.Server.dll</c>): the
-/// build beside the tests, or the one <c>SENTENCEMTL_LOAD_SERVER</c> names (e.g. a Release build). Its memory is read
+/// build beside the tests, or the one <c>SENTENCEMTL_LOAD_SERVER</c> names (e.g. a Release build), with the settings
+/// <c>SENTENCEMTL_LOAD_SERVER_ARGS</c> adds. Its memory is read
 /// from <c>/proc</c>; disposing kills it.
 /// </summary>
 internal sealed class ServerProcess : IDisposable
@@ -74,7 +75,9 @@ internal sealed class ServerProcess : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (string argument in new[] { dll, "--urls", $"http://127.0.0.1:{port}" }.Concat(arguments))
+        // SENTENCEMTL_LOAD_SERVER_ARGS: more settings for a measurement, e.g. "--SentenceMtl:MaxBatchTokens 2048".
+        var extra = (Environment.GetEnvironmentVariable("SENTENCEMTL_LOAD_SERVER_ARGS") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        foreach (string argument in new[] { dll, "--urls", $"http://127.0.0.1:{port}" }.Concat(arguments).Concat(extra))
         {
             info.ArgumentList.Add(argument);
         }
