@@ -18,6 +18,50 @@ internal static class ServerApp
         ["--api-key"] = $"{ServerOptions.SectionName}:{nameof(ServerOptions.ApiKey)}",
     };
 
+    /// <summary>
+    /// Builds, starts and runs the server until it stops; returns the process's exit code. A server that cannot start
+    /// (a setting out of range or of the wrong type, a port in use) writes why to <paramref name="error"/> and returns 1,
+    /// instead of ending in an unhandled exception (exit code 134 and a stack trace).
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter error)
+    {
+        WebApplication app;
+        try
+        {
+            app = Build(args);
+            await app.StartAsync();
+        }
+        catch (Exception e) when (e is not HostAbortedException)
+        {
+            // HostAbortedException is how WebApplicationFactory takes the built host: it must pass.
+            await error.WriteLineAsync($"SentenceMtl.Server could not start: {StartupProblem(e)}");
+            return 1;
+        }
+
+        await using (app)
+        {
+            await app.WaitForShutdownAsync();
+        }
+
+        // ModelHost sets 1 when a model fails to load.
+        return Environment.ExitCode;
+    }
+
+    /// <summary>The message of <paramref name="e"/> and its causes, without stack traces.</summary>
+    private static string StartupProblem(Exception e)
+    {
+        var messages = new List<string>();
+        for (var cause = e; cause is not null; cause = cause.InnerException)
+        {
+            if (!messages.Contains(cause.Message))
+            {
+                messages.Add(cause.Message);
+            }
+        }
+
+        return string.Join(" ", messages);
+    }
+
     /// <summary>The application, configured from <paramref name="args"/>, appsettings.json and the environment.</summary>
     public static WebApplication Build(string[] args)
     {
@@ -28,12 +72,14 @@ internal static class ServerApp
         app.UseMiddleware<RequestCounting>();
         app.UseMiddleware<ErrorHandling>();
         app.UseMiddleware<ApiKeyCheck>();
+        app.UseStatusCodePages(ErrorHandling.StatusCodePageAsync);
         app.UseRouting();
         HealthEndpoints.Map(app);
         OpenAiEndpoints.Map(app);
         TeiEndpoints.Map(app);
         ClassifyEndpoints.Map(app);
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        // The exporter maps every method; a scrape is a GET (or HEAD), anything else is 405.
+        app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]));
         return app;
     }
 
@@ -47,15 +93,23 @@ internal static class ServerApp
                 return true;
             })
             .ValidateOnStart();
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>>(
-            (kestrel, options) => kestrel.Limits.MaxRequestBodySize = options.Value.MaxRequestBodyBytes);
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>>((kestrel, options) =>
+        {
+            kestrel.Limits.MaxRequestBodySize = options.Value.MaxRequestBodyBytes;
+            // Kestrel reads a connection ahead into a buffer of this size before the app asks (1 MiB by default): with
+            // hundreds of clients waiting for admission that alone was hundreds of MiB. 64 KiB still holds the largest
+            // request line and headers Kestrel accepts (32 KiB).
+            kestrel.Limits.MaxRequestBufferSize = 64 * 1024;
+        });
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton<ModelLoader>();
         services.AddSingleton<ModelHost>();
         services.AddHostedService(provider => provider.GetRequiredService<ModelHost>());
+        services.AddSingleton<Admission>();
         services.AddSingleton<BatchingQueue>();
         services.AddHostedService(provider => provider.GetRequiredService<BatchingQueue>());
         services.AddSingleton<EmbeddingService>();
+        services.AddHostedService<IdleMemoryTrim>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(ServerMetrics.MeterName)
             .AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0));

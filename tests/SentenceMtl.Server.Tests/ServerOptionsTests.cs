@@ -54,4 +54,22 @@ public sealed class ServerOptionsTests
 
         Assert.Contains($"SentenceMtl:{key}", error.ToString(), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("MaxBatchTokens", "0", "must be 1 or more")]
+    [InlineData("MaxBatchTokens", "abc", "System.Int32")]
+    [InlineData("Quantization", "Int4", "Quantization")]
+    public async Task Invalid_configuration_exits_with_code_1_and_says_why(string key, string value, string reason)
+    {
+        using var error = new StringWriter();
+
+        int exitCode = await ServerApp.RunAsync(["--urls", "http://127.0.0.1:0", $"--SentenceMtl:{key}", value], error);
+
+        Assert.Equal(1, exitCode);
+        string message = error.ToString();
+        Assert.StartsWith("SentenceMtl.Server could not start: ", message, StringComparison.Ordinal);
+        Assert.Contains($"SentenceMtl:{key}", message, StringComparison.Ordinal);
+        Assert.Contains(reason, message, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", message, StringComparison.Ordinal);
+    }
 }

@@ -5,7 +5,7 @@ namespace SentenceMtl.Server.Endpoints;
 /// (<c>{"error":{"message","type","param","code"}}</c>) that <see cref="ErrorHandling"/> writes.
 /// </summary>
 internal sealed class ApiException(int statusCode, string message, string? param = null, string? code = null,
-    string type = ApiException.InvalidRequest) : Exception(message)
+    string type = ApiException.InvalidRequest, int? retryAfterSeconds = null) : Exception(message)
 {
     /// <summary>OpenAI's error type for a request the client must change.</summary>
     public const string InvalidRequest = "invalid_request_error";
@@ -22,6 +22,9 @@ internal sealed class ApiException(int statusCode, string message, string? param
     /// <summary>The error's type (<see cref="InvalidRequest"/>, <c>"server_error"</c>, …).</summary>
     public string Type { get; } = type;
 
+    /// <summary>Seconds for the <c>Retry-After</c> header of a 503 (busy), or null for none.</summary>
+    public int? RetryAfterSeconds { get; } = retryAfterSeconds;
+
     /// <summary>400: the request's content is wrong.</summary>
     public static ApiException BadRequest(string message, string? param = null, string? code = null) =>
         new(StatusCodes.Status400BadRequest, message, param, code);
@@ -33,4 +36,8 @@ internal sealed class ApiException(int statusCode, string message, string? param
     /// <summary>503: the model is still loading, or the queue is full or closed.</summary>
     public static ApiException Unavailable(string message) =>
         new(StatusCodes.Status503ServiceUnavailable, message, null, "service_unavailable", "server_error");
+
+    /// <summary>503 with <c>Retry-After</c>: the server's budget of work in flight is spent; retry after that many seconds.</summary>
+    public static ApiException Busy(string message, int retryAfterSeconds) =>
+        new(StatusCodes.Status503ServiceUnavailable, message, null, "server_overloaded", "server_error", retryAfterSeconds);
 }

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using Microsoft.Extensions.Options;
+using SentenceMtl.Server.Batching;
 using SentenceMtl.Server.Hosting;
 
 namespace SentenceMtl.Server.Endpoints;
@@ -14,12 +14,13 @@ internal static class ClassifyEndpoints
     public static void Map(IEndpointRouteBuilder app) => app.MapPost("/classify", ClassifyAsync);
 
     /// <summary>The request body.</summary>
-    internal sealed record ClassifyRequest(JsonElement Inputs);
+    internal sealed record ClassifyRequest(TextInput? Inputs);
 
     /// <summary>One task's answer for one input.</summary>
     internal sealed record TaskResult(string Label, float Confidence, Dictionary<string, float> Probabilities);
 
-    private static async Task<IResult> ClassifyAsync(HttpContext context, ModelHost models, ServerMetrics metrics, IOptions<ServerOptions> options)
+    private static async Task<IResult> ClassifyAsync(HttpContext context, ModelHost models, BatchingQueue queue, ServerMetrics metrics,
+        IOptions<ServerOptions> options)
     {
         var request = await RequestReader.ReadAsync<ClassifyRequest>(context, options.Value);
         var texts = RequestReader.Texts(request.Inputs, "inputs", options.Value);
@@ -27,8 +28,11 @@ internal static class ClassifyEndpoints
         var classifier = models.Classifier ?? throw new ApiException(StatusCodes.Status404NotFound,
             "This server has no classifier; start it with --classifier DIR (a folder saved by MultiTaskModel.Save).",
             null, "classifier_not_loaded");
-        metrics.Tokens("/classify", texts.Sum(text => classifier.Encoder.Tokenize(text).Length));
-        var predictions = await Task.Run(() => classifier.Predict(texts, context.RequestAborted), context.RequestAborted);
+        var tokens = TokenCounter.Count(classifier.Encoder, texts, "inputs", options.Value, refuseTruncation: false);
+        metrics.Tokens("/classify", tokens.Sum());
+        // Through the same admission and batching queue as the embeddings: bounded in total, and a large request shares
+        // the worker with the others instead of running beside them on threads of its own.
+        var predictions = await queue.ClassifyAsync(classifier, texts, tokens, Admission.AdmittedAt(context), context.RequestAborted);
         var result = predictions.Select(prediction => prediction.Tasks.ToDictionary(
             task => task.Task,
             task => new TaskResult(task.Label, task.Confidence, task.LabelProbabilities.ToDictionary(p => p.Key, p => p.Value))));

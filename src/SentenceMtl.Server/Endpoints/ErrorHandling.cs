@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Diagnostics;
 
 namespace SentenceMtl.Server.Endpoints;
 
@@ -19,6 +20,11 @@ internal sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling>
         }
         catch (ApiException e)
         {
+            if (e.RetryAfterSeconds is { } seconds)
+            {
+                context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
             await WriteAsync(context, e.StatusCode, e.Message, e.Type, e.Param, e.Code);
         }
         catch (BadHttpRequestException e)
@@ -41,6 +47,29 @@ internal sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling>
         }
     }
 
+    /// <summary>
+    /// The body of routing's own answers, which have none: 404 for an unknown path and 405 for a method the path does not
+    /// take (routing has set <c>Allow</c>), in the same OpenAI shape as every other error.
+    /// </summary>
+    public static Task StatusCodePageAsync(StatusCodeContext page)
+    {
+        var context = page.HttpContext;
+        string request = $"{context.Request.Method} {context.Request.Path}";
+        return context.Response.StatusCode switch
+        {
+            StatusCodes.Status404NotFound => WriteAsync(context, StatusCodes.Status404NotFound,
+                $"No endpoint answers {request}: see GET /v1/models, POST /v1/embeddings, POST /embed, POST /classify, GET /health, GET /metrics.",
+                ApiException.InvalidRequest, null, "not_found"),
+            StatusCodes.Status405MethodNotAllowed => WriteAsync(context, StatusCodes.Status405MethodNotAllowed,
+                $"{request} is not allowed; this path takes {AllowedMethods(context)}.", ApiException.InvalidRequest, null, "method_not_allowed"),
+            _ => Task.CompletedTask,
+        };
+    }
+
+    private static string AllowedMethods(HttpContext context) => context.Response.Headers.Allow.ToString() is { Length: > 0 } allow
+        ? allow
+        : "other methods";
+
     /// <summary>Writes the error body, unless the response has already started (then the connection is aborted).</summary>
     public static async Task WriteAsync(HttpContext context, int statusCode, string message, string type, string? param, string? code)
     {
@@ -50,7 +79,12 @@ internal sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling>
             return;
         }
 
+        // Clear drops the headers too: a 405's Allow and a 503's Retry-After are kept.
+        var allow = context.Response.Headers.Allow;
+        var retryAfter = context.Response.Headers.RetryAfter;
         context.Response.Clear();
+        context.Response.Headers.Allow = allow;
+        context.Response.Headers.RetryAfter = retryAfter;
         context.Response.StatusCode = statusCode;
         context.Response.ContentType = "application/json";
         var body = new ErrorBody(new ErrorDetail(message, type, param, code));

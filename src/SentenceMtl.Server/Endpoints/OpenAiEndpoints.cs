@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using SentenceMtl.Server.Batching;
 using SentenceMtl.Server.Hosting;
@@ -21,7 +20,7 @@ internal static class OpenAiEndpoints
 
     /// <summary>The request body: <c>input</c> (string or string array), <c>model</c>, <c>encoding_format</c>
     /// (<c>float</c> or <c>base64</c>), <c>dimensions</c>; <c>user</c> is accepted and ignored.</summary>
-    internal sealed record EmbeddingsRequest(JsonElement Input, string? Model, string? EncodingFormat, int? Dimensions, string? User);
+    internal sealed record EmbeddingsRequest(TextInput? Input, string? Model, string? EncodingFormat, int? Dimensions, string? User);
 
     private static async Task<IResult> EmbeddingsAsync(HttpContext context, ModelHost models, EmbeddingService embeddings,
         IOptions<ServerOptions> options)
@@ -51,7 +50,7 @@ internal static class OpenAiEndpoints
         };
         // With dimensions: the first N values, renormalized (OpenAI's vectors are unit length).
         var settings = new EmbeddingSettings(request.Dimensions is null ? null : true, request.Dimensions);
-        var (vectors, tokens) = await embeddings.EmbedAsync(texts, settings, refuseTruncation: false, "/v1/embeddings", context.RequestAborted);
+        var (vectors, tokens) = await embeddings.EmbedAsync(context, texts, settings, refuseTruncation: false, "/v1/embeddings");
         var data = vectors.Select((vector, i) => new EmbeddingData("embedding", i, base64 ? Base64(vector) : vector)).ToArray();
         return Results.Json(new EmbeddingsResponse("list", data, names.Primary, new Usage(tokens, tokens)), WireJson.Options);
     }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using SentenceMtl.Server.Batching;
 
@@ -15,15 +14,14 @@ internal static class TeiEndpoints
     public static void Map(IEndpointRouteBuilder app) => app.MapPost("/embed", EmbedAsync);
 
     /// <summary>The request body.</summary>
-    internal sealed record EmbedRequest(JsonElement Inputs, bool? Normalize, bool? Truncate, int? Dimensions);
+    internal sealed record EmbedRequest(TextInput? Inputs, bool? Normalize, bool? Truncate, int? Dimensions);
 
     private static async Task<IResult> EmbedAsync(HttpContext context, EmbeddingService embeddings, IOptions<ServerOptions> options)
     {
         var request = await RequestReader.ReadAsync<EmbedRequest>(context, options.Value);
         var texts = RequestReader.Texts(request.Inputs, "inputs", options.Value);
         var settings = new EmbeddingSettings(request.Normalize ?? true, request.Dimensions);
-        var (vectors, _) = await embeddings.EmbedAsync(texts, settings, refuseTruncation: request.Truncate != true, "/embed",
-            context.RequestAborted);
+        var (vectors, _) = await embeddings.EmbedAsync(context, texts, settings, refuseTruncation: request.Truncate != true, "/embed");
         return Results.Json(vectors, WireJson.Options);
     }
 }

@@ -7,12 +7,15 @@ namespace SentenceMtl.Server.Hosting;
 
 /// <summary>
 /// When <see cref="ServerOptions.ApiKey"/> is set, refuses (401, OpenAI-style body) every request but <c>/health</c>
-/// whose <c>Authorization</c> header is not <c>Bearer</c> that key; the comparison takes the same time whatever the
-/// guess.
+/// whose <c>Authorization</c> header is not <c>Bearer</c> that key. The scheme is matched in any case (RFC 7235); the
+/// key exactly, by comparing SHA-256 hashes in fixed time, so that neither the key's content nor its length shows in
+/// the time a guess takes.
 /// </summary>
 internal sealed class ApiKeyCheck(RequestDelegate next, IOptions<ServerOptions> options)
 {
-    private readonly byte[]? expected = options.Value.ApiKey is { } key ? Encoding.UTF8.GetBytes("Bearer " + key) : null;
+    private const string Scheme = "Bearer ";
+
+    private readonly byte[]? expected = options.Value.ApiKey is { } key ? SHA256.HashData(Encoding.UTF8.GetBytes(key)) : null;
 
     /// <summary>Lets the request through, or answers 401.</summary>
     public Task InvokeAsync(HttpContext context)
@@ -23,7 +26,8 @@ internal sealed class ApiKeyCheck(RequestDelegate next, IOptions<ServerOptions> 
         }
 
         string header = context.Request.Headers.Authorization.ToString();
-        if (CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header), expected))
+        if (header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase)
+            && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(header[Scheme.Length..])), expected))
         {
             return next(context);
         }

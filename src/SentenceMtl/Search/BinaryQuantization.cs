@@ -79,12 +79,16 @@ public static class BinaryQuantization
     internal static float DotWithBits(float[] query, byte[] packed)
     {
         float sum = 0f;
+        double exact = 0;
         for (int d = 0; d < query.Length; d++)
         {
-            sum += ((packed[d >> 3] >> (7 - (d & 7))) & 1) * query[d];
+            int bit = (packed[d >> 3] >> (7 - (d & 7))) & 1;
+            sum += bit * query[d];
+            exact += bit * (double)query[d];
         }
 
-        return sum;
+        // Huge finite values can sum past float's range: the double sum, saturated, instead of infinity or NaN.
+        return float.IsFinite(sum) ? sum : (float)Math.Clamp(exact, float.MinValue, float.MaxValue);
     }
 
     /// <summary>One row's packed bits (checked by the caller).</summary>

@@ -41,15 +41,15 @@ internal readonly struct FloatScorer : IBlockScorer
         }
 
         Dots(queryStart, queryCount, corpusStart, corpusCount, scores);
-        if (queryNorms is not null && corpusNorms is not null)
+        for (int q = 0; q < queryCount; q++)
         {
-            for (int q = 0; q < queryCount; q++)
+            for (int c = 0; c < corpusCount; c++)
             {
-                for (int c = 0; c < corpusCount; c++)
-                {
-                    ref float s = ref scores[(q * corpusCount) + c];
-                    s = ScoreKernel.Cosine(s, queryNorms[queryStart + q], corpusNorms[corpusStart + c]);
-                }
+                ref float s = ref scores[(q * corpusCount) + c];
+                float[] x = queries[queryStart + q], y = corpus[corpusStart + c];
+                s = queryNorms is not null && corpusNorms is not null
+                    ? ScoreKernel.Cosine(x, y, s, queryNorms[queryStart + q], corpusNorms[corpusStart + c])
+                    : ScoreKernel.Finished(function, x, y, s);
             }
         }
     }

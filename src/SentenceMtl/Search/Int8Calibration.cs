@@ -59,6 +59,7 @@ public sealed class Int8Calibration
             TensorPrimitives.Max(max, row, max);
         }
 
+        CheckRanges(min, max, nameof(sample));
         return new Int8Calibration(min, max);
     }
 
@@ -73,15 +74,28 @@ public sealed class Int8Calibration
         ArgumentNullException.ThrowIfNull(minimums);
         ArgumentNullException.ThrowIfNull(maximums);
         EmbeddingChecks.Dimension([minimums], nameof(minimums), [maximums], nameof(maximums));
+        CheckRanges(minimums, maximums, nameof(maximums));
+        return new Int8Calibration((float[])minimums.Clone(), (float[])maximums.Clone());
+    }
+
+    /// <summary>
+    /// Every range must be ordered and its width finite: a width past float's range (e.g. -3e38 to 3e38) makes every
+    /// step infinite, so dequantized values would be infinity or NaN.
+    /// </summary>
+    private static void CheckRanges(float[] minimums, float[] maximums, string name)
+    {
         for (int d = 0; d < minimums.Length; d++)
         {
-            if (!(maximums[d] >= minimums[d]) || float.IsInfinity(maximums[d] - minimums[d]))
+            if (!(maximums[d] >= minimums[d]))
             {
-                throw new ArgumentException($"Dimension {d}: maximum {maximums[d]} is below minimum {minimums[d]} (or the range overflows): pass each dimension's smallest value in minimums and largest in maximums.", nameof(maximums));
+                throw new ArgumentException($"Dimension {d}: maximum {maximums[d]} is below minimum {minimums[d]}: pass each dimension's smallest value in minimums and largest in maximums.", name);
+            }
+
+            if (float.IsInfinity(maximums[d] - minimums[d]))
+            {
+                throw new ArgumentException($"Dimension {d} spans {minimums[d]} to {maximums[d]}, a range wider than float holds (it overflows): int8 calibration needs ranges narrower than 3.4e38; scale the embeddings down (or normalize them) first.", name);
             }
         }
-
-        return new Int8Calibration((float[])minimums.Clone(), (float[])maximums.Clone());
     }
 
     /// <summary>The int8 codes of <paramref name="embeddings"/>, row for row.</summary>

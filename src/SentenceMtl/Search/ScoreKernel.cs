@@ -14,6 +14,10 @@ namespace SentenceMtl.Search;
 /// the tail with scalar fused multiply-adds. So a pair scores the same bits wherever it falls in a tile, and
 /// <c>Dot(x, y) == Dot(y, x)</c> exactly (a multiply-add does not depend on the order of its factors), which
 /// paraphrase mining relies on. Cosine divides by the product of the two norms (commutative too); a zero norm gives 0.
+/// Finite vectors can still overflow float: values near 1e20 square past float's range. A score, dot or norm that is
+/// not finite is then computed again in double (<see cref="Exact"/>), where no product of two floats overflows, so
+/// cosine stays in [-1, 1] and the other functions saturate at ±<see cref="float.MaxValue"/> instead of giving NaN or
+/// infinity; inputs that do not overflow keep their float bits.
 /// The loops are written here rather than taken from <c>TensorPrimitives</c>, whose reductions may start at a vector
 /// boundary of the first argument's address: the same pair could then round differently with the arguments swapped or
 /// after the garbage collector moves an array.
@@ -23,11 +27,18 @@ internal static class ScoreKernel
     /// <summary>The score of one pair under <paramref name="function"/>, given the rows' norms (used by cosine only).</summary>
     public static float Pair(SimilarityFunction function, float[] x, float[] y, float xNorm, float yNorm) => function switch
     {
-        SimilarityFunction.Cosine => Cosine(Dot(x, y), xNorm, yNorm),
-        SimilarityFunction.DotProduct => Dot(x, y),
-        SimilarityFunction.Euclidean => -MathF.Sqrt(SquaredDistance(x, y)),
-        _ => -Manhattan(x, y),
+        SimilarityFunction.Cosine => Cosine(x, y, Dot(x, y), xNorm, yNorm),
+        _ => Finished(function, x, y, function switch
+        {
+            SimilarityFunction.DotProduct => Dot(x, y),
+            SimilarityFunction.Euclidean => -MathF.Sqrt(SquaredDistance(x, y)),
+            _ => -Manhattan(x, y),
+        }),
     };
+
+    /// <summary><paramref name="score"/> when finite, else the pair's score computed in double (see the remarks).</summary>
+    public static float Finished(SimilarityFunction function, float[] x, float[] y, float score) =>
+        float.IsFinite(score) ? score : Exact(function, x, y);
 
     /// <summary>The Euclidean norm of every row (for cosine), else null.</summary>
     public static float[]? Norms(SimilarityFunction function, float[][] rows) =>
@@ -36,11 +47,43 @@ internal static class ScoreKernel
     /// <summary>The Euclidean norm, √(x · x) with <see cref="Dot"/>.</summary>
     public static float Norm(float[] x) => MathF.Sqrt(Dot(x, x));
 
-    /// <summary>Cosine from a dot product and two norms; 0 when either vector is zero.</summary>
-    public static float Cosine(float dot, float xNorm, float yNorm)
+    /// <summary>
+    /// The cosine of <paramref name="x"/> and <paramref name="y"/> from their dot product and norms; 0 when either
+    /// vector is zero; in double when any of the three (or their product) overflowed.
+    /// </summary>
+    public static float Cosine(float[] x, float[] y, float dot, float xNorm, float yNorm)
     {
         float denominator = xNorm * yNorm;
-        return denominator > 0f ? dot / denominator : 0f;
+        return float.IsFinite(dot) && float.IsFinite(denominator)
+            ? denominator > 0f ? dot / denominator : 0f
+            : Exact(SimilarityFunction.Cosine, x, y);
+    }
+
+    /// <summary>
+    /// The pair's score accumulated in double (a product of two floats is below 1.2e77, far inside double's range),
+    /// then brought back to float: cosine is in [-1, 1]; other scores beyond float's range saturate at ±float.MaxValue.
+    /// </summary>
+    public static float Exact(SimilarityFunction function, float[] x, float[] y)
+    {
+        double dot = 0, xx = 0, yy = 0, squares = 0, absolute = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            double a = x[i], b = y[i], d = a - b;
+            dot += a * b;
+            xx += a * a;
+            yy += b * b;
+            squares += d * d;
+            absolute += Math.Abs(d);
+        }
+
+        double score = function switch
+        {
+            SimilarityFunction.Cosine => xx > 0 && yy > 0 ? Math.Clamp(dot / (Math.Sqrt(xx) * Math.Sqrt(yy)), -1, 1) : 0,
+            SimilarityFunction.DotProduct => dot,
+            SimilarityFunction.Euclidean => -Math.Sqrt(squares),
+            _ => -absolute,
+        };
+        return (float)Math.Clamp(score, float.MinValue, float.MaxValue);
     }
 
     /// <summary>x · y, accumulated as the remarks describe.</summary>

@@ -52,7 +52,7 @@ public static partial class SemanticSearch
         return Rerank(candidates, topK, (q, c) =>
         {
             calibration.DequantizeInto(corpus[c], buffer);
-            return ScoreKernel.Dot(queries[q], buffer);
+            return ScoreKernel.Pair(SimilarityFunction.DotProduct, queries[q], buffer, 0f, 0f);
         });
     }
 
@@ -116,8 +116,10 @@ public static partial class SemanticSearch
         var results = new IReadOnlyList<SearchHit>[candidates.Count];
         for (int q = 0; q < candidates.Count; q++)
         {
-            var heap = new TopKHeap(Math.Max(1, Math.Min(topK, candidates[q].Count)));
-            foreach (var hit in candidates[q] ?? throw new ArgumentException($"The candidate list of query {q} is null.", nameof(candidates)))
+            var list = candidates[q] ?? throw new ArgumentNullException(nameof(candidates),
+                $"The candidate list of query {q} is null: pass one list per query (an empty list for a query with no candidates).");
+            var heap = new TopKHeap(Math.Max(1, Math.Min(topK, list.Count)));
+            foreach (var hit in list)
             {
                 heap.Add(score(q, hit.CorpusIndex), hit.CorpusIndex);
             }

@@ -28,11 +28,17 @@ public sealed class ClassifyTests
         await server.WaitUntilReadyAsync();
         using var client = server.CreateClient();
         var texts = TinyModel.Sentences(3);
+        string before = await client.GetStringAsync("/metrics");
 
         var response = await client.PostAsJsonAsync("/classify", new { inputs = texts });
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => client.PostAsJsonAsync("/classify", new { inputs = TinyModel.Sentences(5 + i) })));
+        string after = await client.GetStringAsync("/metrics");
 
         string text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, text);
+        Assert.All(concurrent, r => Assert.True(r.IsSuccessStatusCode));
+        // Classification runs through the batching queue: its batches are counted with the embeddings'.
+        Assert.True(BatchCount(after) - BatchCount(before) >= 2, $"{BatchCount(before)} -> {BatchCount(after)}");
         using var body = JsonDocument.Parse(text);
         var expected = reference.Predict(texts);
         Assert.Equal(texts.Length, body.RootElement.GetArrayLength());
@@ -53,4 +59,8 @@ public sealed class ClassifyTests
             }
         }
     }
+
+    private static double BatchCount(string metrics) => metrics.Split('\n')
+        .Where(l => l.StartsWith("sentencemtl_batch_size_count", StringComparison.Ordinal))
+        .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
 }

@@ -33,12 +33,30 @@ public sealed class AccessTests : IDisposable
         var right = await client.PostAsJsonAsync("/v1/embeddings", body);
         client.DefaultRequestHeaders.Authorization = null;
         var health = await client.GetAsync("/health");
+        var lowerCase = await SendWithAuthorizationAsync(client, "bearer s3cret");
+        var upperCase = await SendWithAuthorizationAsync(client, "BEARER s3cret");
+        var otherScheme = await SendWithAuthorizationAsync(client, "Basic s3cret");
+        var keyInOtherCase = await SendWithAuthorizationAsync(client, "Bearer S3CRET");
+        var longer = await SendWithAuthorizationAsync(client, "Bearer s3cretX");
 
         await BadRequestTests.AssertErrorAsync(missing, 401, "API key");
         await BadRequestTests.AssertErrorAsync(wrong, 401, "API key");
         Assert.Equal(HttpStatusCode.Unauthorized, metrics.StatusCode);
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        // RFC 7235: the scheme is case-insensitive; the key is not.
+        Assert.Equal(HttpStatusCode.OK, lowerCase.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, upperCase.StatusCode);
+        await BadRequestTests.AssertErrorAsync(otherScheme, 401, "API key");
+        await BadRequestTests.AssertErrorAsync(keyInOtherCase, 401, "API key");
+        await BadRequestTests.AssertErrorAsync(longer, 401, "API key");
+    }
+
+    private static Task<HttpResponseMessage> SendWithAuthorizationAsync(HttpClient client, string authorization)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/embeddings") { Content = JsonContent.Create(new { input = "a game", model = "tiny" }) };
+        request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        return client.SendAsync(request);
     }
 
     [Fact]
