@@ -45,18 +45,6 @@ public sealed record MultiTaskModelOptions
             throw new ArgumentException($"Task name '{duplicate.Key}' is used twice.", nameof(Tasks));
         }
 
-        // A head's weights are saved under "<task>.<module>...": a task named as another's name plus "." and more would
-        // have its weights read as the other's (a save that cannot be loaded), so such pairs are refused up front.
-        var clash = Tasks.SelectMany(a => Tasks.Where(b => b.Name.StartsWith(a.Name + ".", StringComparison.Ordinal)).Select(b => (a, b)))
-            .FirstOrDefault();
-        if (clash.a is not null)
-        {
-            throw new ArgumentException(
-                $"Task names '{clash.a.Name}' and '{clash.b.Name}' collide: a head's weights are saved under \"<task name>.\", so " +
-                $"'{clash.b.Name}''s weights would be read as '{clash.a.Name}''s. Rename one (e.g. '{clash.b.Name.Replace('.', '_')}').",
-                nameof(Tasks));
-        }
-
         if (TaskHeadHiddenSizes?.Keys.FirstOrDefault(k => Tasks.All(t => t.Name != k)) is { } unknown)
         {
             throw new ArgumentException($"TaskHeadHiddenSizes names unknown task '{unknown}'.", nameof(TaskHeadHiddenSizes));
