@@ -74,7 +74,7 @@ public sealed class LoadTests(ITestOutputHelper output) : IDisposable
         using (var heads = MultiTaskModel.Create(model, new MultiTaskModelOptions
         {
             Tasks = [new TaskDefinition("topic", ["sports", "tech", "politics"]), new TaskDefinition("sentiment", ["negative", "positive"])],
-        }))
+        }).WithRandomHeads())
         {
             heads.Save(classifier);
         }
