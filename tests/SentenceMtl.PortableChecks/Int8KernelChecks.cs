@@ -4,6 +4,7 @@ using System.Runtime.Intrinsics.X86;
 using SentenceMtl.Inference;
 using SentenceMtl.Inference.Kernels;
 using SentenceMtl.Inference.Vectors;
+using SentenceMtl.Tests.Inference.Kernels;
 
 namespace SentenceMtl.PortableChecks;
 
@@ -120,7 +121,7 @@ internal static unsafe class Int8KernelChecks
                 int kp = QuantizedLinear.PadInFeatures(k);
                 for (int r = 0; r < rows; r++, rowsChecked++)
                 {
-                    var (expected, scale) = Int8Reference.Quantize(x.AsSpan(r * k, k));
+                    var (expected, scale) = Int8Rule.Quantize(x.AsSpan(r * k, k));
                     var row = values.AsSpan(r * kp, kp).ToArray().Select(v => v - 128).ToArray();
                     bool same = scale == scales[r] && row[..k].SequenceEqual(expected) && row.Max(Math.Abs) == 127 && row[k..].All(v => v == 0);
                     wrong += same ? 0 : 1;
@@ -150,7 +151,7 @@ internal static unsafe class Int8KernelChecks
                     {
                         var x = Seeded.Normal(rows, (long)rows * k, 2);
                         var prior = Seeded.Normal(rows + 1, (long)rows * n);
-                        var expected = Int8Reference.Product(x, rows, k, weight, n, bias, epilogue == LinearEpilogue.AddToOutput, prior);
+                        var expected = Int8Rule.Product(x, rows, k, weight, n, bias, epilogue == LinearEpilogue.AddToOutput, prior);
                         var activated = epilogue == LinearEpilogue.Gelu ? expected.Select(v => DoubleMath.Gelu(v)).ToArray() : null;
                         double rms = activated is null ? 0 : Math.Sqrt(activated.Average(v => v * v));
                         foreach (int threads in new[] { 1, 2 })

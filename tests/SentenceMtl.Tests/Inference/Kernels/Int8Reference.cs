@@ -19,56 +19,12 @@ internal static unsafe class Int8Reference
         return width;
     }
 
-    /// <summary>The rule: scale = max|v| / L, q = round(v · (L / max|v|)) ties to even, in float arithmetic; all-zero → scale 0.</summary>
-    public static (int[] Values, float Scale) Quantize(ReadOnlySpan<float> values, int levels = 127)
-    {
-        float largest = 0;
-        foreach (float v in values)
-        {
-            largest = Math.Max(largest, Math.Abs(v));
-        }
+    /// <summary>The rule: see <see cref="Int8Rule.Quantize"/>.</summary>
+    public static (int[] Values, float Scale) Quantize(ReadOnlySpan<float> values, int levels = 127) => Int8Rule.Quantize(values, levels);
 
-        var q = new int[values.Length];
-        if (largest == 0)
-        {
-            return (q, 0);
-        }
-
-        float inverse = levels / largest;
-        for (int i = 0; i < q.Length; i++)
-        {
-            q[i] = (int)MathF.Round(values[i] * inverse);
-        }
-
-        return (q, largest / levels);
-    }
-
-    /// <summary>
-    /// The product the kernel promises: the exact integer sums of x quantized to ±127 and W to ±63, then, in float,
-    /// fma(float(sum) · rowScale, columnScale, bias), plus the prior value for AddToOutput. GELU is left to the caller.
-    /// </summary>
-    public static float[] Product(float[] x, int rows, int k, float[] weight, int n, float[] bias, bool addPrior, float[] prior)
-    {
-        var columns = Enumerable.Range(0, n).Select(j => Quantize(weight.AsSpan(j * k, k), QuantizedLinear.WeightLevels)).ToArray();
-        var y = new float[rows * n];
-        for (int r = 0; r < rows; r++)
-        {
-            var (q, scale) = Quantize(x.AsSpan(r * k, k));
-            for (int j = 0; j < n; j++)
-            {
-                long sum = 0;
-                for (int i = 0; i < k; i++)
-                {
-                    sum += (long)q[i] * columns[j].Values[i];
-                }
-
-                float value = MathF.FusedMultiplyAdd((float)sum * scale, columns[j].Scale, bias[j]);
-                y[(r * n) + j] = addPrior ? value + prior[(r * n) + j] : value;
-            }
-        }
-
-        return y;
-    }
+    /// <summary>The product the kernel promises: see <see cref="Int8Rule.Product"/>.</summary>
+    public static float[] Product(float[] x, int rows, int k, float[] weight, int n, float[] bias, bool addPrior, float[] prior) =>
+        Int8Rule.Product(x, rows, k, weight, n, bias, addPrior, prior);
 
     /// <summary>Quantizes <paramref name="x"/> with <see cref="ActivationQuantizer"/> at <paramref name="width"/>: the bytes q + 128 (K rounded up to a multiple of 4 per row) and scales.</summary>
     public static (byte[] Values, float[] Scales) QuantizeRows(VectorWidth width, float[] x, int rows, int k, int threads)

@@ -1,11 +1,14 @@
 using SentenceMtl.Inference.Kernels;
 
-namespace SentenceMtl.PortableChecks;
+namespace SentenceMtl.Tests.Inference.Kernels;
 
-/// <summary>The int8 rule written out in scalar code: symmetric quantization and the exact integer product the kernel promises.</summary>
-internal static class Int8Reference
+/// <summary>
+/// The int8 rule written out in scalar code, with no test framework: shared by the x64 kernel tests
+/// (Int8Reference) and the ARM64 checker (tests/SentenceMtl.PortableChecks links this file).
+/// </summary>
+internal static class Int8Rule
 {
-    /// <summary>scale = max|v| / L, q = round(v · (L / max|v|)) ties to even, in float arithmetic; all-zero → scale 0.</summary>
+    /// <summary>The rule: scale = max|v| / L, q = round(v · (L / max|v|)) ties to even, in float arithmetic; all-zero → scale 0.</summary>
     public static (int[] Values, float Scale) Quantize(ReadOnlySpan<float> values, int levels = 127)
     {
         float largest = 0;
@@ -30,7 +33,7 @@ internal static class Int8Reference
     }
 
     /// <summary>
-    /// The exact integer sums of x quantized to ±127 and W to ±63 (64-bit, so no overflow hides), then in float
+    /// The product the kernel promises: the exact integer sums of x quantized to ±127 and W to ±63, then, in float,
     /// fma(float(sum) · rowScale, columnScale, bias), plus the prior value for AddToOutput. GELU is left to the caller.
     /// </summary>
     public static float[] Product(float[] x, int rows, int k, float[] weight, int n, float[] bias, bool addPrior, float[] prior)
