@@ -25,6 +25,32 @@ internal sealed class TrainingOptimizer : IDisposable
         adam = torch.optim.AdamW(list.Select(g => g.Group), beta1: 0.9, beta2: 0.999);
     }
 
+    /// <summary>
+    /// The one grouping rule of every stage (heads, backbone, contrastive pairs): one group per peak learning rate and
+    /// kind, decoupled weight decay only on matrices (no biases, no LayerNorm weights). Groups and their parameters keep
+    /// the order the parameters come in, which fixes the order of the clipping norm's sum.
+    /// </summary>
+    /// <param name="parameters">Each trainable parameter with its peak learning rate.</param>
+    /// <param name="weightDecay">The decay of matrices.</param>
+    public static TrainingOptimizer ForParameters(IEnumerable<(Parameter Parameter, double LearningRate)> parameters, double weightDecay)
+    {
+        var groups = new List<((double Rate, bool Decay) Key, List<Parameter> Members)>();
+        foreach (var (parameter, rate) in parameters)
+        {
+            var key = (rate, parameter.dim() >= 2);
+            int index = groups.FindIndex(g => g.Key == key);
+            if (index < 0)
+            {
+                groups.Add((key, []));
+                index = groups.Count - 1;
+            }
+
+            groups[index].Members.Add(parameter);
+        }
+
+        return new TrainingOptimizer(groups.Select(g => ((IReadOnlyList<Parameter>)g.Members, g.Key.Rate, g.Key.Decay ? weightDecay : 0.0)));
+    }
+
     /// <summary>Sets every group's learning rate to its peak rate times <paramref name="factor"/> (the schedule's value).</summary>
     public void Scale(double factor)
     {

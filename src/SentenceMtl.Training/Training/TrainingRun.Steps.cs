@@ -1,6 +1,5 @@
 using System.Globalization;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace SentenceMtl.Training;
@@ -93,26 +92,9 @@ internal sealed partial class TrainingRun
     private TrainingOptimizer NewOptimizer()
     {
         int layers = model.Encoder.Backbone.Layers.Count;
-        var byRate = new Dictionary<(double Lr, bool Decay), List<Parameter>>();
-        foreach (var (name, parameter) in trainable)
-        {
-            double lr = name.StartsWith("heads.", StringComparison.Ordinal) ? options.HeadLearningRate : BackboneRate(name, layers);
-            var key = (lr, parameter.dim() >= 2);
-            if (!byRate.TryGetValue(key, out var list))
-            {
-                byRate[key] = list = [];
-            }
-
-            list.Add(parameter);
-        }
-
-        if (logVariances is not null)
-        {
-            var key = (options.HeadLearningRate, false);
-            byRate[key] = [.. byRate.GetValueOrDefault(key) ?? [], .. logVariances.Values];
-        }
-
-        return new TrainingOptimizer(byRate.Select(kv => ((IReadOnlyList<Parameter>)kv.Value, kv.Key.Lr, kv.Key.Decay ? options.WeightDecay : 0.0)));
+        var rates = trainable.Select(p => (p.Parameter, p.Name.StartsWith("heads.", StringComparison.Ordinal) ? options.HeadLearningRate : BackboneRate(p.Name, layers)));
+        var weights = logVariances?.Values.Select(p => (p, options.HeadLearningRate)) ?? [];                  // learned task weights, never decayed (1-D)
+        return TrainingOptimizer.ForParameters(rates.Concat(weights), options.WeightDecay);
     }
 
     private double BackboneRate(string name, int layers)

@@ -60,11 +60,7 @@ internal static class ContrastiveBodyTraining
 
         var run = new Schedule(options.Epochs * ((used.Length + options.BatchSize - 1) / options.BatchSize), options.WarmupRatio);
         var parameters = trainable.Select(p => p.parameter).ToList();
-        using var optimizer = new TrainingOptimizer(                                             // weight decay on matrices only
-        [
-            (parameters.Where(p => p.dim() >= 2).ToList(), options.LearningRate, options.WeightDecay),
-            (parameters.Where(p => p.dim() < 2).ToList(), options.LearningRate, 0.0),
-        ]);
+        using var optimizer = TrainingOptimizer.ForParameters(parameters.Select(p => (p, options.LearningRate)), options.WeightDecay);
         using var divergence = new DivergenceGuard(trainable,                                  // puts the weights of the run's start back
             $"Lower ContrastiveOptions.LearningRate (now {options.LearningRate}) or check the data.");
         var tokenIds = encoder.TokenizeAll(texts);
