@@ -81,7 +81,8 @@ internal sealed record BertConfig
         {
             // Keys the file leaves out take the record's defaults (Hugging Face's): source-generated code would set
             // absent init-only properties to zero, so the defaults are written in before the file is read.
-            var parsed = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64 })
+            // A key given twice is refused as invalid JSON: which of the two values a reader takes is not defined.
+            var parsed = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false })
                 ?? throw new ModelFormatException(source, "expected a JSON object.");
             var node = parsed as JsonObject
                 ?? throw new ModelFormatException(source, $"invalid JSON (the top level is {parsed.GetValueKind()}, not an object).");

@@ -29,6 +29,7 @@ public class BertConfigTests
     }
 
     [Theory]
+    [InlineData("""{"num_attention_heads": 12, "num_attention_heads": 12}""", "invalid JSON")]                   // a key twice (found by fuzzing)
     [InlineData("""{"hidden_size": 100, "num_attention_heads": 12}""", "divisible")]
     [InlineData("""{"num_hidden_layers": 0}""", "num_hidden_layers")]
     [InlineData("""{"hidden_act": "mish"}""", "hidden_act")]
