@@ -7,7 +7,7 @@ namespace SentenceMtl.Checkpoints;
 /// Everything needed to build a <see cref="SentenceEncoder"/>, resolved
 /// from a folder, the Hugging Face cache or an installed model folder, with that model's own defaults (which
 /// <see cref="SentenceEncoderOptions"/> may override). It holds no TorchSharp type, so reading a model's description
-/// never loads libtorch; the TorchSharp loader reads <see cref="WeightsFile"/> itself.
+/// never loads a native library.
 /// </summary>
 internal sealed record ModelSource
 {

@@ -48,7 +48,7 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
     public int Threads => pool.Threads;
 
     /// <summary>Why the engine cannot run <paramref name="config"/> (null when it can): it implements BERT with exact
-    /// GELU and absolute positions, as libtorch does for the other settings.</summary>
+    /// GELU and absolute positions; loading refuses other settings, naming them.</summary>
     public static string? Unsupported(BertConfig config) =>
         config.HiddenAct != "gelu" ? $"hidden_act '{config.HiddenAct}' (the engine implements 'gelu')"
         : config.PositionEmbeddingType != "absolute" ? $"position_embedding_type '{config.PositionEmbeddingType}'"
@@ -186,7 +186,7 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
 
     /// <summary>Sequence indices in batches of at most <paramref name="batchSize"/> sequences and <paramref name="maxTokens"/>
     /// tokens counted as the longest length times the count (a longer sequence alone), longest first, so a batch's
-    /// sequences have similar lengths (little padding for libtorch) and the threads' shares of a parallel run end together.</summary>
+    /// sequences have similar lengths (little padding for a padded forward pass, as training's) and the threads' shares of a parallel run end together.</summary>
     internal static List<int[]> Batches(IReadOnlyList<int[]> sequences, int batchSize, int maxTokens = MaxBatchTokens)
     {
         var order = Enumerable.Range(0, sequences.Count).OrderByDescending(i => sequences[i].Length).ToArray();

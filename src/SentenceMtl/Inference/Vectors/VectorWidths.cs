@@ -10,7 +10,7 @@ internal static class VectorWidths
     /// <summary>
     /// Whether the kernels run at <paramref name="width"/> in hardware: the JIT accelerates that vector size and fused
     /// multiply-add is an instruction (FMA3 on x64, always on ARM64). Without FMA, <c>FusedMultiplyAdd</c> is computed in
-    /// software and the kernels would be slower than libtorch.
+    /// software, which is correct but slow (the engine then runs the 128-bit kernels on software vectors).
     /// </summary>
     public static bool IsAccelerated(VectorWidth width) => width switch
     {
@@ -33,11 +33,11 @@ internal static class VectorWidths
         _ => false,
     };
 
-    /// <summary>Every width <see cref="IsAccelerated"/> reports, widest first (empty: use libtorch).</summary>
+    /// <summary>Every width <see cref="IsAccelerated"/> reports, widest first (empty: 128 bits in software).</summary>
     public static IReadOnlyList<VectorWidth> Accelerated { get; } =
         [.. new[] { VectorWidth.Bits512, VectorWidth.Bits256, VectorWidth.Bits128 }.Where(IsAccelerated)];
 
-    /// <summary>The widest accelerated width, or null when none is (then inference runs on libtorch).</summary>
+    /// <summary>The widest accelerated width, or null when none is (then the engine runs 128 bits in software).</summary>
     public static VectorWidth? Widest => Accelerated.Count > 0 ? Accelerated[0] : null;
 
     /// <summary>Whether the kernels for <paramref name="quantization"/> run at <paramref name="width"/>:
