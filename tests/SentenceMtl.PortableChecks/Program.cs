@@ -12,6 +12,13 @@ using SentenceMtl.PortableChecks;
 //   SentenceMtl.PortableChecks compare <dump> <dump>               compares two platforms' embeddings
 // Prints one line per check and "N passed, N failed"; exits 1 when a check failed, 2 on bad arguments.
 var log = new CheckLog();
+if (args is ["write-saved-model", var committed, var parent])
+{
+    // The saved multi-task model the ARM64 training app predicts with: the committed text files plus seeded weights.
+    Console.WriteLine(SentenceMtl.Tests.SavedModelFixture.Create(committed, parent));
+    return 0;
+}
+
 if (args is ["compare", var first, var second])
 {
     EmbeddingComparison.Run(log, first, second);

@@ -86,7 +86,9 @@ run_checker "compare x64-128 with arm64 (portable int8)" "$out/x64/SentenceMtl.P
 echo "== training package on linux-arm64"
 publish tests/arm64/TrainingRefusal linux-arm64 true "$out/training"
 rc=0
-qemu-aarch64-static "$out/training/SentenceMtl.TrainingRefusal" tests/SentenceMtl.Tests/MultiTask/Fixtures/multitask-v0.1.0 >"$out/training.log" 2>&1 || rc=$?
+rm -rf "$out/saved" && mkdir -p "$out/saved"
+saved=$("$out/x64/SentenceMtl.PortableChecks" write-saved-model tests/SentenceMtl.Tests/MultiTask/Fixtures/multitask-v0.1.0 "$out/saved")
+qemu-aarch64-static "$out/training/SentenceMtl.TrainingRefusal" "$saved" >"$out/training.log" 2>&1 || rc=$?
 cat "$out/training.log"
 if [ "$rc" -eq 0 ] && grep -q '^refused: .*linux-arm64' "$out/training.log"; then
   passed=$((passed + 1))

@@ -44,7 +44,8 @@ public sealed class EngineWithoutLibtorchTests(EmbeddedEncoders encoders)
         Skip.IfNot(OperatingSystem.IsLinux(), "the child reads /proc/self/maps, which only Linux has");
         var expected = SavedModelFixture.Expected();
 
-        var child = RunChild(["--predict", SavedModelFixture.Folder], [.. expected.Select(e => e.Text).Distinct()]);
+        using var folder = new TempFolder();
+        var child = RunChild(["--predict", SavedModelFixture.Create(folder.Path)], [.. expected.Select(e => e.Text).Distinct()]);
 
         Assert.Equal("none", child.Value("native-libraries: "));
         var predictions = child.Lines("prediction: ").Select(l => l.Split(' ')).ToList();

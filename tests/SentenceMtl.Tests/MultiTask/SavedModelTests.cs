@@ -1,13 +1,14 @@
 namespace SentenceMtl.Tests.MultiTask;
 
-/// <summary>A model saved before the package split loads in the core and predicts what libtorch predicted (within 1e-6).</summary>
+/// <summary>A model in the folder format saved before the package split loads in the core and predicts what libtorch predicted (within 1e-6).</summary>
 public sealed class SavedModelTests
 {
     [Fact]
     public void A_model_saved_by_version_0_1_0_predicts_its_libtorch_probabilities_within_1e_6()
     {
         var expected = SavedModelFixture.Expected();
-        using var model = MultiTaskModel.Load(SavedModelFixture.Folder);
+        using var saved = new TempFolder();
+        using var model = MultiTaskModel.Load(SavedModelFixture.Create(saved.Path));
 
         var texts = expected.Select(e => e.Text).Distinct().ToArray();
         var predictions = model.Predict(texts);
@@ -26,7 +27,7 @@ public sealed class SavedModelTests
     public void A_loaded_model_saves_and_loads_again_with_the_same_predictions()
     {
         using var folder = new TempFolder();
-        using var model = MultiTaskModel.Load(SavedModelFixture.Folder);
+        using var model = MultiTaskModel.Load(SavedModelFixture.Create(folder.Path));
         string copy = Path.Combine(folder.Path, "copy");
 
         model.Save(copy);

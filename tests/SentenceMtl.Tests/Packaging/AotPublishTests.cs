@@ -44,7 +44,7 @@ public sealed partial class AotPublishTests
             var natives = Directory.GetFiles(output, "*.so*", SearchOption.AllDirectories);
             Assert.True(natives.Length == 0, $"native libraries in the AOT output: {string.Join(", ", natives.Select(Path.GetFileName))}");
 
-            string fixture = Path.Combine(AppContext.BaseDirectory, "MultiTask", "Fixtures", "multitask-v0.1.0");
+            string fixture = SavedModelFixture.Create(output);
             AssertMatchesTheJitCore(Run(executable, output, fixture), fixture);
         }
         finally

@@ -48,7 +48,8 @@ public sealed partial class PackageConsumerFixture
         InferencePublishBytesWithoutModel = Directory.GetFiles(InferencePublishOutput, "*", SearchOption.AllDirectories)
             .Where(f => !Path.GetRelativePath(InferencePublishOutput, f).StartsWith("sentencemtl-models", StringComparison.Ordinal))
             .Sum(f => new FileInfo(f).Length);
-        string saved = Path.Combine(TestPaths.RepoRoot, "tests", "SentenceMtl.Tests", "MultiTask", "Fixtures", "multitask-v0.1.0");
+        string committed = Path.Combine(TestPaths.RepoRoot, "tests", "SentenceMtl.Tests", "MultiTask", "Fixtures", "multitask-v0.1.0");
+        string saved = SavedModelFixture.Create(committed, root);
         InferenceRun = DotnetCli.Run(InferenceApp, StepTimeout, environment, Path.Combine(InferencePublishOutput, "Inference.dll"), saved);
     }
 
