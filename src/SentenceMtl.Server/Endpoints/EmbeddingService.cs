@@ -26,10 +26,11 @@ internal sealed class EmbeddingService(ModelHost models, BatchingQueue queue, Se
                 "dimensions");
         }
 
-        var tokens = TokenCounter.Count(encoder, texts, route == "/embed" ? "inputs" : "input", options.Value, refuseTruncation);
-        int total = tokens.Sum();
+        var encodeOptions = settings.ToEncodeOptions();
+        var ids = TokenCounter.Tokenize(encoder, texts, encodeOptions, route == "/embed" ? "inputs" : "input", options.Value, refuseTruncation);
+        int total = ids.Sum(sequence => sequence.Length);
         metrics.Tokens(route, total);
-        var vectors = await queue.EmbedAsync(texts, tokens, settings, Admission.AdmittedAt(context), context.RequestAborted);
+        var vectors = await queue.EmbedAsync(ids, encodeOptions, Admission.AdmittedAt(context), context.RequestAborted);
         return (vectors, total);
     }
 }
