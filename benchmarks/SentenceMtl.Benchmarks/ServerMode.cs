@@ -100,6 +100,8 @@ internal static class ServerMode
         Console.WriteLine();
         Console.WriteLine($"Targets: steady efficiency {inProcess.ServerCpu / steady.ServerCpu:F2} (≥ {EfficiencyTarget}), steady throughput " +
             $"{steady.Rate / inProcess.Rate:F2}x (≥ {ThroughputTarget}x), fresh efficiency {inProcess.ServerCpu / fresh.ServerCpu:F2} (≥ {FreshEfficiencyTarget}).");
+        Console.WriteLine("Steady server CPU seconds by thread: " + string.Join(", ",
+            steady.ServerThreads.Where(t => t.Value >= 0.005).OrderByDescending(t => t.Value).Select(t => $"{t.Key} {t.Value:F2}")) + ".");
         Console.WriteLine($"Mean steady batch {meanBatch:F1} texts; vectors identical to in-process Encode: {same:N0} / {expected:N0}; " +
             $"load average before / after: {loadBefore} / {LoadAverage()}.");
     }
@@ -134,6 +136,7 @@ internal static class ServerMode
         using var self = Process.GetCurrentProcess();
         var clientCpu = self.TotalProcessorTime;
         var serverCpu = server.CpuTime;
+        var threadsBefore = server.ThreadCpu();
         long start = Stopwatch.GetTimestamp();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
         {
@@ -150,8 +153,12 @@ internal static class ServerMode
         })));
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         self.Refresh();
+        var threadsAfter = server.ThreadCpu();
         return new Round(texts.Length / seconds, (server.CpuTime - serverCpu).TotalSeconds, (self.TotalProcessorTime - clientCpu).TotalSeconds,
-            [.. latencies.Order()], vectors);
+            [.. latencies.Order()], vectors)
+        {
+            ServerThreads = threadsAfter.ToDictionary(t => t.Key, t => t.Value - threadsBefore.GetValueOrDefault(t.Key)),
+        };
     }
 
     private static float[] Decode(string base64)
@@ -182,6 +189,9 @@ internal static class ServerMode
     /// clients, the sorted latencies in ms, and the vectors.</summary>
     private sealed record Round(double Rate, double ServerCpu, double ClientCpu, double[] Latencies, float[][] Vectors)
     {
+        /// <summary>The server's CPU seconds by thread name (Linux truncates names to 15 characters).</summary>
+        public IReadOnlyDictionary<string, double> ServerThreads { get; init; } = new Dictionary<string, double>();
+
         public double Percentile(double p) => Latencies[Math.Min(Latencies.Length - 1, (int)(p * Latencies.Length))];
     }
 
@@ -213,6 +223,42 @@ internal static class ServerMode
                 return process.TotalProcessorTime;
             }
         }
+
+        /// <summary>CPU seconds so far of the child's threads, summed by thread name (from <c>/proc</c>; empty elsewhere).
+        /// The batch worker is ".NET Long Running Task", the engine's helpers "SentenceMtl intra-op N", requests run on the
+        /// thread pool (".NET TP Worker") and Kestrel's socket threads.</summary>
+        public Dictionary<string, double> ThreadCpu()
+        {
+            var result = new Dictionary<string, double>();
+            string tasks = $"/proc/{process.Id}/task";
+            if (!Directory.Exists(tasks))
+            {
+                return result;
+            }
+
+            foreach (string task in Directory.EnumerateDirectories(tasks))
+            {
+                try
+                {
+                    string stat = File.ReadAllText(Path.Combine(task, "stat"));
+                    int open = stat.IndexOf('('), close = stat.LastIndexOf(')');
+                    string name = stat[(open + 1)..close];
+                    var fields = stat[(close + 2)..].Split(' ');
+                    // Fields 14 and 15 of stat (utime, stime), counted after the name: indexes 11 and 12.
+                    double seconds = (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / ClockTicks;
+                    result[name] = result.GetValueOrDefault(name) + seconds;
+                }
+                catch (IOException)
+                {
+                    // The thread ended meanwhile.
+                }
+            }
+
+            return result;
+        }
+
+        /// <summary>Linux's USER_HZ: /proc reports CPU time in these ticks.</summary>
+        private const double ClockTicks = 100;
 
         /// <summary>Starts <paramref name="path"/> (an executable, or a dll run by this process's <c>dotnet</c>).</summary>
         public static ServerProcess Start(string path)

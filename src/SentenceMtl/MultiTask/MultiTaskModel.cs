@@ -129,13 +129,19 @@ public sealed partial class MultiTaskModel : IDisposable
 
     /// <summary>Every task's prediction for token ids that <see cref="Encoder"/>'s <c>TokenizeForEncode</c> gave with
     /// <see cref="EncodeOptions.Default"/>: what <see cref="Predict(IReadOnlyList{string}, CancellationToken)"/> predicts
-    /// for the texts, without tokenizing them again (the server has counted their tokens).</summary>
-    internal TaskPrediction[][] PredictTokenized(IReadOnlyList<int[]> ids, CancellationToken cancellationToken)
+    /// for the texts, without tokenizing them again (the server has counted their tokens). <paramref name="options"/>
+    /// may set the batch size only: the embeddings the heads read must be Predict's.</summary>
+    internal TaskPrediction[][] PredictTokenized(IReadOnlyList<int[]> ids, EncodeOptions options, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
+        if (options with { BatchSize = null } != EncodeOptions.Default)
+        {
+            throw new ArgumentException("Only the batch size may differ from EncodeOptions.Default.", nameof(options));
+        }
+
         using var lease = Share();
         TrainedHeads("predict");
-        return Predictions(ProbabilitiesOf(encoder.EncodeTokenized(ids, EncodeOptions.Default, cancellationToken)), ids.Count);
+        return Predictions(ProbabilitiesOf(encoder.EncodeTokenized(ids, options, cancellationToken)), ids.Count);
     }
 
     /// <summary>Per sentence, every task's label (the most probable), its index and the probabilities.</summary>
