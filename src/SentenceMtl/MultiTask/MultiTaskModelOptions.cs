@@ -3,8 +3,14 @@ namespace SentenceMtl;
 /// <summary>The architecture of a <see cref="MultiTaskModel"/>: its tasks and their heads.</summary>
 public sealed record MultiTaskModelOptions
 {
-    /// <summary>The tasks, each with its own head (default: <see cref="TaskDefinition.Topic"/> and <see cref="TaskDefinition.Sentiment"/>).</summary>
-    public IReadOnlyList<TaskDefinition> Tasks { get; init; } = [TaskDefinition.Topic, TaskDefinition.Sentiment];
+    /// <summary>
+    /// The tasks, each with its own head. Default empty: a model never gets tasks it was not given, so
+    /// <c>MultiTaskModel.Create</c> refuses empty tasks unless it takes them from a dataset
+    /// (<see cref="MultiTaskModel.Create(string, MultiTaskDataset, MultiTaskModelOptions?, SentenceEncoderOptions?)"/>).
+    /// For fixed label sets, list <see cref="TaskDefinition"/>s here (the demo's are <see cref="TaskDefinition.Topic"/>
+    /// and <see cref="TaskDefinition.Sentiment"/>).
+    /// </summary>
+    public IReadOnlyList<TaskDefinition> Tasks { get; init; } = [];
 
     /// <summary>Hidden layer widths of every head (default one layer of 256; empty = linear heads).</summary>
     public IReadOnlyList<int> HeadHiddenSizes { get; init; } = [256];
@@ -31,7 +37,10 @@ public sealed record MultiTaskModelOptions
         ArgumentNullException.ThrowIfNull(HeadHiddenSizes, nameof(HeadHiddenSizes));
         if (Tasks.Count == 0)
         {
-            throw new ArgumentException("At least one task is required.", nameof(Tasks));
+            throw new ArgumentException(
+                "The model has no tasks. Take tasks and labels from your data with MultiTaskModel.Create(model, MultiTaskDataset.Load(path)), " +
+                "or list them in MultiTaskModelOptions.Tasks, e.g. Tasks = [new TaskDefinition(\"intent\", [\"question\", \"complaint\"])].",
+                nameof(Tasks));
         }
 
         if (Tasks.Any(t => t is null))
@@ -47,7 +56,8 @@ public sealed record MultiTaskModelOptions
 
         if (TaskHeadHiddenSizes?.Keys.FirstOrDefault(k => Tasks.All(t => t.Name != k)) is { } unknown)
         {
-            throw new ArgumentException($"TaskHeadHiddenSizes names unknown task '{unknown}'.", nameof(TaskHeadHiddenSizes));
+            throw new ArgumentException(
+                $"TaskHeadHiddenSizes names unknown task '{ErrorText.Shorten(unknown)}' (tasks: {ErrorText.List(Tasks.Select(t => t.Name))}).", nameof(TaskHeadHiddenSizes));
         }
 
         foreach (var task in Tasks)
