@@ -10,7 +10,7 @@ namespace SentenceMtl;
 internal static class ResultText
 {
     /// <summary>Most items a <c>ToString()</c> shows of one collection.</summary>
-    public const int MaxItems = 10;
+    public const int MaxItems = 20;
 
     /// <summary><c>0.1235</c>: four significant digits, invariant culture.</summary>
     public static string Number(double value) => value.ToString("G4", CultureInfo.InvariantCulture);

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text;
+
 namespace SentenceMtl;
 
 /// <summary>The architecture of a <see cref="MultiTaskModel"/>: its tasks and their heads.</summary>
@@ -30,6 +33,16 @@ public sealed record MultiTaskModelOptions
     /// <summary>The hidden sizes of <paramref name="task"/>'s head.</summary>
     public IReadOnlyList<int> HiddenSizesFor(string task) =>
         TaskHeadHiddenSizes is not null && TaskHeadHiddenSizes.TryGetValue(task, out var sizes) ? sizes : HeadHiddenSizes;
+
+    // Tasks = [topic (5 labels), …], HeadHiddenSizes = [256] rather than the collections' type names.
+    private bool PrintMembers(StringBuilder builder) => ResultText.Members(builder,
+        ("Tasks", ResultText.List(Tasks, t => $"{t.Name} ({t.Labels.Count} labels)")),
+        ("HeadHiddenSizes", ResultText.List(HeadHiddenSizes, h => h.ToString(CultureInfo.InvariantCulture))),
+        ("TaskHeadHiddenSizes", TaskHeadHiddenSizes is null ? "null" : ResultText.List(TaskHeadHiddenSizes,
+            kv => $"{kv.Key}: {ResultText.List(kv.Value, h => h.ToString(CultureInfo.InvariantCulture))}")),
+        ("Activation", Activation.ToString()),
+        ("Dropout", ResultText.Number(Dropout)),
+        ("Seed", Seed.ToString(CultureInfo.InvariantCulture)));
 
     internal void Validate()
     {

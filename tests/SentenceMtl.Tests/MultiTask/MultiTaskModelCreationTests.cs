@@ -99,5 +99,8 @@ public sealed class MultiTaskModelCreationTests : IDisposable
         Assert.Equal(report["intent"].ToText(), report["intent"].ToString());
         Assert.Equal(report["intent"].ConfusionMatrix.ToText(), report["intent"].ConfusionMatrix.ToString());
         Assert.StartsWith("{ intent: ", report.ToString(), StringComparison.Ordinal);
+        Assert.Equal("TaskDefinition { Name = intent, Labels = [complaint, praise, question] }", model.Tasks[0].ToString());
+        Assert.Equal("MultiTaskModelOptions { Tasks = [intent (3 labels), urgency (2 labels)], HeadHiddenSizes = [256], " +
+            "TaskHeadHiddenSizes = null, Activation = Gelu, Dropout = 0.1, Seed = 42 }", model.Options.ToString());
     }
 }

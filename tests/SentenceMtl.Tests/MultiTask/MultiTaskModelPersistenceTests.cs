@@ -101,7 +101,7 @@ public sealed class MultiTaskModelPersistenceTests : IDisposable
         File.Delete(Path.Combine(SaveDir, "heads.safetensors"));
         var ex = Assert.Throws<ModelFormatException>(() => MultiTaskModel.Load(SaveDir));
         Assert.EndsWith("heads.safetensors", ex.FilePath, StringComparison.Ordinal);
-        Assert.Throws<ModelFormatException>(() => MultiTaskModel.Load(Path.Combine(folder.Path, "nowhere")));
+        Assert.Throws<ModelNotFoundException>(() => MultiTaskModel.Load(Path.Combine(folder.Path, "nowhere")));
     }
 
     /// <summary>Task names whose weight keys share a prefix ("a" and "a.b", "topic" and "topic.mlp.0") save and load:
