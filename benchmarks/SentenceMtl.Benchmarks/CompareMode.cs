@@ -221,7 +221,7 @@ internal static class CompareMode
         var frozen = new List<(double First, double Later)>();
         for (int run = 0; run < Rounds; run++)
         {
-            using var model = MultiTaskModel.Create();
+            using var model = MultiTaskModel.Create("all-MiniLM-L6-v2", data);
             var result = new MultiTaskTrainer(model, new TrainerOptions { Epochs = 5 }).Train(data);
             frozen.Add((result.Epochs[0].Duration.TotalMilliseconds, result.Epochs.Skip(1).Average(e => e.Duration.TotalMilliseconds)));
         }
@@ -232,7 +232,7 @@ internal static class CompareMode
         var full = new List<double>();
         for (int run = 0; run < Rounds; run++)
         {
-            using var model = MultiTaskModel.Create();
+            using var model = MultiTaskModel.Create("all-MiniLM-L6-v2", data);
             full.Add(new MultiTaskTrainer(model, options).Train(data).Epochs[0].Duration.TotalSeconds);
         }
 

@@ -2,9 +2,10 @@ namespace SentenceMtl;
 
 /// <summary>
 /// Thrown when a file the library reads (weights, configuration, vocabulary, heads, datasets) is missing,
-/// damaged or inconsistent. The message names the file and the rule it breaks.
+/// damaged or inconsistent. The message names the file and the rule it breaks. A model name or path that names no
+/// model at all throws the derived <c>ModelNotFoundException</c>.
 /// </summary>
-public sealed class ModelFormatException : Exception
+public class ModelFormatException : Exception
 {
     /// <summary>Creates the exception for <paramref name="filePath"/>.</summary>
     /// <param name="filePath">The file (or resource name) that failed to load.</param>

@@ -12,7 +12,7 @@ if (args[0].StartsWith("stress-", StringComparison.Ordinal))
     return Stress.Run(args[0], args[1], TimeSpan.FromSeconds(double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture)));
 }
 
-using var model = MultiTaskModel.Create(args[0]);
+using var model = MultiTaskModel.Create(args[0], Stress.Dataset());
 new MultiTaskTrainer(model, new TrainerOptions { Epochs = 1 }).Train(Stress.Dataset());
 for (int n = 1; ; n++)
 {

@@ -21,7 +21,7 @@ internal static class Stress
         var deadline = DateTime.UtcNow + duration;
         var failures = new ConcurrentQueue<Exception>();
         var trained = Directory.CreateTempSubdirectory("sentencemtl-stress").FullName;
-        using (var untrained = MultiTaskModel.Create(modelFolder))
+        using (var untrained = MultiTaskModel.Create(modelFolder, Dataset()))
         {
             new MultiTaskTrainer(untrained, new TrainerOptions { Epochs = 1 }).Train(Dataset());   // once: each round loads it
             untrained.Save(Path.Combine(trained, "model"));

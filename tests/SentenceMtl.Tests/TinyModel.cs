@@ -20,6 +20,16 @@ internal static partial class TinyModel
         MaxPositionEmbeddings = 64,
     };
 
+    /// <summary>
+    /// <paramref name="options"/> with the demo's tasks (topic and sentiment, which most tests and TinyData use) when it
+    /// names none: a model is never given tasks by default.
+    /// </summary>
+    public static MultiTaskModelOptions TopicAndSentiment(MultiTaskModelOptions? options = null)
+    {
+        options ??= new MultiTaskModelOptions();
+        return options.Tasks.Count > 0 ? options : options with { Tasks = [TaskDefinition.Topic, TaskDefinition.Sentiment] };
+    }
+
     /// <summary>Writes the folder (deterministic weights for a given seed) and returns its path.</summary>
     public static string CreateFolder(string directory, long seed = 7)
     {

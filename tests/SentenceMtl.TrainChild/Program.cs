@@ -11,7 +11,7 @@ using SentenceMtl;
 if (args is ["--train-heads", var trainModel, var dataPath])
 {
     var data = MultiTaskDataset.Load(dataPath, [TaskDefinition.Topic, TaskDefinition.Sentiment]);
-    using var model = MultiTaskModel.Create(trainModel, new MultiTaskModelOptions { Seed = 7 });
+    using var model = MultiTaskModel.Create(trainModel, new MultiTaskModelOptions { Seed = 7, Tasks = [TaskDefinition.Topic, TaskDefinition.Sentiment] });
     new MultiTaskTrainer(model, new TrainerOptions { Epochs = 3, Seed = 7 }).Train(data);
     bool wide = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
     bool mid = System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated;

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace SentenceMtl;
 
 /// <summary>What one epoch did.</summary>
@@ -15,4 +17,12 @@ public sealed record EpochSummary(
 {
     /// <summary>The mean of <see cref="ValidationMacroF1"/> over tasks (the early-stopping criterion), or null.</summary>
     public double? MeanValidationMacroF1 => ValidationMacroF1 is { Count: > 0 } f1 ? f1.Values.Average() : null;
+
+    // TaskLosses = { topic: 0.61, sentiment: 0.72 } rather than the dictionary's type name.
+    private bool PrintMembers(StringBuilder builder) => ResultText.Members(builder,
+        ("Epoch", Epoch.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ("Loss", ResultText.Number(Loss)),
+        ("TaskLosses", ResultText.Map(TaskLosses)),
+        ("ValidationMacroF1", ResultText.Map(ValidationMacroF1)),
+        ("Duration", Duration.ToString("c", System.Globalization.CultureInfo.InvariantCulture)));
 }

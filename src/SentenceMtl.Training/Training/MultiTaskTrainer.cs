@@ -1,3 +1,4 @@
+using SentenceMtl.MultiTask;
 using SentenceMtl.Training;
 
 namespace SentenceMtl;
@@ -22,7 +23,8 @@ public sealed class MultiTaskTrainer
         var unknown = options.TaskWeights?.Keys.FirstOrDefault(k => model.Tasks.All(t => t.Name != k));
         if (unknown is not null)
         {
-            throw new ArgumentException($"TaskWeights names unknown task '{unknown}'.", nameof(options));
+            throw new ArgumentException(
+                $"TaskWeights names unknown task '{ErrorText.Shorten(unknown)}' (tasks: {ErrorText.List(model.Tasks.Select(t => t.Name))}).", nameof(options));
         }
 
         this.model = model;
@@ -76,7 +78,7 @@ public sealed class MultiTaskTrainer
             for (int epoch = 0; epoch < Options.Epochs; epoch++)
             {
                 var summary = run.RunEpoch(epoch, progress);
-                summary = summary with { ValidationMacroF1 = run.Validate(validation) };
+                summary = summary with { TaskLosses = Keyed(summary.TaskLosses), ValidationMacroF1 = Keyed(run.Validate(validation)) };
                 history.Add(summary);
                 progress?.Report(new TrainingProgress(epoch + 1, (epoch + 1) * run.StepsPerEpoch, run.TotalSteps, summary.Loss,
                     summary.TaskLosses, summary.ValidationMacroF1, IsEpochEnd: true));
@@ -87,7 +89,7 @@ public sealed class MultiTaskTrainer
             }
 
             best.RestoreBest();
-            return new TrainingResult(history, best.Epoch, best.StoppedEarly, run.TaskWeights()) { Contrastive = contrastive };
+            return new TrainingResult(history, best.Epoch, best.StoppedEarly, Keyed(run.TaskWeights())) { Contrastive = contrastive };
         }
         finally
         {
@@ -119,6 +121,11 @@ public sealed class MultiTaskTrainer
             throw new ArgumentException("The training set has no labels for any task.", nameof(train));
         }
     }
+
+    // Looking up a task a result does not hold names the tasks it holds.
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(values))]
+    private static IReadOnlyDictionary<string, double>? Keyed(IReadOnlyDictionary<string, double>? values) =>
+        values is null ? null : new TaskKeyedDictionary<double>(values);
 
     /// <summary>Linear warm-up from 0 to 1 over <paramref name="warmup"/> steps, then linear decay to 0 at <paramref name="total"/>.</summary>
     internal static double Schedule(int step, int warmup, int total) =>

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace SentenceMtl;
 
 /// <summary>Reported after every optimisation step, and once per epoch with validation metrics.</summary>
@@ -18,4 +20,15 @@ public sealed record TrainingProgress(
     IReadOnlyDictionary<string, double> TaskLosses,
     IReadOnlyDictionary<string, double>? ValidationMacroF1 = null,
     bool IsEpochEnd = false,
-    TrainingStage Stage = TrainingStage.Supervised);
+    TrainingStage Stage = TrainingStage.Supervised)
+{
+    // TaskLosses = { topic: 0.61, … } rather than the dictionary's type name.
+    private bool PrintMembers(StringBuilder builder) => ResultText.Members(builder,
+        ("Stage", Stage.ToString()),
+        ("Epoch", Epoch.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ("Step", $"{Step}/{TotalSteps}"),
+        ("Loss", ResultText.Number(Loss)),
+        ("TaskLosses", ResultText.Map(TaskLosses)),
+        ("ValidationMacroF1", ResultText.Map(ValidationMacroF1)),
+        ("IsEpochEnd", IsEpochEnd.ToString()));
+}

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace SentenceMtl;
 
 /// <summary>The outcome of <see cref="MultiTaskTrainer.Train"/>.</summary>
@@ -13,4 +15,13 @@ public sealed record TrainingResult(
 {
     /// <summary>What the contrastive stage did (<see cref="TrainingStrategy.Contrastive"/> only; otherwise null).</summary>
     public ContrastiveSummary? Contrastive { get; init; }
+
+    // Epochs = 3 [EpochSummary { Epoch = 1, Loss = 1.2, … }, …], TaskWeights = { topic: 1, … } rather than the
+    // collections' type names.
+    private bool PrintMembers(StringBuilder builder) => ResultText.Members(builder,
+        ("Epochs", Epochs is null ? "null" : $"{Epochs.Count} {ResultText.List(Epochs, e => e.ToString())}"),
+        ("BestEpoch", BestEpoch.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ("StoppedEarly", StoppedEarly.ToString()),
+        ("TaskWeights", ResultText.Map(TaskWeights)),
+        ("Contrastive", Contrastive?.ToString() ?? "null"));
 }

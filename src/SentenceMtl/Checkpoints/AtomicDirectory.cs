@@ -9,7 +9,7 @@ namespace SentenceMtl.Checkpoints;
 /// previous one renamed to a partial name and deleted. At every instant either <c>{dir}</c> or <c>{dir}.previous</c> is complete, so a crash
 /// mid-save leaves the previous save loadable (<see cref="Resolve"/> finds it). Only a folder that is missing, empty
 /// or holds exactly what an earlier save listed is ever replaced: anything else is refused before a byte is written.
-/// Saves of one folder take turns through an exclusive lock on the file <c>{dir}.lock</c> (kept beside the folder,
+/// Saves of one folder take turns through an exclusive lock on the file <c>{dir}.lock</c> (deleted when the save ends,
 /// see <see cref="SaveLock"/>); readers take no lock but compare the manifest's generation before and after reading
 /// (<see cref="ReadConsistent{T}"/>).
 /// </remarks>

@@ -26,6 +26,9 @@ internal static class EmbeddedModelCatalog
     /// <exception cref="ModelFormatException">A model folder's descriptor is damaged.</exception>
     public static IReadOnlyList<string> Names => Installed.Value.Names;
 
+    /// <summary>Names and aliases of the models installed beside this application (for "did you mean").</summary>
+    public static IEnumerable<string> NamesAndAliases => Installed.Value.Names.Concat(Installed.Value.Folders.Keys).Distinct(StringComparer.Ordinal);
+
     /// <summary>The installed model called <paramref name="name"/> (or one of its aliases, any case), or null.</summary>
     /// <exception cref="ModelFormatException">A model folder's descriptor, or the model folder itself, is damaged.</exception>
     public static ModelSource? TryGet(string name) => TryGet(name, Installed.Value);

@@ -29,6 +29,25 @@ internal static class HuggingFaceCache
         }
     }
 
+    /// <summary>The ids (<c>org/name</c>) of the model repositories in the cache, for "did you mean"; none when it cannot be read.</summary>
+    public static IEnumerable<string> CachedRepoIds()
+    {
+        const string Prefix = "models--";
+        try
+        {
+            return !Directory.Exists(HubCacheDirectory) ? [] : [.. Directory.EnumerateDirectories(HubCacheDirectory, Prefix + "*")
+                .Take(ModelSuggestions.MaxCandidates)
+                .Select(folder => Path.GetFileName(folder)[Prefix.Length..])
+                .Where(id => id.Contains("--", StringComparison.Ordinal))
+                .Select(id => id[..id.IndexOf("--", StringComparison.Ordinal)] + "/" + id[(id.IndexOf("--", StringComparison.Ordinal) + 2)..])
+                .Order(StringComparer.Ordinal)];
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
     /// <summary>The cache folder of repository <paramref name="repoId"/>.</summary>
     public static string RepoDirectory(string repoId) =>
         Path.Combine(HubCacheDirectory, "models--" + repoId.Replace("/", "--", StringComparison.Ordinal));

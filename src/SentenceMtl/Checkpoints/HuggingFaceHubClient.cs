@@ -91,7 +91,7 @@ internal sealed class HuggingFaceHubClient
         }
         catch (HubUnreachableException ex)
         {
-            return TryFromCache(cache, cachedCommit) ?? throw new HttpRequestException(
+            return TryFromCache(cache, cachedCommit) ?? throw new HubUnreachableException(
                 $"{ex.Message} No complete snapshot of {model} is in the cache at {cache.Root} either.", ex.InnerException, ex.StatusCode);
         }
     }
@@ -695,8 +695,9 @@ internal sealed class HuggingFaceHubClient
         return client;
     }
 
-    /// <summary>The hub could not tell us about a file (network, timeout, 5xx): the cached snapshot may stand in.</summary>
-    private sealed class HubUnreachableException(string message, Exception? inner, HttpStatusCode? status)
+    /// <summary>The hub could not tell us about a file (network, timeout, 5xx, not a hub): the cached snapshot may stand in,
+    /// and whether the hub has the model is unknown.</summary>
+    internal sealed class HubUnreachableException(string message, Exception? inner, HttpStatusCode? status)
         : HttpRequestException(message, inner, status);
 
     private sealed class CacheMissException : Exception;

@@ -13,10 +13,11 @@ namespace SentenceMtl;
 /// </summary>
 internal static partial class CsvDatasetReader
 {
-    /// <summary>Reads every example of <paramref name="path"/>, which must exist.</summary>
+    /// <summary>Reads every example of <paramref name="path"/>, which must exist, and the task of each label column in
+    /// header order (with <see cref="DatasetSchema.InfersTasks"/>, every column but the text; else the schema's tasks).</summary>
     /// <exception cref="DatasetFormatException">The header lacks a column or repeats one, a record is malformed or has
-    /// the wrong number of fields, a label is unknown, or the file holds no example.</exception>
-    public static MultiTaskExample[] Read(string path, DatasetSchema schema, char delimiter)
+    /// the wrong number of fields, a label is unknown (blank, when inferring), or the file holds no example.</exception>
+    public static (MultiTaskExample[] Examples, string[] Tasks) Read(string path, DatasetSchema schema, char delimiter)
     {
         var options = CsvReaderOptions.Default with
         {
@@ -50,11 +51,8 @@ internal static partial class CsvDatasetReader
             }
 
             int textColumn = FindColumn(path, headerLine, header, schema.TextField, null, delimiter);
-            var labelColumns = new int[schema.Tasks.Count];
-            for (int i = 0; i < labelColumns.Length; i++)
-            {
-                labelColumns[i] = FindColumn(path, headerLine, header, schema.LabelFields[i], schema.Tasks[i].Name, delimiter);
-            }
+            var labelColumns = LabelColumns(path, headerLine, header, schema, textColumn, delimiter);
+            string[] tasks = schema.InfersTasks ? [.. labelColumns.Select(i => header[i])] : [.. schema.Tasks.Select(t => t.Name)];
 
             var examples = new List<MultiTaskExample>();
             while (csv.Read())
@@ -66,7 +64,7 @@ internal static partial class CsvDatasetReader
                         path, line, $"expected {header.Count} fields ({Describe(header)}), found {csv.FieldCount}");
                 }
 
-                examples.Add(new MultiTaskExample(csv.GetString(textColumn), ReadLabels(path, line, csv, schema, labelColumns)));
+                examples.Add(new MultiTaskExample(csv.GetString(textColumn), ReadLabels(path, line, csv, schema, labelColumns, tasks)));
             }
 
             if (examples.Count == 0)
@@ -74,7 +72,7 @@ internal static partial class CsvDatasetReader
                 throw new DatasetFormatException(path, 0, "no examples");
             }
 
-            return [.. examples];
+            return ([.. examples], tasks);
         }
         catch (CsvFormatException e)
         {
@@ -88,32 +86,52 @@ internal static partial class CsvDatasetReader
     }
 
     private static IReadOnlyDictionary<string, string> ReadLabels(
-        string path, int line, CsvReader csv, DatasetSchema schema, int[] labelColumns)
+        string path, int line, CsvReader csv, DatasetSchema schema, int[] labelColumns, string[] tasks)
     {
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int i = 0; i < labelColumns.Length; i++)
         {
-            var task = schema.Tasks[i];
             string label = csv.GetString(labelColumns[i]);
             if (label.Length == 0)
             {
                 if (schema.RequireAllLabels)
                 {
-                    throw new DatasetFormatException(path, line, $"missing {schema.LabelDescription(i)} (empty cell)");
+                    string what = schema.InfersTasks ? $"\"{tasks[i]}\" label" : schema.LabelDescription(i);
+                    throw new DatasetFormatException(path, line, $"missing {what} (empty cell)");
                 }
 
                 continue;
             }
 
-            if (task.IndexOf(label) < 0)
+            if (schema.InfersTasks ? string.IsNullOrWhiteSpace(label) : schema.Tasks[i].IndexOf(label) < 0)
             {
-                throw new DatasetFormatException(path, line, DatasetSchema.UnknownLabel(task, label));
+                throw new DatasetFormatException(path, line, schema.InfersTasks
+                    ? DatasetTaskInference.BlankLabel(tasks[i], "cell")
+                    : DatasetSchema.UnknownLabel(schema.Tasks[i], label));
             }
 
-            labels.Add(task.Name, label);
+            labels.Add(tasks[i], label);
         }
 
         return labels.AsReadOnly();
+    }
+
+    // The label columns: the schema's label fields, or (inferring) every column but the text, in header order.
+    private static int[] LabelColumns(string path, int headerLine, IReadOnlyList<string> header, DatasetSchema schema, int textColumn, char delimiter)
+    {
+        if (!schema.InfersTasks)
+        {
+            return [.. Enumerable.Range(0, schema.Tasks.Count)
+                .Select(i => FindColumn(path, headerLine, header, schema.LabelFields[i], schema.Tasks[i].Name, delimiter))];
+        }
+
+        if (header.Count == 1)
+        {
+            string fix = DelimiterHint(header, delimiter) ?? "Add one column per task, holding each example's label.";
+            throw new DatasetFormatException(path, headerLine, $"no label columns: the header has only the text column \"{schema.TextField}\". {fix}");
+        }
+
+        return [.. Enumerable.Range(0, header.Count).Where(i => i != textColumn)];
     }
 
     // The column named `name`, which holds the labels of `task` (null: the text). A header without it is an error

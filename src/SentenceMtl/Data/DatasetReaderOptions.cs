@@ -8,11 +8,13 @@ public sealed record DatasetReaderOptions
 
     /// <summary>
     /// The JSON key or CSV column of each task's label, by task name. A task not listed reads the field named like
-    /// the task (<see cref="TaskDefinition.Name"/>). Default <see langword="null"/>: every task reads its own name.
+    /// the task (<see cref="TaskDefinition.Name"/>). Default <see langword="null"/>: every task reads its own name. Only
+    /// for readers given the tasks: <see cref="MultiTaskDataset.Load(string, DatasetReaderOptions?)"/>, which takes the
+    /// tasks from the file, refuses it.
     /// </summary>
     public IReadOnlyDictionary<string, string>? LabelFields { get; init; }
 
-    /// <summary>The CSV field separator. Default <c>','</c>; <see cref="MultiTaskDataset.Load"/> uses a tab for <c>.tsv</c>.</summary>
+    /// <summary>The CSV field separator. Default <c>','</c>; <c>MultiTaskDataset.Load</c> uses a tab for <c>.tsv</c>.</summary>
     public char CsvDelimiter { get; init; } = ',';
 
     /// <summary>

@@ -6,13 +6,20 @@ namespace SentenceMtl;
 /// </summary>
 internal sealed class DatasetSchema
 {
-    private DatasetSchema(TaskDefinition[] tasks, string textField, string[] labelFields, bool requireAllLabels)
+    private DatasetSchema(TaskDefinition[] tasks, string textField, string[] labelFields, bool requireAllLabels, bool infersTasks = false)
     {
         Tasks = tasks;
         TextField = textField;
         LabelFields = labelFields;
         RequireAllLabels = requireAllLabels;
+        InfersTasks = infersTasks;
     }
+
+    /// <summary>
+    /// Whether the tasks come from the file (<see cref="ForInference"/>): every CSV column or JSON key other than the
+    /// text is a task named like it, any non-blank string is a label, and <see cref="Tasks"/> is empty.
+    /// </summary>
+    public bool InfersTasks { get; }
 
     /// <summary>The tasks, in the caller's order.</summary>
     public IReadOnlyList<TaskDefinition> Tasks { get; }
@@ -65,6 +72,28 @@ internal sealed class DatasetSchema
         }
 
         return new DatasetSchema(checkedTasks, options.TextField, labelFields, options.RequireAllLabels);
+    }
+
+    /// <summary>The schema of <see cref="MultiTaskDataset.Load(string, DatasetReaderOptions?)"/>: tasks and labels from the file.</summary>
+    /// <exception cref="ArgumentException">An empty <see cref="DatasetReaderOptions.TextField"/>, or
+    /// <see cref="DatasetReaderOptions.LabelFields"/> set (it maps tasks the caller names; here the fields name them).</exception>
+    public static DatasetSchema ForInference(DatasetReaderOptions? options)
+    {
+        options ??= new DatasetReaderOptions();
+        if (string.IsNullOrEmpty(options.TextField))
+        {
+            throw new ArgumentException("TextField must name a field.", nameof(options));
+        }
+
+        if (options.LabelFields is { Count: > 0 })
+        {
+            throw new ArgumentException(
+                "DatasetReaderOptions.LabelFields maps tasks you define; when MultiTaskDataset.Load infers the tasks, every column or key " +
+                "other than the text is a task named like it. Rename the fields, or pass the tasks: MultiTaskDataset.Load(path, tasks, options).",
+                nameof(options));
+        }
+
+        return new DatasetSchema([], options.TextField, [], options.RequireAllLabels, infersTasks: true);
     }
 
     /// <summary>Checks a task list: not null, no null entries, distinct names (ordinal).</summary>

@@ -13,12 +13,14 @@ internal static partial class JsonLinesDatasetReader
     // Duplicate keys would make "which label?" ambiguous, so they are malformed here.
     private static readonly JsonDocumentOptions JsonOptions = new() { AllowDuplicateProperties = false };
 
-    /// <summary>Reads every example of <paramref name="path"/>, which must exist.</summary>
-    /// <exception cref="DatasetFormatException">A line is not a JSON object of the expected shape, a label is unknown,
-    /// or the file holds no example.</exception>
-    public static MultiTaskExample[] Read(string path, DatasetSchema schema)
+    /// <summary>Reads every example of <paramref name="path"/>, which must exist, and the tasks: the schema's, or (with
+    /// <see cref="DatasetSchema.InfersTasks"/>) every key but the text, in the order the file first uses them.</summary>
+    /// <exception cref="DatasetFormatException">A line is not a JSON object of the expected shape, a label is unknown
+    /// (not a string or blank, when inferring), or the file holds no example.</exception>
+    public static (MultiTaskExample[] Examples, string[] Tasks) Read(string path, DatasetSchema schema)
     {
         var examples = new List<MultiTaskExample>();
+        var lines = new List<int>();
         try
         {
             using var reader = Utf8FileCheck.OpenText(path);
@@ -29,6 +31,7 @@ internal static partial class JsonLinesDatasetReader
                 if (!string.IsNullOrWhiteSpace(line))
                 {
                     examples.Add(ReadLine(path, lineNumber, line, schema));
+                    lines.Add(lineNumber);
                 }
             }
         }
@@ -42,7 +45,28 @@ internal static partial class JsonLinesDatasetReader
             throw new DatasetFormatException(path, 0, "no examples");
         }
 
-        return [.. examples];
+        return ([.. examples], schema.InfersTasks ? InferredTasks(path, examples, lines, schema) : [.. schema.Tasks.Select(t => t.Name)]);
+    }
+
+    // Every key that holds a label somewhere, in order of first use; with RequireAllLabels, every example must have them all.
+    private static string[] InferredTasks(string path, List<MultiTaskExample> examples, List<int> lines, DatasetSchema schema)
+    {
+        var tasks = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var example in examples)
+        {
+            tasks.AddRange(example.Labels.Keys.Where(seen.Add));
+        }
+
+        for (int i = 0; schema.RequireAllLabels && i < examples.Count; i++)
+        {
+            if (tasks.FirstOrDefault(t => !examples[i].Labels.ContainsKey(t)) is { } missing)
+            {
+                throw new DatasetFormatException(path, lines[i], $"missing \"{missing}\" label (the key is absent or null)");
+            }
+        }
+
+        return [.. tasks];
     }
 
     private static MultiTaskExample ReadLine(string path, int lineNumber, string line, DatasetSchema schema)
@@ -89,6 +113,11 @@ internal static partial class JsonLinesDatasetReader
                     path, lineNumber, $"text field \"{schema.TextField}\" must be a string, found {KindName(textElement.ValueKind)}");
             }
 
+            if (schema.InfersTasks)
+            {
+                return new MultiTaskExample(textElement.GetString()!, InferredLabels(path, lineNumber, root, schema.TextField));
+            }
+
             var labels = new Dictionary<string, string>(StringComparer.Ordinal);
             for (int i = 0; i < schema.Tasks.Count; i++)
             {
@@ -122,6 +151,37 @@ internal static partial class JsonLinesDatasetReader
 
             return new MultiTaskExample(textElement.GetString()!, labels.AsReadOnly());
         }
+    }
+
+    // Inferring: every key but the text holds a label name (a non-blank string) or null (unlabelled).
+    private static IReadOnlyDictionary<string, string> InferredLabels(string path, int lineNumber, JsonElement root, string textField)
+    {
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
+        {
+            if (property.Name == textField || property.Value.ValueKind == JsonValueKind.Null)
+            {
+                continue;
+            }
+
+            if (property.Value.ValueKind != JsonValueKind.String)
+            {
+                throw new DatasetFormatException(path, lineNumber,
+                    $"\"{ErrorText.Shorten(property.Name)}\" must be a label name (a string), found {KindName(property.Value.ValueKind)}. " +
+                    "When MultiTaskDataset.Load infers the tasks, every key other than the text is a task; to read only some keys, " +
+                    "pass the tasks: MultiTaskDataset.Load(path, tasks)");
+            }
+
+            string label = property.Value.GetString()!;
+            if (string.IsNullOrWhiteSpace(label))
+            {
+                throw new DatasetFormatException(path, lineNumber, DatasetTaskInference.BlankLabel(property.Name, "value"));
+            }
+
+            labels.Add(property.Name, label);
+        }
+
+        return labels.AsReadOnly();
     }
 
     // The object's keys (bounded) and how to make them provide `field` for `task` (null: the text).

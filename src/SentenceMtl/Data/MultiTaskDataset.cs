@@ -11,7 +11,7 @@ namespace SentenceMtl;
 /// <see cref="DatasetFormatException"/> with the file and line; nothing is skipped except blank lines, which hold no
 /// example. A file that does not exist throws <see cref="FileNotFoundException"/>.
 /// </remarks>
-public sealed class MultiTaskDataset : IReadOnlyList<MultiTaskExample>
+public sealed partial class MultiTaskDataset : IReadOnlyList<MultiTaskExample>
 {
     private readonly MultiTaskExample[] _examples;
     private readonly Dictionary<string, int[]> _labelIndices; // task name -> class index per example, -1 = unlabelled
@@ -100,7 +100,7 @@ public sealed class MultiTaskDataset : IReadOnlyList<MultiTaskExample>
     public static MultiTaskDataset FromJsonLines(string path, IReadOnlyList<TaskDefinition> tasks, DatasetReaderOptions? options = null)
     {
         var schema = Prepare(path, tasks, options);
-        return new MultiTaskDataset([.. schema.Tasks], JsonLinesDatasetReader.Read(path, schema));
+        return new MultiTaskDataset([.. schema.Tasks], JsonLinesDatasetReader.Read(path, schema).Examples);
     }
 
     /// <summary>
@@ -128,14 +128,9 @@ public sealed class MultiTaskDataset : IReadOnlyList<MultiTaskExample>
     /// the file has no examples (line 0).</exception>
     public static MultiTaskDataset FromCsv(string path, IReadOnlyList<TaskDefinition> tasks, DatasetReaderOptions? options = null)
     {
-        char delimiter = (options ?? new DatasetReaderOptions()).CsvDelimiter;
-        if (delimiter is '"' or '\r' or '\n' || !char.IsAscii(delimiter))
-        {
-            throw new ArgumentException($"CsvDelimiter must be an ASCII character other than a quote or a line break (got U+{(int)delimiter:X4}).", nameof(options));
-        }
-
+        char delimiter = CheckedDelimiter(options);
         var schema = Prepare(path, tasks, options);
-        return new MultiTaskDataset([.. schema.Tasks], CsvDatasetReader.Read(path, schema, delimiter));
+        return new MultiTaskDataset([.. schema.Tasks], CsvDatasetReader.Read(path, schema, delimiter).Examples);
     }
 
     /// <summary>
@@ -153,14 +148,7 @@ public sealed class MultiTaskDataset : IReadOnlyList<MultiTaskExample>
     public static MultiTaskDataset Load(string path, IReadOnlyList<TaskDefinition> tasks, DatasetReaderOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return Path.GetExtension(path).ToLowerInvariant() switch
-        {
-            ".jsonl" or ".ndjson" or ".json" => FromJsonLines(path, tasks, options),
-            ".csv" => FromCsv(path, tasks, options),
-            ".tsv" => FromCsv(path, tasks, (options ?? new DatasetReaderOptions()) with { CsvDelimiter = '\t' }),
-            _ => throw new ArgumentException(
-                $"Cannot tell the format of \"{path}\" from its extension; expected .jsonl, .ndjson, .json, .csv or .tsv.", nameof(path)),
-        };
+        return IsJsonLines(path) ? FromJsonLines(path, tasks, options) : FromCsv(path, tasks, OptionsFor(path, options));
     }
 
     /// <summary>The class index of each example's label for <paramref name="task"/>, -1 where it has none.</summary>
@@ -202,7 +190,8 @@ public sealed class MultiTaskDataset : IReadOnlyList<MultiTaskExample>
     }
 
     /// <summary>Per task, how many examples have each label; unlabelled examples are not counted.</summary>
-    /// <returns>A new dictionary: task name → array with one count per class index.</returns>
+    /// <returns>A new dictionary: task name → array with one count per class index (an unknown task name throws a
+    /// <see cref="KeyNotFoundException"/> listing the tasks).</returns>
     public IReadOnlyDictionary<string, int[]> LabelCounts()
     {
         var counts = new Dictionary<string, int[]>(StringComparer.Ordinal);
@@ -220,7 +209,7 @@ public sealed class MultiTaskDataset : IReadOnlyList<MultiTaskExample>
             counts.Add(task.Name, perClass);
         }
 
-        return counts;
+        return new MultiTask.TaskKeyedDictionary<int[]>(counts);
     }
 
     /// <inheritdoc/>

@@ -18,8 +18,12 @@ public sealed partial class SentenceEncoder
     /// </summary>
     /// <param name="modelNameOrPath">A folder path, a hub id or an embedded model name.</param>
     /// <param name="options">Overrides of the model's defaults; <c>null</c> keeps them all.</param>
-    /// <exception cref="ModelFormatException">The model cannot be found (the message lists where it looked) or its files are damaged.</exception>
-    /// <exception cref="HttpRequestException">A download failed, or did not finish within an hour; calling again resumes it.</exception>
+    /// <exception cref="ModelNotFoundException">No model has that name or path: no folder there, no embedded model, and the
+    /// hub cache, the hub (or its absence: unreachable, HF_HUB_OFFLINE) has none. The message lists where it looked and
+    /// suggests the closest existing name or folder. It derives from <see cref="ModelFormatException"/>.</exception>
+    /// <exception cref="ModelFormatException">The model's files are damaged.</exception>
+    /// <exception cref="HttpRequestException">The hub has the model but its download failed, or did not finish within an
+    /// hour; calling again resumes it.</exception>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     /// <exception cref="NotSupportedException">The model uses a setting the engine does not implement, or int8 is asked
     /// for on a machine that cannot run it; the message says which.</exception>
@@ -37,8 +41,12 @@ public sealed partial class SentenceEncoder
     /// <param name="modelNameOrPath">A folder path, a hub id or an embedded model name.</param>
     /// <param name="options">Overrides of the model's defaults; <c>null</c> keeps them all.</param>
     /// <param name="cancellationToken">Stops the download or the load.</param>
-    /// <exception cref="ModelFormatException">The model cannot be found (the message lists where it looked) or its files are damaged.</exception>
-    /// <exception cref="HttpRequestException">A download failed, or did not finish within an hour; calling again resumes it.</exception>
+    /// <exception cref="ModelNotFoundException">No model has that name or path: no folder there, no embedded model, and the
+    /// hub cache, the hub (or its absence: unreachable, HF_HUB_OFFLINE) has none. The message lists where it looked and
+    /// suggests the closest existing name or folder. It derives from <see cref="ModelFormatException"/>.</exception>
+    /// <exception cref="ModelFormatException">The model's files are damaged.</exception>
+    /// <exception cref="HttpRequestException">The hub has the model but its download failed, or did not finish within an
+    /// hour; calling again resumes it.</exception>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     /// <exception cref="NotSupportedException">The model uses a setting the engine does not implement, or int8 is asked
     /// for on a machine that cannot run it; the message says which.</exception>

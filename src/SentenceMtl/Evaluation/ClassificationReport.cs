@@ -172,6 +172,10 @@ public sealed class ClassificationReport
             supportPrintsAsFloat: !anyCorrect);
     }
 
+    /// <summary>The report as text: <see cref="ToText"/> with two digits, as scikit-learn prints it by default.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString() => ToText();
+
     /// <summary>The report as scikit-learn's <c>classification_report(..., digits=digits)</c> prints it.</summary>
     /// <param name="digits">Digits after the decimal point for the metrics.</param>
     /// <returns>The text, every line ending with <c>\n</c>.</returns>

@@ -73,6 +73,12 @@ public sealed class ConfusionMatrix
     public int[,] ToArray() => (int[,])_counts.Clone();
 
     /// <summary>
+    /// The matrix as text: <see cref="ToText"/> with the labels as names.
+    /// </summary>
+    /// <returns>The table.</returns>
+    public override string ToString() => ToText();
+
+    /// <summary>
     /// The matrix as a right-aligned text table: a header line with the predicted labels' names, then one line per
     /// true label, its name first. Lines end with <c>\n</c>.
     /// </summary>

@@ -20,7 +20,7 @@ public sealed partial class MultiTaskModel
     /// the backbone, plus <see cref="HeadsFileName"/> and <see cref="ConfigFileName"/>. The folder is replaced
     /// atomically: a crash mid-save leaves the previous save loadable. Only a new folder, an empty one or an earlier
     /// save (it holds a <c>sentencemtl_manifest.json</c> listing its files, and nothing else) is replaced; saves of one
-    /// folder take turns through the file <c>{directory}.lock</c>, which stays beside it.
+    /// folder take turns through a lock on the file <c>{directory}.lock</c>, which the save deletes when it ends.
     /// </summary>
     /// <param name="directory">The folder to create or replace.</param>
     /// <exception cref="IOException">
@@ -62,13 +62,22 @@ public sealed partial class MultiTaskModel
     /// or process saves the folder returns the model before that save or the one after it.
     /// </param>
     /// <param name="encoderOptions">Optional overrides (batch size, device); pooling and length default to the saved ones.</param>
+    /// <exception cref="ModelNotFoundException">There is no folder at <paramref name="directory"/> (the message gives its full
+    /// path and the closest sibling folder, if one is close).</exception>
     /// <exception cref="ModelFormatException">A file is missing or damaged; the message names it (and the key of
     /// <see cref="ConfigFileName"/> that is wrong).</exception>
     public static MultiTaskModel Load(string directory, SentenceEncoderOptions? encoderOptions = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         return AtomicDirectory.ReadConsistent(directory, folder =>
-            LoadFrom(folder ?? throw new ModelFormatException(directory, "no saved model folder here."), encoderOptions));
+            LoadFrom(folder ?? throw NoSavedModel(directory), encoderOptions));
+    }
+
+    private static ModelNotFoundException NoSavedModel(string directory)
+    {
+        string? sibling = ModelSuggestions.SiblingFolder(directory);
+        return new ModelNotFoundException(directory,
+            $"no saved model folder here (full path {Path.GetFullPath(directory)}).{ModelSuggestions.Sentence(sibling)}", sibling);
     }
 
     private static MultiTaskModel LoadFrom(string folder, SentenceEncoderOptions? encoderOptions)

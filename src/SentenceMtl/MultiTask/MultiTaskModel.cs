@@ -9,8 +9,9 @@ namespace SentenceMtl;
 /// package's <c>MultiTaskTrainer</c>, which hands back the trained encoder and heads.
 /// </summary>
 /// <remarks>
-/// A model made by <see cref="Create(string, MultiTaskModelOptions?, SentenceEncoderOptions?)"/> has heads that are not
-/// trained yet: <see cref="Predict(string)"/> and <see cref="Save"/> say so until a trainer has trained them. A loaded
+/// A model made by <see cref="Create(string, MultiTaskDataset, MultiTaskModelOptions?, SentenceEncoderOptions?)"/> (tasks
+/// and labels from the data) or <see cref="Create(string, MultiTaskModelOptions?, SentenceEncoderOptions?)"/> (tasks
+/// given) has heads that are not trained yet: <see cref="Predict(string)"/> and <see cref="Save"/> say so until a trainer has trained them. A loaded
 /// model predicts at once. Calls from several threads are safe; training waits for calls in flight and they wait for it.
 /// </remarks>
 public sealed partial class MultiTaskModel : IDisposable
@@ -58,45 +59,6 @@ public sealed partial class MultiTaskModel : IDisposable
             ThrowIfDisposed();
             return Volatile.Read(ref heads) is not null;
         }
-    }
-
-    /// <summary>Creates a model with untrained heads on a pretrained encoder, for a trainer to train.</summary>
-    /// <param name="modelNameOrPath">Anything <see cref="SentenceEncoder.FromPretrained"/> accepts (default all-MiniLM-L6-v2).</param>
-    /// <param name="options">Tasks and heads (default: topic and sentiment).</param>
-    /// <param name="encoderOptions">Pooling, normalization, max length, batch size, threads and quantization of the encoder.</param>
-    public static MultiTaskModel Create(string modelNameOrPath = "all-MiniLM-L6-v2", MultiTaskModelOptions? options = null,
-        SentenceEncoderOptions? encoderOptions = null)
-    {
-        options ??= new MultiTaskModelOptions();
-        options.Validate();
-        return new MultiTaskModel(SentenceEncoder.FromPretrained(modelNameOrPath, encoderOptions), options, null);
-    }
-
-    /// <summary>
-    /// <see cref="Create(string, MultiTaskModelOptions?, SentenceEncoderOptions?)"/> with a cancellable load of the encoder
-    /// (<see cref="SentenceEncoder.FromPretrainedAsync"/>).
-    /// </summary>
-    /// <param name="modelNameOrPath">Anything <see cref="SentenceEncoder.FromPretrained"/> accepts.</param>
-    /// <param name="options">Tasks and heads (default: topic and sentiment).</param>
-    /// <param name="encoderOptions">Pooling, normalization, max length, batch size, threads and quantization of the encoder.</param>
-    /// <param name="cancellationToken">Stops the download or the load.</param>
-    public static async Task<MultiTaskModel> CreateAsync(string modelNameOrPath, MultiTaskModelOptions? options = null,
-        SentenceEncoderOptions? encoderOptions = null, CancellationToken cancellationToken = default)
-    {
-        options ??= new MultiTaskModelOptions();
-        options.Validate();
-        ArgumentException.ThrowIfNullOrWhiteSpace(modelNameOrPath);
-        var encoder = await SentenceEncoder.FromPretrainedAsync(modelNameOrPath, encoderOptions, cancellationToken).ConfigureAwait(false);
-        return new MultiTaskModel(encoder, options, null);
-    }
-
-    /// <summary>Creates a model with untrained heads on <paramref name="encoder"/>, which the model then owns (and disposes).</summary>
-    public static MultiTaskModel Create(SentenceEncoder encoder, MultiTaskModelOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(encoder);
-        options ??= new MultiTaskModelOptions();
-        options.Validate();
-        return new MultiTaskModel(encoder, options, null);
     }
 
     /// <summary>Predicts every task for one sentence.</summary>
@@ -193,13 +155,16 @@ public sealed partial class MultiTaskModel : IDisposable
     /// <summary>One scikit-learn-style report per task, over the examples labelled for that task.</summary>
     /// <param name="dataset">Labelled sentences with this model's tasks.</param>
     /// <param name="cancellationToken">Checked between batches.</param>
+    /// <returns>The reports by task name; looking up a task without a report throws a <see cref="KeyNotFoundException"/>
+    /// that lists the tasks with one.</returns>
     /// <exception cref="InvalidOperationException">The heads are not trained yet.</exception>
     public IReadOnlyDictionary<string, ClassificationReport> Evaluate(MultiTaskDataset dataset, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(dataset);
         CheckTasks(dataset);
-        return Report(dataset, PredictProbabilities(dataset.Texts, cancellationToken));
+        return new TaskKeyedDictionary<ClassificationReport>(Report(dataset, PredictProbabilities(dataset.Texts, cancellationToken)),
+            " A task gets a report only when the dataset has labels for it.");
     }
 
     internal Dictionary<string, ClassificationReport> Report(MultiTaskDataset dataset, Dictionary<string, float[][]> probabilities)
@@ -229,11 +194,10 @@ public sealed partial class MultiTaskModel : IDisposable
         if (!dataset.Tasks.SequenceEqual(Tasks))
         {
             throw new ArgumentException(
-                $"The dataset's tasks ({Describe(dataset.Tasks)}) differ from the model's ({Describe(Tasks)}).", nameof(dataset));
+                $"The dataset's tasks ({DescribeTasks(dataset.Tasks)}) differ from the model's ({DescribeTasks(Tasks)}). " +
+                "Read the file with the model's tasks, MultiTaskDataset.Load(path, model.Tasks), so that its labels get the model's class indices.",
+                nameof(dataset));
         }
-
-        static string Describe(IEnumerable<TaskDefinition> tasks) =>
-            string.Join("; ", tasks.Select(t => $"{t.Name}: {string.Join("/", t.Labels)}"));
     }
 
     /// <summary>

@@ -1,10 +1,19 @@
+using System.Globalization;
+using System.Text;
+
 namespace SentenceMtl;
 
 /// <summary>The architecture of a <see cref="MultiTaskModel"/>: its tasks and their heads.</summary>
 public sealed record MultiTaskModelOptions
 {
-    /// <summary>The tasks, each with its own head (default: <see cref="TaskDefinition.Topic"/> and <see cref="TaskDefinition.Sentiment"/>).</summary>
-    public IReadOnlyList<TaskDefinition> Tasks { get; init; } = [TaskDefinition.Topic, TaskDefinition.Sentiment];
+    /// <summary>
+    /// The tasks, each with its own head. Default empty: a model never gets tasks it was not given, so
+    /// <c>MultiTaskModel.Create</c> refuses empty tasks unless it takes them from a dataset
+    /// (<see cref="MultiTaskModel.Create(string, MultiTaskDataset, MultiTaskModelOptions?, SentenceEncoderOptions?)"/>).
+    /// For fixed label sets, list <see cref="TaskDefinition"/>s here (the demo's are <see cref="TaskDefinition.Topic"/>
+    /// and <see cref="TaskDefinition.Sentiment"/>).
+    /// </summary>
+    public IReadOnlyList<TaskDefinition> Tasks { get; init; } = [];
 
     /// <summary>Hidden layer widths of every head (default one layer of 256; empty = linear heads).</summary>
     public IReadOnlyList<int> HeadHiddenSizes { get; init; } = [256];
@@ -25,13 +34,26 @@ public sealed record MultiTaskModelOptions
     public IReadOnlyList<int> HiddenSizesFor(string task) =>
         TaskHeadHiddenSizes is not null && TaskHeadHiddenSizes.TryGetValue(task, out var sizes) ? sizes : HeadHiddenSizes;
 
+    // Tasks = [topic (5 labels), …], HeadHiddenSizes = [256] rather than the collections' type names.
+    private bool PrintMembers(StringBuilder builder) => ResultText.Members(builder,
+        ("Tasks", ResultText.List(Tasks, t => $"{t.Name} ({t.Labels.Count} labels)")),
+        ("HeadHiddenSizes", ResultText.List(HeadHiddenSizes, h => h.ToString(CultureInfo.InvariantCulture))),
+        ("TaskHeadHiddenSizes", TaskHeadHiddenSizes is null ? "null" : ResultText.List(TaskHeadHiddenSizes,
+            kv => $"{kv.Key}: {ResultText.List(kv.Value, h => h.ToString(CultureInfo.InvariantCulture))}")),
+        ("Activation", Activation.ToString()),
+        ("Dropout", ResultText.Number(Dropout)),
+        ("Seed", Seed.ToString(CultureInfo.InvariantCulture)));
+
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(Tasks, nameof(Tasks));
         ArgumentNullException.ThrowIfNull(HeadHiddenSizes, nameof(HeadHiddenSizes));
         if (Tasks.Count == 0)
         {
-            throw new ArgumentException("At least one task is required.", nameof(Tasks));
+            throw new ArgumentException(
+                "The model has no tasks. Take tasks and labels from your data with MultiTaskModel.Create(model, MultiTaskDataset.Load(path)), " +
+                "or list them in MultiTaskModelOptions.Tasks, e.g. Tasks = [new TaskDefinition(\"intent\", [\"question\", \"complaint\"])].",
+                nameof(Tasks));
         }
 
         if (Tasks.Any(t => t is null))
@@ -47,7 +69,8 @@ public sealed record MultiTaskModelOptions
 
         if (TaskHeadHiddenSizes?.Keys.FirstOrDefault(k => Tasks.All(t => t.Name != k)) is { } unknown)
         {
-            throw new ArgumentException($"TaskHeadHiddenSizes names unknown task '{unknown}'.", nameof(TaskHeadHiddenSizes));
+            throw new ArgumentException(
+                $"TaskHeadHiddenSizes names unknown task '{ErrorText.Shorten(unknown)}' (tasks: {ErrorText.List(Tasks.Select(t => t.Name))}).", nameof(TaskHeadHiddenSizes));
         }
 
         foreach (var task in Tasks)

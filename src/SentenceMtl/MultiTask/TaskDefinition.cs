@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace SentenceMtl;
 
 /// <summary>A classification task: its name (the dataset column / JSON key) and its label names, in index order.</summary>
@@ -61,4 +63,8 @@ public sealed record TaskDefinition
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Name, Labels.Count);
+
+    // Name = topic, Labels = [Technology, Sports, …] rather than the list's type name.
+    private bool PrintMembers(StringBuilder builder) =>
+        ResultText.Members(builder, ("Name", Name), ("Labels", ResultText.List(Labels, label => label)));
 }

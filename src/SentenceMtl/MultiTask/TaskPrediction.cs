@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace SentenceMtl;
 
 /// <summary>One task's prediction for one sentence.</summary>
@@ -28,6 +30,11 @@ public sealed record TaskPrediction(string Task, string Label, int LabelIndex, I
             }
         }
 
-        throw new KeyNotFoundException($"Task '{Task}' has no label '{label}'; its labels are: {string.Join(", ", Labels)}.");
+        throw new KeyNotFoundException($"Task '{Task}' has no label '{ErrorText.Shorten(label)}'; its labels are: {ErrorText.List(Labels)}.");
     }
+
+    // Task = topic, Label = Sports, LabelIndex = 1, Probabilities = { Technology: 0.02, Sports: 0.91, … }.
+    private bool PrintMembers(StringBuilder builder) => ResultText.Members(builder,
+        ("Task", Task), ("Label", Label), ("LabelIndex", LabelIndex.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ("Probabilities", Labels is null || Probabilities is null ? "null" : ResultText.Map(LabelProbabilities.Select(p => KeyValuePair.Create(p.Key, (double)p.Value)))));
 }

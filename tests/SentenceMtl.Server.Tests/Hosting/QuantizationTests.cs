@@ -107,7 +107,7 @@ public sealed class QuantizationTests
         using var folder = new TempFolder();
         string tiny = TinyModel.CreateFolder(Path.Combine(folder.Path, "tiny"));
         string saved = Path.Combine(folder.Path, "classifier");
-        using (var model = MultiTaskModel.Create(tiny, new MultiTaskModelOptions { HeadHiddenSizes = [] }).WithRandomHeads())
+        using (var model = MultiTaskModel.Create(tiny, TinyModel.TopicAndSentiment(new MultiTaskModelOptions { HeadHiddenSizes = [] })).WithRandomHeads())
         {
             model.Save(saved);
         }

@@ -23,7 +23,7 @@ public sealed class AtomicDirectoryTests : IDisposable
         File.WriteAllText(Path.Combine(SaveDir, "notes.txt"), "my notes");
         File.WriteAllText(Path.Combine(SaveDir, "sub", "thesis.tex"), @"\documentclass{article}");
         var before = Snapshot(SaveDir);
-        using var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment()).WithRandomHeads();
 
         var ex = Assert.Throws<IOException>(() => model.Save(SaveDir));
         Assert.Contains(SaveDir, ex.Message);
@@ -45,7 +45,7 @@ public sealed class AtomicDirectoryTests : IDisposable
     [Fact]
     public void Save_refuses_an_earlier_save_the_user_added_a_file_to()
     {
-        using var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment()).WithRandomHeads();
         model.Save(SaveDir);
         File.WriteAllText(Path.Combine(SaveDir, "README.md"), "mine");
         var ex = Assert.Throws<IOException>(() => model.Save(SaveDir));
@@ -57,7 +57,7 @@ public sealed class AtomicDirectoryTests : IDisposable
     public void Save_onto_a_file_is_refused_and_leaves_no_copy()
     {
         File.WriteAllText(SaveDir, "a file");
-        using var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment()).WithRandomHeads();
         var ex = Assert.Throws<IOException>(() => model.Save(SaveDir));
         Assert.Contains(SaveDir, ex.Message);
         Assert.Equal("a file", File.ReadAllText(SaveDir));
@@ -67,7 +67,7 @@ public sealed class AtomicDirectoryTests : IDisposable
     [Fact]
     public void Save_refuses_the_current_directory()
     {
-        using var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment()).WithRandomHeads();
         var before = Directory.GetFileSystemEntries(Environment.CurrentDirectory).Length;
         var ex = Assert.Throws<IOException>(() => model.Save("."));
         Assert.Contains("current directory", ex.Message);
@@ -78,7 +78,7 @@ public sealed class AtomicDirectoryTests : IDisposable
     public void Save_fills_an_empty_folder_and_replaces_its_own_save()
     {
         Directory.CreateDirectory(SaveDir);
-        using var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment()).WithRandomHeads();
         model.Save(SaveDir);
         Assert.True(File.Exists(Path.Combine(SaveDir, SaveManifest.FileName)));
         string firstGeneration = SaveManifest.ReadGeneration(SaveDir)!;
@@ -87,14 +87,14 @@ public sealed class AtomicDirectoryTests : IDisposable
         model.Encoder.Save(SaveDir);                                                            // an encoder save replaces a model save
         using var encoder = SentenceEncoder.FromPretrained(SaveDir);
         Assert.Equal(model.Encoder.Encode("the team won"), encoder.Encode("the team won"));
-        Assert.Equal(["saved", "saved.lock", "tiny"], Siblings());
+        Assert.Equal(["saved", "tiny"], Siblings());                                            // no lock file left beside it
     }
 
     [Fact]
     public void Loads_during_saves_see_one_whole_save_and_concurrent_saves_all_succeed()
     {
-        using var a = MultiTaskModel.Create(folder.Model).WithRandomHeads(1);
-        using var b = MultiTaskModel.Create(folder.Model).WithRandomHeads(2);
+        using var a = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment()).WithRandomHeads(1);
+        using var b = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment()).WithRandomHeads(2);
         float[] Probe(MultiTaskModel m) => m.Predict("the team won")["topic"].Probabilities.ToArray();
         var expected = new[] { Probe(a), Probe(b) };
         Assert.NotEqual(expected[0], expected[1]);
@@ -147,7 +147,7 @@ public sealed class AtomicDirectoryTests : IDisposable
 
         Assert.True(failures.IsEmpty, $"{failures.Count} failures in {saves} saves and {loads} loads; first: {failures.FirstOrDefault()}");
         Assert.True(saves >= 4 && loads >= 4, $"{saves} saves, {loads} loads");
-        Assert.Equal(["saved", "saved.lock", "tiny"], Siblings());
+        Assert.Equal(["saved", "tiny"], Siblings());                                            // no lock file left beside it
         using var last = MultiTaskModel.Load(SaveDir);
         Assert.Contains(expected, e => e.SequenceEqual(Probe(last)));
     }
@@ -160,7 +160,7 @@ public sealed class AtomicDirectoryTests : IDisposable
     public void A_read_that_saw_no_manifest_and_failed_while_a_save_replaced_the_folder_is_retried()
     {
         Directory.CreateDirectory(SaveDir);                                                     // empty: no manifest yet
-        using var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment()).WithRandomHeads();
         int calls = 0;
 
         using var loaded = AtomicDirectory.ReadConsistent(SaveDir, found =>
@@ -196,7 +196,7 @@ public sealed class AtomicDirectoryTests : IDisposable
     [Fact]
     public void A_save_that_fails_mid_write_leaves_the_earlier_save_and_no_copy()
     {
-        using var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment()).WithRandomHeads();
         model.Save(SaveDir);
         var before = Snapshot(SaveDir);
         Assert.Throws<IOException>(() => AtomicDirectory.Replace(SaveDir, partial =>
@@ -208,6 +208,6 @@ public sealed class AtomicDirectoryTests : IDisposable
         var after = Snapshot(SaveDir);
         Assert.Equal(before.Keys.Order(), after.Keys.Order());
         Assert.All(before, kv => Assert.Equal(kv.Value, after[kv.Key]));
-        Assert.Equal(["saved", "saved.lock", "tiny"], Siblings());
+        Assert.Equal(["saved", "tiny"], Siblings());                                            // no lock file left beside it
     }
 }

@@ -213,8 +213,10 @@ public sealed partial class HuggingFaceHubClientTests : IDisposable
     {
         hub.Dispose();
 
-        var ex = Assert.Throws<HttpRequestException>(() => Client().DownloadModel(RepoId));
+        // The resolver tells "the hub could not be asked" (a ModelNotFoundException) from a failed transfer by this type.
+        var ex = Assert.Throws<HuggingFaceHubClient.HubUnreachableException>(() => Client().DownloadModel(RepoId));
 
+        Assert.IsAssignableFrom<HttpRequestException>(ex);
         Assert.Contains("Could not reach the Hugging Face hub", ex.Message, StringComparison.Ordinal);
         Assert.Contains("No complete snapshot", ex.Message, StringComparison.Ordinal);
     }
@@ -429,7 +431,7 @@ public sealed partial class HuggingFaceHubClientTests : IDisposable
         using var env = new EnvironmentScope(("HF_ENDPOINT", hub.Endpoint.ToString()), ("HF_HUB_CACHE", CacheDir), ("HF_TOKEN", null),
             ("HF_HUB_OFFLINE", null));
 
-        var ex = Assert.Throws<ModelFormatException>(() => SentenceEncoder.FromPretrained("nobody/nothing"));
+        var ex = Assert.Throws<ModelNotFoundException>(() => SentenceEncoder.FromPretrained("nobody/nothing"));
 
         Assert.Contains("a folder at that path", ex.Message, StringComparison.Ordinal);
         Assert.Contains("models--nobody--nothing", ex.Message, StringComparison.Ordinal);

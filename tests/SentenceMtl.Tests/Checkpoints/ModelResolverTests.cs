@@ -29,7 +29,7 @@ public sealed class ModelResolverTests : IDisposable
     {
         using var env = HubEnvironment(offline: false);
 
-        var ex = Assert.Throws<ModelFormatException>(() => SentenceEncoder.FromPretrained(path));
+        var ex = Assert.Throws<ModelNotFoundException>(() => SentenceEncoder.FromPretrained(path));
 
         Assert.Contains($"there is no folder at {Path.GetFullPath(path)}", ex.Message, StringComparison.Ordinal);
         if (!Path.IsPathFullyQualified(path))
@@ -46,7 +46,7 @@ public sealed class ModelResolverTests : IDisposable
     {
         using var env = HubEnvironment(offline: false);
 
-        var ex = Assert.Throws<ModelFormatException>(() => SentenceEncoder.FromPretrained("~/models/my-encoder"));
+        var ex = Assert.Throws<ModelNotFoundException>(() => SentenceEncoder.FromPretrained("~/models/my-encoder"));
 
         Assert.Contains("'~' is not expanded", ex.Message, StringComparison.Ordinal);
         Assert.Empty(hub.Requests);
@@ -58,12 +58,71 @@ public sealed class ModelResolverTests : IDisposable
         using var env = HubEnvironment(offline: false);
         hub.Dispose();                                                                          // connections refused, as with the network down
 
-        var ex = Assert.Throws<HttpRequestException>(() => SentenceEncoder.FromPretrained("models/my-encoder"));
+        var ex = Assert.Throws<ModelNotFoundException>(() => SentenceEncoder.FromPretrained("models/my-encoder"));
 
-        Assert.Contains($"there is no folder at {Path.GetFullPath("models/my-encoder")}", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("Hugging Face hub id", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"no folder at {Path.GetFullPath("models/my-encoder")}", ex.Message, StringComparison.Ordinal);
         Assert.Contains("models--models--my-encoder", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("Could not reach the Hugging Face hub", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("which could not be reached to ask (Could not reach the Hugging Face hub", ex.Message, StringComparison.Ordinal);
+        Assert.IsAssignableFrom<HttpRequestException>(ex.InnerException);                      // the transfer error, for callers that retry
+    }
+
+    [Fact]
+    public void A_mistyped_path_suggests_the_closest_sibling_folder()
+    {
+        TinyModel.CreateFolder(Path.Combine(temp.Path, "models", "news-classifier"));
+        Directory.CreateDirectory(Path.Combine(temp.Path, "models", "unrelated"));
+        using var env = HubEnvironment(offline: false);
+        string typo = Path.Combine(temp.Path, "models", "news-clasifier");
+
+        var ex = Assert.Throws<ModelNotFoundException>(() => SentenceEncoder.FromPretrained(typo));
+        var load = Assert.Throws<ModelNotFoundException>(() => MultiTaskModel.Load(typo));
+        var far = Assert.Throws<ModelNotFoundException>(() => SentenceEncoder.FromPretrained(Path.Combine(temp.Path, "models", "zzzzzzzz")));
+
+        string expected = Path.Combine(temp.Path, "models", "news-classifier");
+        Assert.Equal(expected, ex.Suggestion);
+        Assert.Contains($"Did you mean '{expected}'?", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(expected, load.Suggestion);
+        Assert.Contains("no saved model folder here", load.Message, StringComparison.Ordinal);
+        Assert.Null(far.Suggestion);
+        Assert.DoesNotContain("Did you mean", far.Message, StringComparison.Ordinal);
+        Assert.IsAssignableFrom<ModelFormatException>(ex);                                     // existing catch sites still catch it
+        Assert.Empty(hub.Requests);
+    }
+
+    [Fact]
+    public void A_mistyped_embedded_name_suggests_the_embedded_model_without_asking_the_hub()
+    {
+        using var env = HubEnvironment(offline: false);
+
+        var ex = Assert.Throws<ModelNotFoundException>(() => SentenceEncoder.FromPretrained("all-MiniLM-L6-v3"));
+
+        Assert.Equal("all-MiniLM-L6-v2", ex.Suggestion);
+        Assert.Contains("no such model. Did you mean 'all-MiniLM-L6-v2'?", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(hub.Requests);                                                             // a bare name is no hub id
+    }
+
+    [Fact]
+    public void A_mistyped_hub_id_gives_the_same_exception_whether_the_hub_says_no_or_cannot_be_reached()
+    {
+        using var env = HubEnvironment(offline: false);
+
+        var lacking = Assert.Throws<ModelNotFoundException>(() => SentenceEncoder.FromPretrained("sentence-transformers/all-MiniLM-L6-v3"));
+        hub.Dispose();
+        var unreachable = Assert.Throws<ModelNotFoundException>(() => SentenceEncoder.FromPretrained("sentence-transformer/all-MiniLM-L6-v2"));
+
+        Assert.Equal("sentence-transformers/all-MiniLM-L6-v2", lacking.Suggestion);          // the embedded model's hub id
+        Assert.Contains("repository sentence-transformers/all-MiniLM-L6-v3 not found", lacking.Message, StringComparison.Ordinal);
+        Assert.Equal("sentence-transformers/all-MiniLM-L6-v2", unreachable.Suggestion);
+        Assert.IsAssignableFrom<HttpRequestException>(unreachable.InnerException);
+    }
+
+    [Fact]
+    public void Edit_distance_counts_swaps_as_one_and_ignores_unrelated_names()
+    {
+        Assert.Equal(1, ModelSuggestions.Distance("abcd", "abdc"));
+        Assert.Equal(3, ModelSuggestions.Distance("kitten", "sitting"));
+        Assert.Equal("all-MiniLM-L6-v2", ModelSuggestions.Closest("ALL-minilm-l6-V3", ["snowflake-arctic-embed-xs", "all-MiniLM-L6-v2"]));
+        Assert.Null(ModelSuggestions.Closest("bert-base", ["snowflake-arctic-embed-xs", "all-MiniLM-L6-v2"]));
     }
 
     [Fact]
@@ -71,7 +130,7 @@ public sealed class ModelResolverTests : IDisposable
     {
         using var env = HubEnvironment(offline: false);
 
-        var ex = Assert.Throws<ModelFormatException>(() => SentenceEncoder.FromPretrained("models/my-encoder"));
+        var ex = Assert.Throws<ModelNotFoundException>(() => SentenceEncoder.FromPretrained("models/my-encoder"));
 
         Assert.Contains($"no folder at {Path.GetFullPath("models/my-encoder")}", ex.Message, StringComparison.Ordinal);
         Assert.Contains("repository models/my-encoder not found", ex.Message, StringComparison.Ordinal);
@@ -83,7 +142,7 @@ public sealed class ModelResolverTests : IDisposable
     {
         using var env = HubEnvironment(offline: true);
 
-        var ex = Assert.Throws<ModelFormatException>(() => SentenceEncoder.FromPretrained("models/my-encoder"));
+        var ex = Assert.Throws<ModelNotFoundException>(() => SentenceEncoder.FromPretrained("models/my-encoder"));
 
         Assert.Contains($"no folder at {Path.GetFullPath("models/my-encoder")}", ex.Message, StringComparison.Ordinal);
         Assert.Contains("HF_HUB_OFFLINE", ex.Message, StringComparison.Ordinal);

@@ -27,7 +27,7 @@ public sealed class SaveOnFullOrReadOnlyDiskTests : IDisposable
     public void A_save_onto_a_read_only_file_system_fails_at_once_naming_it()
     {
         Mount("ro,size=1m");
-        using var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment()).WithRandomHeads();
 
         var clock = Stopwatch.StartNew();
         var error = Assert.ThrowsAny<IOException>(() => model.Save(Path.Combine(mountPoint, "saved")));
@@ -41,7 +41,7 @@ public sealed class SaveOnFullOrReadOnlyDiskTests : IDisposable
     public void A_save_onto_a_full_disk_fails_at_once_and_leaves_no_partial_folder()
     {
         Mount("size=64k");                                                                      // the tiny model's weights alone are larger
-        using var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment()).WithRandomHeads();
 
         var clock = Stopwatch.StartNew();
         var error = Assert.ThrowsAny<IOException>(() => model.Save(Path.Combine(mountPoint, "saved")));

@@ -50,7 +50,7 @@ public sealed class EncoderLifetimeTests : IDisposable
         encoder.Dispose();                                                                      // idempotent
         Assert.Equal(typeof(SentenceEncoder).FullName, Assert.Throws<ObjectDisposedException>(() => encoder.Encode("the team won")).ObjectName);
 
-        var model = MultiTaskModel.Create(folder.Model);
+        var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment());
         model.Dispose();
         model.Dispose();
         Assert.Equal(typeof(MultiTaskModel).FullName, Assert.Throws<ObjectDisposedException>(() => model.Predict("the team won")).ObjectName);

@@ -134,7 +134,7 @@ public sealed class SentenceEncoderTests(EmbeddedEncoders encoders)
     [Fact]
     public void Unknown_model_lists_what_was_looked_for_and_the_embedded_names()
     {
-        var ex = Assert.Throws<ModelFormatException>(() => SentenceEncoder.FromPretrained("no-such-model-xyz"));
+        var ex = Assert.Throws<ModelNotFoundException>(() => SentenceEncoder.FromPretrained("no-such-model-xyz"));
         Assert.Contains("all-MiniLM-L6-v2", ex.Message, StringComparison.Ordinal);
         Assert.Contains("snowflake-arctic-embed-xs", ex.Message, StringComparison.Ordinal);
         Assert.Contains("folder", ex.Message, StringComparison.Ordinal);

@@ -57,7 +57,7 @@ public sealed class EngineWeightFileTests
     {
         string path = Path.Combine(Path.GetTempPath(), "sentencemtl-no-such-folder", "model");
 
-        var error = Assert.Throws<ModelFormatException>(() => FromFile(path));
+        var error = Assert.Throws<ModelNotFoundException>(() => FromFile(path));
 
         Assert.Contains("no folder at", error.Message, StringComparison.Ordinal);
     }

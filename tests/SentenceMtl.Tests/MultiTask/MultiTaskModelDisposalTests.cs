@@ -21,7 +21,7 @@ public sealed class MultiTaskModelDisposalTests : IDisposable
     [MemberData(nameof(Members))]
     public void Every_public_member_throws_ObjectDisposedException_naming_MultiTaskModel(string member)
     {
-        var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
+        var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment()).WithRandomHeads();
         var dataset = MultiTaskDataset.Create(model.Tasks, [new MultiTaskExample("the team won", new Dictionary<string, string> { ["topic"] = "Sports" })]);
         model.Dispose();
         model.Dispose();                                                                        // idempotent

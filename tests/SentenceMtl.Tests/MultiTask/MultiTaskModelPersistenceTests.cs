@@ -8,7 +8,7 @@ public sealed class MultiTaskModelPersistenceTests : IDisposable
 
     private string SaveDir => Path.Combine(folder.Path, "saved");
 
-    private MultiTaskModel Trained() => MultiTaskModel.Create(folder.Model).WithRandomHeads();
+    private MultiTaskModel Trained() => MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment()).WithRandomHeads();
 
     [Fact]
     public void Save_then_load_gives_identical_predictions_and_parameters()
@@ -101,7 +101,7 @@ public sealed class MultiTaskModelPersistenceTests : IDisposable
         File.Delete(Path.Combine(SaveDir, "heads.safetensors"));
         var ex = Assert.Throws<ModelFormatException>(() => MultiTaskModel.Load(SaveDir));
         Assert.EndsWith("heads.safetensors", ex.FilePath, StringComparison.Ordinal);
-        Assert.Throws<ModelFormatException>(() => MultiTaskModel.Load(Path.Combine(folder.Path, "nowhere")));
+        Assert.Throws<ModelNotFoundException>(() => MultiTaskModel.Load(Path.Combine(folder.Path, "nowhere")));
     }
 
     /// <summary>Task names whose weight keys share a prefix ("a" and "a.b", "topic" and "topic.mlp.0") save and load:
@@ -118,7 +118,7 @@ public sealed class MultiTaskModelPersistenceTests : IDisposable
             Tasks = [new TaskDefinition(first, ["p", "q"]), new TaskDefinition(second, ["r", "s", "t"])],
             TaskHeadHiddenSizes = new Dictionary<string, IReadOnlyList<int>> { [second] = [8] },
         };
-        using var model = MultiTaskModel.Create(folder.Model, options).WithRandomHeads();
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment(options)).WithRandomHeads();
         model.Save(SaveDir);
         using var loaded = MultiTaskModel.Load(SaveDir);
         Assert.Equal([first, second], loaded.Tasks.Select(t => t.Name));

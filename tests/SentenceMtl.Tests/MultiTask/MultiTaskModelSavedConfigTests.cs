@@ -9,7 +9,7 @@ public sealed class MultiTaskModelSavedConfigTests : IDisposable
 
     public MultiTaskModelSavedConfigTests()
     {
-        using var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment()).WithRandomHeads();
         model.Save(SaveDir);
     }
 

@@ -20,7 +20,7 @@ public sealed class MultiTaskModelTaskNameTests : IDisposable
         string saved = Path.Combine(folder.Path, "saved");
         var texts = TinyData.Rows.Select(r => r.Text).Take(4).ToArray();
 
-        using var model = MultiTaskModel.Create(folder.Model, options).WithRandomHeads();
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment(options)).WithRandomHeads();
         model.Save(saved);
         using var loaded = MultiTaskModel.Load(saved);
 

@@ -7,10 +7,10 @@ public sealed class MultiTaskModelTests : IDisposable
 
     public void Dispose() => folder.Dispose();
 
-    private MultiTaskModel NewModel(MultiTaskModelOptions? options = null) => MultiTaskModel.Create(folder.Model, options).WithRandomHeads();
+    private MultiTaskModel NewModel(MultiTaskModelOptions? options = null) => MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment(options)).WithRandomHeads();
 
     [Fact]
-    public void Defaults_are_topic_and_sentiment_with_gelu_mlp_heads()
+    public void The_given_tasks_get_gelu_mlp_heads_by_default()
     {
         using var model = NewModel();
         Assert.Equal(["topic", "sentiment"], model.Tasks.Select(t => t.Name));
@@ -110,7 +110,7 @@ public sealed class MultiTaskModelTests : IDisposable
     [Fact]
     public void Invalid_options_are_rejected()
     {
-        Assert.Throws<ArgumentException>(() => NewModel(new MultiTaskModelOptions { Tasks = [] }));
+        Assert.Throws<ArgumentException>(() => MultiTaskModel.Create(folder.Model, new MultiTaskModelOptions { Tasks = [] }));
         Assert.Throws<ArgumentException>(() => NewModel(new MultiTaskModelOptions { Tasks = [TaskDefinition.Topic, TaskDefinition.Topic] }));
         Assert.Throws<ArgumentOutOfRangeException>(() => NewModel(new MultiTaskModelOptions { Dropout = 1 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => NewModel(new MultiTaskModelOptions { HeadHiddenSizes = [0] }));

@@ -46,7 +46,7 @@ public sealed class SavedModelTests
     public void A_created_model_refuses_to_predict_or_save_until_trained_and_says_how()
     {
         using var tiny = TinyModel.Create();
-        using var model = MultiTaskModel.Create(tiny.Model);
+        using var model = MultiTaskModel.Create(tiny.Model, TinyModel.TopicAndSentiment());
 
         Assert.False(model.IsTrained);
         var predict = Assert.Throws<InvalidOperationException>(() => model.Predict("the team won"));

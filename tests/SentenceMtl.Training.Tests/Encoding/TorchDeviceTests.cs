@@ -10,7 +10,7 @@ public sealed class TorchDeviceTests : IDisposable
 
     public void Dispose() => folder.Dispose();
 
-    private MultiTaskModel Model() => MultiTaskModel.Create(folder.Model);
+    private MultiTaskModel Model() => MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment());
 
     [Theory]
     [InlineData("gpu")]

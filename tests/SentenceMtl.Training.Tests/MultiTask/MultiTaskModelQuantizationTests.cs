@@ -33,7 +33,7 @@ public sealed class MultiTaskModelQuantizationTests(MultiTaskModelQuantizationTe
 
         private MultiTaskModel Train(EncoderQuantization quantization)
         {
-            var model = MultiTaskModel.Create("all-MiniLM-L6-v2", new MultiTaskModelOptions { Seed = 5 },
+            var model = MultiTaskModel.Create("all-MiniLM-L6-v2", TinyModel.TopicAndSentiment(new MultiTaskModelOptions { Seed = 5 }),
                 new SentenceEncoderOptions { Quantization = quantization });
             new MultiTaskTrainer(model, new TrainerOptions { Strategy = TrainingStrategy.HeadsOnly, Epochs = 20, Seed = 5 }).Train(Data);
             return model;

@@ -4,7 +4,8 @@ namespace SentenceMtl.Tests.Packaging;
 
 /// <summary>
 /// The size advice's restore half: a project that references SentenceMtl with a linux-x64 runtime identifier and prunes
-/// the other systems' libtorch packages restores only the Linux one (what NuGet would download and unpack).
+/// the other systems' libtorch packages restores only the Linux one (what NuGet would download and unpack). The prune
+/// lines are read from the README, so this restores with the instruction as users read it (see ReadmePruneLinesTests).
 /// </summary>
 public sealed partial class PackageConsumerFixture
 {
@@ -24,8 +25,7 @@ public sealed partial class PackageConsumerFixture
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="SentenceMtl.Training" Version="{Version}" />
-                <PrunePackageReference Include="libtorch-cpu-osx-arm64" Version="2.10.0" />
-                <PrunePackageReference Include="libtorch-cpu-win-x64" Version="2.10.0" />
+                {string.Join("\n                ", ReadmePruneLines.Lines())}
               </ItemGroup>
             </Project>
             """);

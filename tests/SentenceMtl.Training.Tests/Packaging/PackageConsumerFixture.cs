@@ -267,7 +267,7 @@ public sealed partial class PackageConsumerFixture : IDisposable
             Example("Regular exercise lowers the risk of heart disease.", "Health", "Positive"),
             Example("The clinic reported more flu cases this week.", "Health", "Neutral"),
         });
-        using var model = MultiTaskModel.Create();
+        using var model = MultiTaskModel.Create("all-MiniLM-L6-v2", train);
         var result = new MultiTaskTrainer(model, new TrainerOptions { Epochs = 2 }).Train(train);
         var prediction = model.Predict("The goalkeeper saved a penalty.");
         Console.WriteLine(FormattableString.Invariant($"train: epochs={result.Epochs.Count} loss={result.Epochs[^1].Loss:R} ") +

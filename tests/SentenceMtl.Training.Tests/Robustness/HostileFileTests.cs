@@ -84,7 +84,7 @@ public sealed class HostileFileTests : IDisposable
     public void Saved_heads_wider_than_their_weights_fail_before_being_built()
     {
         string saved = Path.Combine(folder.Path, "saved");
-        using (var model = MultiTaskModel.Create(Model).WithRandomHeads())
+        using (var model = MultiTaskModel.Create(Model, TinyModel.TopicAndSentiment()).WithRandomHeads())
         {
             model.Save(saved);
         }

@@ -17,7 +17,7 @@ public sealed class InterruptedSaveTests : IDisposable
     {
         Assert.True(File.Exists(ChildPath), ChildPath);
         string saveDir = Path.Combine(folder.Path, "saved");
-        using var reference = MultiTaskModel.Create(folder.Model);
+        using var reference = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment());
         new MultiTaskTrainer(reference, new TrainerOptions { Epochs = 1 }).Train(ChildData());                   // as the child trains
         var expected = reference.Predict("the team won")["topic"].Probabilities;
         var random = new Random(5);

@@ -33,7 +33,7 @@ public sealed class NonFiniteWeightTests : IDisposable
     public void A_saved_model_whose_head_weights_hold_NaN_is_refused_at_load()
     {
         string saved = Path.Combine(folder.Path, "saved");
-        using (var model = MultiTaskModel.Create(folder.Model).WithRandomHeads())
+        using (var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment()).WithRandomHeads())
         {
             model.Save(saved);
         }

@@ -27,7 +27,7 @@ public sealed class ContrastiveStrategyTests : IDisposable
     [Fact]
     public void The_backbone_trains_on_pairs_then_the_heads_and_the_model_ends_frozen()
     {
-        using var model = MultiTaskModel.Create(folder.Model);
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment());
         var before = Weights(model);
         var reports = new List<TrainingProgress>();
 
@@ -49,7 +49,7 @@ public sealed class ContrastiveStrategyTests : IDisposable
     [Fact]
     public void A_contrastively_trained_model_saves_and_loads_with_the_same_predictions()
     {
-        using var model = MultiTaskModel.Create(folder.Model);
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment());
         new MultiTaskTrainer(model, Options).Train(TinyData.Dataset());
         using var saved = new TempFolder();
         string path = Path.Combine(saved.Path, "model");
@@ -70,7 +70,7 @@ public sealed class ContrastiveStrategyTests : IDisposable
     [Fact]
     public void Cancellation_during_the_pair_stage_stops_it_and_leaves_the_model_frozen_and_usable()
     {
-        using var model = MultiTaskModel.Create(folder.Model);
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment());
         var heads = Weights(model).Where(kv => kv.Key.StartsWith("heads.", StringComparison.Ordinal)).ToList();
         using var cts = new CancellationTokenSource();
         int steps = 0;
@@ -107,7 +107,7 @@ public sealed class ContrastiveStrategyTests : IDisposable
     [Fact]
     public void Invalid_contrastive_options_are_rejected_when_the_trainer_is_created()
     {
-        using var model = MultiTaskModel.Create(folder.Model);
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment());
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
             new MultiTaskTrainer(model, Options with { Contrastive = new ContrastiveOptions { Iterations = 0 } }));
         Assert.Equal("Iterations", ex.ParamName);
@@ -121,7 +121,7 @@ public sealed class ContrastiveStrategyTests : IDisposable
         Skip.IfNot(Int8Cpu.Supported, Int8Cpu.SkipReason);
         MultiTaskModel Train(EncoderQuantization quantization)
         {
-            var model = MultiTaskModel.Create(folder.Model, encoderOptions: new SentenceEncoderOptions { Quantization = quantization });
+            var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment(), encoderOptions: new SentenceEncoderOptions { Quantization = quantization });
             new MultiTaskTrainer(model, Options).Train(TinyData.Dataset());
             return model;
         }

@@ -18,7 +18,7 @@ public sealed class DivergenceGuardTests : IDisposable
     [Fact]
     public void Heads_only_training_with_a_huge_rate_throws_and_keeps_the_predictions()
     {
-        using var model = MultiTaskModel.Create(folder.Model);
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment());
         new MultiTaskTrainer(model, new TrainerOptions { Epochs = 1 }).Train(TinyData.Dataset());
         var before = Probabilities(model);
         var ex = Assert.Throws<InvalidOperationException>(() =>
@@ -34,7 +34,7 @@ public sealed class DivergenceGuardTests : IDisposable
     [Fact]
     public void Full_fine_tuning_with_a_huge_rate_throws_and_leaves_every_weight_as_it_was()
     {
-        using var model = MultiTaskModel.Create(folder.Model);
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment());
         var before = Weights(model);
         var ex = Assert.Throws<InvalidOperationException>(() => new MultiTaskTrainer(model, new TrainerOptions
         {
@@ -53,7 +53,7 @@ public sealed class DivergenceGuardTests : IDisposable
     [Fact]
     public void A_run_that_stays_finite_is_not_stopped()
     {
-        using var model = MultiTaskModel.Create(folder.Model);
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment());
         var result = new MultiTaskTrainer(model, new TrainerOptions { Epochs = 2, HeadLearningRate = 1e-2 }).Train(TinyData.Dataset());
         Assert.Equal(2, result.Epochs.Count);
     }
@@ -61,7 +61,7 @@ public sealed class DivergenceGuardTests : IDisposable
     [Fact]
     public void Non_finite_trained_head_weights_are_refused_and_the_model_keeps_its_heads()
     {
-        using var model = MultiTaskModel.Create(folder.Model).WithRandomHeads();
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment()).WithRandomHeads();
         var before = Probabilities(model);
         var heads = model.HeadStateDicts()!.ToDictionary(kv => kv.Key, kv => kv.Value.ToDictionary(t => t.Key, t => t.Value));
         var weight = heads["topic"]["mlp.0.weight"];

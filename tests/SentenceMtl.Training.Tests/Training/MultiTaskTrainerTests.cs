@@ -12,7 +12,7 @@ public sealed class MultiTaskTrainerTests : IDisposable
 
     public void Dispose() => folder.Dispose();
 
-    private MultiTaskModel NewModel() => MultiTaskModel.Create(folder.Model);
+    private MultiTaskModel NewModel() => MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment());
 
     private static Dictionary<string, float[]> Weights(MultiTaskModel model) => model.WeightsOf();
 

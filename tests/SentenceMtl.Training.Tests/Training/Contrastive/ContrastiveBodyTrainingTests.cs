@@ -25,7 +25,7 @@ public sealed class ContrastiveBodyTrainingTests : IDisposable
     /// <summary>The tiny model's encoder with its backbone unfrozen (as the trainer hands it over).</summary>
     private Body NewModel()
     {
-        var model = MultiTaskModel.Create(folder.Model);
+        var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment());
         var trainable = TrainableModel.Create(model, CPU);
         trainable.UnfreezeBackbone();
         return new Body(model, trainable);
