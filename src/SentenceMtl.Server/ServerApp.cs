@@ -69,30 +69,31 @@ internal static class ServerApp
         builder.Configuration.AddCommandLine(args, Switches);
         AddServices(builder.Services);
         var app = builder.Build();
-        app.UseMiddleware<RequestCounting>();
         app.UseMiddleware<ErrorHandling>();
-        app.UseMiddleware<ApiKeyCheck>();
         app.UseStatusCodePages(ErrorHandling.StatusCodePageAsync);
         app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
         HealthEndpoints.Map(app);
-        OpenAiEndpoints.Map(app);
-        TeiEndpoints.Map(app);
-        ClassifyEndpoints.Map(app);
+        // Everything but the health checks needs the API key when one is set.
+        var work = app.MapGroup("");
+        if (app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.ApiKey is not null)
+        {
+            work.RequireAuthorization();
+        }
+
+        OpenAiEndpoints.Map(work);
+        TeiEndpoints.Map(work);
+        ClassifyEndpoints.Map(work);
         // The exporter maps every method; a scrape is a GET (or HEAD), anything else is 405.
-        app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]));
+        work.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]));
         return app;
     }
 
     private static void AddServices(IServiceCollection services)
     {
-        services.AddOptions<ServerOptions>()
-            .BindConfiguration(ServerOptions.SectionName)
-            .Validate(options =>
-            {
-                options.Validate();
-                return true;
-            })
-            .ValidateOnStart();
+        services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>();
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>>((kestrel, options) =>
         {
             kestrel.Limits.MaxRequestBodySize = options.Value.MaxRequestBodyBytes;
@@ -101,6 +102,8 @@ internal static class ServerApp
             // request line and headers Kestrel accepts (32 KiB).
             kestrel.Limits.MaxRequestBufferSize = 64 * 1024;
         });
+        ApiKeyAuthenticationHandler.AddServices(services);
+        HealthEndpoints.AddServices(services);
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton<ModelLoader>();
         services.AddSingleton<ModelHost>();
@@ -111,7 +114,7 @@ internal static class ServerApp
         services.AddSingleton<EmbeddingService>();
         services.AddHostedService<IdleMemoryTrim>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(ServerMetrics.MeterName)
+            .AddMeter(ServerMetrics.MeterName, ServerMetrics.HostingMeterName)
             .AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0));
     }
 }

@@ -71,37 +71,4 @@ public sealed record ServerOptions
     /// <summary>float32 (<c>None</c>, default) or <c>Int8</c> linear layers in the inference engine, for the encoder and
     /// the classifier (<see cref="SentenceEncoderOptions.Quantization"/>).</summary>
     public EncoderQuantization Quantization { get; init; }
-
-    /// <summary>Checks every value; the message names the configuration key and the allowed range.</summary>
-    /// <exception cref="InvalidOperationException">A value is out of range.</exception>
-    public void Validate()
-    {
-        Require(!string.IsNullOrWhiteSpace(Model), nameof(Model), "must name a model (e.g. all-MiniLM-L6-v2) or a folder");
-        Require(MaxBatchTokens >= 1, nameof(MaxBatchTokens), "must be 1 or more");
-        Require(MaxBatchWait >= TimeSpan.Zero && MaxBatchWait <= TimeSpan.FromSeconds(10), nameof(MaxBatchWait),
-            "must be from 00:00:00 to 00:00:10");
-        Require(MaxQueuedRequests >= 1, nameof(MaxQueuedRequests), "must be 1 or more");
-        Require(MaxConcurrentRequests >= 1, nameof(MaxConcurrentRequests), "must be 1 or more");
-        Require(MaxBufferedBodyBytes >= MaxRequestBodyBytes, nameof(MaxBufferedBodyBytes),
-            $"must be at least SentenceMtl:MaxRequestBodyBytes ({MaxRequestBodyBytes}), or no body that large could be read");
-        Require(MaxRequestTokens >= 1, nameof(MaxRequestTokens), "must be 1 or more");
-        Require(MaxQueuedTokens >= MaxRequestTokens, nameof(MaxQueuedTokens),
-            $"must be at least SentenceMtl:MaxRequestTokens ({MaxRequestTokens}), or no request that large could be queued");
-        Require(AdmissionTimeout >= TimeSpan.Zero && AdmissionTimeout <= TimeSpan.FromMinutes(1), nameof(AdmissionTimeout),
-            "must be from 00:00:00 to 00:01:00");
-        Require(MaxInputsPerRequest >= 1, nameof(MaxInputsPerRequest), "must be 1 or more");
-        Require(MaxInputCharacters >= 1, nameof(MaxInputCharacters), "must be 1 or more");
-        Require(MaxRequestBodyBytes >= 1024, nameof(MaxRequestBodyBytes), "must be 1024 or more");
-        Require(Threads is null or >= 1, nameof(Threads), "must be 1 or more (or unset for every core)");
-        Require(Enum.IsDefined(Quantization), nameof(Quantization), "must be None or Int8");
-        Require(ApiKey is null || ApiKey.Length > 0, nameof(ApiKey), "must not be empty (unset it to require no key)");
-    }
-
-    private static void Require(bool condition, string key, string rule)
-    {
-        if (!condition)
-        {
-            throw new InvalidOperationException($"Configuration {SectionName}:{key} {rule}.");
-        }
-    }
 }

@@ -79,12 +79,14 @@ internal sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling>
             return;
         }
 
-        // Clear drops the headers too: a 405's Allow and a 503's Retry-After are kept.
+        // Clear drops the headers too: a 405's Allow, a 503's Retry-After and a 401's WWW-Authenticate are kept.
         var allow = context.Response.Headers.Allow;
         var retryAfter = context.Response.Headers.RetryAfter;
+        var authenticate = context.Response.Headers.WWWAuthenticate;
         context.Response.Clear();
         context.Response.Headers.Allow = allow;
         context.Response.Headers.RetryAfter = retryAfter;
+        context.Response.Headers.WWWAuthenticate = authenticate;
         context.Response.StatusCode = statusCode;
         context.Response.ContentType = "application/json";
         var body = new ErrorBody(new ErrorDetail(message, type, param, code));

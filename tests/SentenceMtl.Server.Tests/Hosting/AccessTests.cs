@@ -18,7 +18,7 @@ public sealed class AccessTests : IDisposable
     public void Dispose() => folder.Dispose();
 
     [Fact]
-    public async Task Api_key_is_required_everywhere_but_health()
+    public async Task Api_key_is_required_everywhere_but_the_health_checks()
     {
         await using var server = new ServerFactory(new Dictionary<string, string> { ["Model"] = tiny, ["ApiKey"] = "s3cret" });
         await server.WaitUntilReadyAsync();
@@ -33,6 +33,8 @@ public sealed class AccessTests : IDisposable
         var right = await client.PostAsJsonAsync("/v1/embeddings", body);
         client.DefaultRequestHeaders.Authorization = null;
         var health = await client.GetAsync("/health");
+        var live = await client.GetAsync("/health/live");
+        var ready = await client.GetAsync("/health/ready");
         var lowerCase = await SendWithAuthorizationAsync(client, "bearer s3cret");
         var upperCase = await SendWithAuthorizationAsync(client, "BEARER s3cret");
         var otherScheme = await SendWithAuthorizationAsync(client, "Basic s3cret");
@@ -44,6 +46,10 @@ public sealed class AccessTests : IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, metrics.StatusCode);
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal("Bearer", Assert.Single(missing.Headers.WwwAuthenticate).Scheme);
+        Assert.Contains("\"invalid_api_key\"", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         // RFC 7235: the scheme is case-insensitive; the key is not.
         Assert.Equal(HttpStatusCode.OK, lowerCase.StatusCode);
         Assert.Equal(HttpStatusCode.OK, upperCase.StatusCode);
