@@ -41,6 +41,10 @@ internal static class ServerApp
         await using (app)
         {
             await app.WaitForShutdownAsync();
+            if (app.Services.GetRequiredService<ModelHost>().WhenReady.Exception?.InnerException is { } failure)
+            {
+                await error.WriteLineAsync($"SentenceMtl.Server stopped: could not load the model: {StartupProblem(failure)}");
+            }
         }
 
         // ModelHost sets 1 when a model fails to load.
@@ -65,7 +69,10 @@ internal static class ServerApp
     /// <summary>The application, configured from <paramref name="args"/>, appsettings.json and the environment.</summary>
     public static WebApplication Build(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // The content root (where appsettings.json is read) is the application's folder, not the current directory:
+        // `dotnet run` starts the server in the user's directory (for relative model paths), and a published server
+        // may be started from anywhere.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddCommandLine(args, Switches);
         AddServices(builder.Services);
         var app = builder.Build();
@@ -85,6 +92,7 @@ internal static class ServerApp
         OpenAiEndpoints.Map(work);
         TeiEndpoints.Map(work);
         ClassifyEndpoints.Map(work);
+        InfoEndpoints.Map(work);
         // The exporter maps every method; a scrape is a GET (or HEAD), anything else is 405.
         work.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]));
         return app;

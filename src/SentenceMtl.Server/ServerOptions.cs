@@ -10,10 +10,17 @@ public sealed record ServerOptions
     /// <summary>The configuration section these options are read from.</summary>
     public const string SectionName = "SentenceMtl";
 
-    /// <summary>The encoder: an embedded model's name, a hub id or a folder (anything <see cref="SentenceEncoder.FromPretrained"/> takes).</summary>
-    public string Model { get; init; } = "all-MiniLM-L6-v2";
+    /// <summary>The model served when neither <see cref="Model"/> nor <see cref="Classifier"/> is set.</summary>
+    public const string DefaultModel = "all-MiniLM-L6-v2";
 
-    /// <summary>A folder saved by <see cref="MultiTaskModel.Save"/> served at <c>/classify</c>; null serves no classifier.</summary>
+    /// <summary>The encoder: an embedded model's name, a hub id or a folder (anything <see cref="SentenceEncoder.FromPretrained"/>
+    /// takes; a relative folder is resolved against the directory the server was started from). Unset: the
+    /// <see cref="Classifier"/>'s own encoder when a classifier is set (one backbone serves both), else
+    /// <see cref="DefaultModel"/>. Set together with a classifier, two backbones are loaded.</summary>
+    public string? Model { get; init; }
+
+    /// <summary>A folder saved by <see cref="MultiTaskModel.Save"/> served at <c>/classify</c> (relative: to the directory the
+    /// server was started from); null serves no classifier.</summary>
     public string? Classifier { get; init; }
 
     /// <summary>The name <c>/v1/models</c> lists and <c>model</c> must match; null: the model's own name.</summary>
@@ -58,6 +65,12 @@ public sealed record ServerOptions
 
     /// <summary>Most characters (UTF-16 code units) in one text.</summary>
     public int MaxInputCharacters { get; init; } = 32_768;
+
+    /// <summary>Whether a text longer than the model's maximum length is cut to it (text-embeddings-inference's
+    /// <c>auto_truncate</c>); false (the default) refuses it with 413 naming the text, so that no text is embedded from
+    /// a part of it silently. <c>/v1/embeddings</c> and <c>/classify</c> follow this setting; <c>/embed</c> follows its
+    /// request's <c>truncate</c> field, which defaults to this setting.</summary>
+    public bool AutoTruncate { get; init; }
 
     /// <summary>Largest request body in bytes (Kestrel's <c>MaxRequestBodySize</c>); larger bodies get 413.</summary>
     public long MaxRequestBodyBytes { get; init; } = 8 * 1024 * 1024;

@@ -22,7 +22,10 @@ internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
     {
         var checks = new (bool Ok, string Key, string Rule)[]
         {
-            (!string.IsNullOrWhiteSpace(o.Model), nameof(o.Model), "must name a model (e.g. all-MiniLM-L6-v2) or a folder"),
+            (o.Model is null || !string.IsNullOrWhiteSpace(o.Model), nameof(o.Model),
+                "must name a model (e.g. all-MiniLM-L6-v2) or a folder (or be unset for the default)"),
+            (o.Classifier is null || !string.IsNullOrWhiteSpace(o.Classifier), nameof(o.Classifier),
+                "must name a folder saved by MultiTaskModel.Save (or be unset for none)"),
             (o.MaxBatchTokens >= 1, nameof(o.MaxBatchTokens), "must be 1 or more"),
             (o.MaxBatchWait >= TimeSpan.Zero && o.MaxBatchWait <= TimeSpan.FromSeconds(10), nameof(o.MaxBatchWait),
                 "must be from 00:00:00 to 00:00:10"),

@@ -30,7 +30,9 @@ public sealed class ServerOptionsTests
 
         var options = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
 
-        Assert.Equal("all-MiniLM-L6-v2", options.Model);
+        // Unset: all-MiniLM-L6-v2 is served (ServerOptions.DefaultModel), or the classifier's own encoder when one is set.
+        Assert.Null(options.Model);
+        Assert.Equal("all-MiniLM-L6-v2", ServerOptions.DefaultModel);
         Assert.Null(options.Classifier);
         Assert.Null(options.ApiKey);
         Assert.Equal(2048, options.MaxInputsPerRequest);

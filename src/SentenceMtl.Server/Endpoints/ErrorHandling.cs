@@ -58,7 +58,7 @@ internal sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling>
         return context.Response.StatusCode switch
         {
             StatusCodes.Status404NotFound => WriteAsync(context, StatusCodes.Status404NotFound,
-                $"No endpoint answers {request}: see GET /v1/models, POST /v1/embeddings, POST /embed, POST /classify, GET /health, GET /metrics.",
+                $"No endpoint answers {request}: see GET /v1/models, POST /v1/embeddings, POST /embed, POST /tokenize, POST /classify, GET /info, GET /health, GET /metrics.",
                 ApiException.InvalidRequest, null, "not_found"),
             StatusCodes.Status405MethodNotAllowed => WriteAsync(context, StatusCodes.Status405MethodNotAllowed,
                 $"{request} is not allowed; this path takes {AllowedMethods(context)}.", ApiException.InvalidRequest, null, "method_not_allowed"),

@@ -4,14 +4,19 @@ namespace SentenceMtl.Server.Endpoints;
 /// against <see cref="ServerOptions.MaxRequestTokens"/>.</summary>
 internal static class TokenCounter
 {
+    /// <summary>How truncation is allowed where the request has no field for it.</summary>
+    public const string AutoTruncateHint = "start the server with SentenceMtl:AutoTruncate=true (--SentenceMtl:AutoTruncate true)";
+
     /// <summary>Each text's token count, <c>[CLS]</c> and <c>[SEP]</c> included (as <see cref="SentenceEncoder.Tokenize"/>).</summary>
     /// <param name="encoder">The encoder whose tokenizer and maximum length apply.</param>
     /// <param name="texts">The texts.</param>
     /// <param name="param">The request field, for the messages.</param>
     /// <param name="options">The per-request token cap.</param>
     /// <param name="refuseTruncation">When true, a text that reaches the model's maximum length is refused instead of truncated.</param>
+    /// <param name="allowTruncation">How the client lets the server truncate, for the refusal's message.</param>
     /// <exception cref="ApiException">413: the request is over the token cap, or a text too long when truncation is refused.</exception>
-    public static int[] Count(SentenceEncoder encoder, IReadOnlyList<string> texts, string param, ServerOptions options, bool refuseTruncation)
+    public static int[] Count(SentenceEncoder encoder, IReadOnlyList<string> texts, string param, ServerOptions options, bool refuseTruncation,
+        string allowTruncation = AutoTruncateHint)
     {
         var counts = new int[texts.Count];
         long total = 0;
@@ -23,7 +28,7 @@ internal static class TokenCounter
             if (refuseTruncation && counts[i] >= max)
             {
                 throw ApiException.TooLarge(
-                    $"'{param}[{i}]' has {max} tokens or more, the model's maximum ({max}); shorten it, or send \"truncate\": true " +
+                    $"'{param}[{i}]' has {max} tokens or more, the model's maximum ({max}); shorten it, or {allowTruncation} " +
                     $"to embed its first {max} tokens.", param);
             }
 

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using SentenceMtl.Server.Endpoints;
 
@@ -63,10 +64,16 @@ internal sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<ApiKeyAuthenti
             ApiException.InvalidRequest, null, "invalid_api_key");
     }
 
-    /// <summary>Registers the scheme (the default one) and authorization; the key's hash comes from <see cref="ServerOptions"/>.</summary>
+    /// <summary>Registers the scheme (the default one) and authorization; the key's hash comes from <see cref="ServerOptions"/>.
+    /// The core of authentication only: <c>AddAuthentication</c> would also start Data Protection, which cookies need and
+    /// this server does not, and which looks for a writable key folder at start-up (the container's file system is read-only).</summary>
     public static void AddServices(IServiceCollection services)
     {
-        services.AddAuthentication(SchemeName).AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(SchemeName, null);
+        services.AddAuthenticationCore(authentication => authentication.DefaultScheme = SchemeName);
+        // What AddAuthentication adds besides Data Protection, and the handler needs.
+        services.AddWebEncoders();
+        services.TryAddSingleton(TimeProvider.System);
+        new AuthenticationBuilder(services).AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(SchemeName, null);
         services.AddOptions<ApiKeyAuthenticationOptions>(SchemeName).Configure<IOptions<ServerOptions>>((scheme, server) =>
             scheme.KeyHash = server.Value.ApiKey is { } key ? SHA256.HashData(Encoding.UTF8.GetBytes(key)) : null);
         services.AddAuthorization();

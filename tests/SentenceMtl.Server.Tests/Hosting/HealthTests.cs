@@ -81,7 +81,8 @@ public sealed class HealthTests : IDisposable
 
         public bool Stopped => stopping.IsCancellationRequested;
 
-        public CancellationToken ApplicationStarted => CancellationToken.None;
+        /// <summary>Already started.</summary>
+        public CancellationToken ApplicationStarted => new(canceled: true);
 
         public CancellationToken ApplicationStopping => stopping.Token;
 
