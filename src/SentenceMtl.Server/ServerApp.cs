@@ -93,6 +93,7 @@ internal static class ServerApp
         TeiEndpoints.Map(work);
         ClassifyEndpoints.Map(work);
         InfoEndpoints.Map(work);
+        TokenizeEndpoints.Map(work);
         // The exporter maps every method; a scrape is a GET (or HEAD), anything else is 405.
         work.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]));
         return app;

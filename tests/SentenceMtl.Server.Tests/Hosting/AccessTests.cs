@@ -29,6 +29,8 @@ public sealed class AccessTests : IDisposable
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "wrong");
         var wrong = await client.PostAsJsonAsync("/v1/embeddings", body);
         var metrics = await client.GetAsync("/metrics");
+        var tokenize = await client.PostAsJsonAsync("/tokenize", new { inputs = "a game" });
+        var info = await client.GetAsync("/info");
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "s3cret");
         var right = await client.PostAsJsonAsync("/v1/embeddings", body);
         client.DefaultRequestHeaders.Authorization = null;
@@ -44,6 +46,8 @@ public sealed class AccessTests : IDisposable
         await BadRequestTests.AssertErrorAsync(missing, 401, "API key");
         await BadRequestTests.AssertErrorAsync(wrong, 401, "API key");
         Assert.Equal(HttpStatusCode.Unauthorized, metrics.StatusCode);
+        await BadRequestTests.AssertErrorAsync(tokenize, 401, "API key");
+        await BadRequestTests.AssertErrorAsync(info, 401, "API key");
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
