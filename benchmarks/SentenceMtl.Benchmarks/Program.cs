@@ -8,7 +8,7 @@ namespace SentenceMtl.Benchmarks;
 /// Entry point. Without a mode, BenchmarkDotNet (<c>--filter '*'</c>); <c>--compare</c> prints the side-by-side
 /// Markdown report (<c>--compare --throughput</c>: its throughput table of ORT and the engine only); <c>--profile</c> runs thread-count and per-op diagnostics; <c>--search</c> compares top-10 search methods;
 /// <c>--soak N [threads]</c> checks memory over N sentences;
-/// <c>--server [clients] [sentences]</c> runs SentenceMtl.Server on loopback under concurrent load; <c>--rss-child</c> and <c>--load-child</c> are
+/// <c>--server [clients] [sentences] [server]</c> measures SentenceMtl.Server, in a process of its own, under concurrent load; <c>--rss-child</c> and <c>--load-child</c> are
 /// the child processes of <c>--compare</c>.
 /// </summary>
 internal static class Program
@@ -29,10 +29,10 @@ internal static class Program
             ["--soak", var n, var threads] => SoakMode.Run(int.Parse(n, CultureInfo.InvariantCulture), int.Parse(threads, CultureInfo.InvariantCulture)),
             ["--rss-child", var pipeline, var corpus, var n] => ChildModes.Rss(pipeline, corpus, int.Parse(n, CultureInfo.InvariantCulture)),
             ["--load-child"] => ChildModes.Load(),
-            ["--server"] => ServerMode.RunAsync().GetAwaiter().GetResult(),
-            ["--server", var clients] => ServerMode.RunAsync(int.Parse(clients, CultureInfo.InvariantCulture)).GetAwaiter().GetResult(),
-            ["--server", var clients, var n] => ServerMode.RunAsync(int.Parse(clients, CultureInfo.InvariantCulture),
-                int.Parse(n, CultureInfo.InvariantCulture)).GetAwaiter().GetResult(),
+            ["--server", .. var rest] => ServerMode.RunAsync(
+                rest.Length > 0 ? int.Parse(rest[0], CultureInfo.InvariantCulture) : 64,
+                rest.Length > 1 ? int.Parse(rest[1], CultureInfo.InvariantCulture) : 2000,
+                rest.Length > 2 ? rest[2] : null).GetAwaiter().GetResult(),
             _ => Run(args),
         };
     }

@@ -45,42 +45,38 @@ internal sealed class BatchingQueue : BackgroundService
         });
     }
 
-    /// <summary>Queues <paramref name="texts"/> for the encoder and returns their vectors once they have run.</summary>
-    /// <param name="texts">The texts.</param>
-    /// <param name="tokens">Each text's token count.</param>
-    /// <param name="settings">Normalization and dimensions.</param>
+    /// <summary>Queues token ids for the encoder and returns their vectors once they have run.</summary>
+    /// <param name="ids">Each text's token ids, from <see cref="TokenCounter"/> with <paramref name="options"/>.</param>
+    /// <param name="options">Normalization and dimensions.</param>
     /// <param name="admittedAt">When the request was admitted (<see cref="Admission.AdmittedAt"/>), or 0.</param>
     /// <param name="cancellationToken">The request's cancellation.</param>
     /// <exception cref="ApiException">503: no room in the token budget or the queue, or the server is stopping.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public Task<float[][]> EmbedAsync(IReadOnlyList<string> texts, int[] tokens, EmbeddingSettings settings, long admittedAt,
-        CancellationToken cancellationToken) =>
-        EnqueueAsync<float[]>(new EmbeddingRunner(models.RequireEncoder(), settings), texts, tokens, admittedAt, cancellationToken);
+    public Task<float[][]> EmbedAsync(IReadOnlyList<int[]> ids, EncodeOptions options, long admittedAt, CancellationToken cancellationToken) =>
+        EnqueueAsync<float[]>(new EmbeddingRunner(models.RequireEncoder(), options), ids, admittedAt, cancellationToken);
 
-    /// <summary>Queues <paramref name="texts"/> for <paramref name="classifier"/>; as <see cref="EmbedAsync"/>.</summary>
-    public Task<SentencePrediction[]> ClassifyAsync(MultiTaskModel classifier, IReadOnlyList<string> texts, int[] tokens,
-        long admittedAt, CancellationToken cancellationToken) =>
-        EnqueueAsync<SentencePrediction>(new ClassifierRunner(classifier), texts, tokens, admittedAt, cancellationToken);
+    /// <summary>Queues token ids for <paramref name="classifier"/>; as <see cref="EmbedAsync"/>. Per text, every task's prediction.</summary>
+    public Task<TaskPrediction[][]> ClassifyAsync(MultiTaskModel classifier, IReadOnlyList<int[]> ids, long admittedAt,
+        CancellationToken cancellationToken) =>
+        EnqueueAsync<TaskPrediction[]>(new ClassifierRunner(classifier), ids, admittedAt, cancellationToken);
 
     /// <summary>Admits the texts' tokens, then queues them; the job's own task is returned when admitted at once, so that
     /// a request answered by the worker is complete when its job is.</summary>
-    private Task<T[]> EnqueueAsync<T>(IBatchRunner runner, IReadOnlyList<string> texts, int[] tokens, long admittedAt,
-        CancellationToken cancellationToken)
+    private Task<T[]> EnqueueAsync<T>(IBatchRunner runner, IReadOnlyList<int[]> ids, long admittedAt, CancellationToken cancellationToken)
     {
-        var admitted = admission.AdmitWorkAsync(tokens.Sum(), admittedAt, cancellationToken);
+        var admitted = admission.AdmitWorkAsync(ids.Sum(sequence => sequence.Length), admittedAt, cancellationToken);
         return admitted.IsCompletedSuccessfully
-            ? Enqueue<T>(admitted.Result, runner, texts, tokens, cancellationToken)
-            : EnqueueWhenAdmittedAsync<T>(admitted, runner, texts, tokens, cancellationToken);
+            ? Enqueue<T>(admitted.Result, runner, ids, cancellationToken)
+            : EnqueueWhenAdmittedAsync<T>(admitted, runner, ids, cancellationToken);
     }
 
-    private async Task<T[]> EnqueueWhenAdmittedAsync<T>(Task<IDisposable> admitted, IBatchRunner runner, IReadOnlyList<string> texts,
-        int[] tokens, CancellationToken cancellationToken) =>
-        await Enqueue<T>(await admitted, runner, texts, tokens, cancellationToken);
+    private async Task<T[]> EnqueueWhenAdmittedAsync<T>(Task<IDisposable> admitted, IBatchRunner runner, IReadOnlyList<int[]> ids,
+        CancellationToken cancellationToken) =>
+        await Enqueue<T>(await admitted, runner, ids, cancellationToken);
 
-    private Task<T[]> Enqueue<T>(IDisposable budget, IBatchRunner runner, IReadOnlyList<string> texts, int[] tokens,
-        CancellationToken cancellationToken)
+    private Task<T[]> Enqueue<T>(IDisposable budget, IBatchRunner runner, IReadOnlyList<int[]> ids, CancellationToken cancellationToken)
     {
-        var job = new QueuedWork<T>(texts, tokens, runner, budget, cancellationToken);
+        var job = new QueuedWork<T>(ids, runner, budget, cancellationToken);
         if (!channel.Writer.TryWrite(job))
         {
             budget.Dispose();
@@ -186,7 +182,7 @@ internal sealed class BatchingQueue : BackgroundService
         foreach (var job in active.Where(job => Equals(job.Runner, runner)).OrderBy(job => job.RemainingTokens).ThenBy(job => job.EnqueuedAt))
         {
             int start = job.Scheduled;
-            if (start == job.Texts.Count)
+            if (start == job.Ids.Count)
             {
                 continue;
             }
@@ -226,12 +222,12 @@ internal sealed class BatchingQueue : BackgroundService
     /// <summary>Runs one batch (one runner call) and delivers each chunk's slice of the results.</summary>
     private void Run(List<BatchChunk> batch)
     {
-        var texts = batch.SelectMany(chunk => chunk.Job.Texts.Skip(chunk.Start).Take(chunk.Count)).ToList();
-        metrics.Batch(texts.Count, batch.Count);
+        var ids = batch.SelectMany(chunk => chunk.Job.Ids.Skip(chunk.Start).Take(chunk.Count)).ToList();
+        metrics.Batch(ids.Count, batch.Count);
         using var cancellation = new BatchCancellation(batch.Select(chunk => chunk.Job.CancellationToken).ToList());
         try
         {
-            var results = batch[0].Job.Runner.Run(texts, cancellation.Token);
+            var results = batch[0].Job.Runner.Run(ids, cancellation.Token);
             int offset = 0;
             foreach (var chunk in batch)
             {
@@ -241,12 +237,12 @@ internal sealed class BatchingQueue : BackgroundService
         }
         catch (OperationCanceledException) when (cancellation.Token.IsCancellationRequested)
         {
-            logger.LogInformation("A batch of {Texts} texts stopped: every client of it had left.", texts.Count);
+            logger.LogInformation("A batch of {Texts} texts stopped: every client of it had left.", ids.Count);
             batch.ForEach(chunk => chunk.Job.Cancel());
         }
         catch (Exception e)
         {
-            logger.LogError(e, "A batch of {Texts} texts failed.", texts.Count);
+            logger.LogError(e, "A batch of {Texts} texts failed.", ids.Count);
             batch.ForEach(chunk => chunk.Job.Fail(e));
         }
     }

@@ -3,19 +3,16 @@ using System.Diagnostics;
 namespace SentenceMtl.Server.Batching;
 
 /// <summary>
-/// One request's texts in the <see cref="BatchingQueue"/>. The worker hands them to batches in chunks (a large request
+/// One request's texts, as token ids, in the <see cref="BatchingQueue"/>. The worker hands them to batches in chunks (a large request
 /// is spread over several batches, between which other requests run) and delivers each chunk's results; the request
 /// completes when every text has its result, or fails, or is cancelled, exactly once. Its token budget is given back
 /// then.
 /// </summary>
-internal abstract class QueuedWork(IReadOnlyList<string> texts, int[] tokens, IBatchRunner runner, IDisposable budget,
-    CancellationToken cancellationToken)
+internal abstract class QueuedWork(IReadOnlyList<int[]> ids, IBatchRunner runner, IDisposable budget, CancellationToken cancellationToken)
 {
-    /// <summary>The texts, in the request's order.</summary>
-    public IReadOnlyList<string> Texts { get; } = texts;
-
-    /// <summary>Each text's token count, <c>[CLS]</c> and <c>[SEP]</c> included: its share of a batch's budget.</summary>
-    public int[] Tokens { get; } = tokens;
+    /// <summary>Each text's token ids (<c>[CLS]</c> and <c>[SEP]</c> included), in the request's order; a text's count
+    /// of them is its share of a batch's budget.</summary>
+    public IReadOnlyList<int[]> Ids { get; } = ids;
 
     /// <summary>What runs the texts; only jobs with equal runners share a batch.</summary>
     public IBatchRunner Runner { get; } = runner;
@@ -37,7 +34,7 @@ internal abstract class QueuedWork(IReadOnlyList<string> texts, int[] tokens, IB
     public long RemainingTokens => TotalTokens - ServedTokens;
 
     /// <summary>All the job's tokens.</summary>
-    public long TotalTokens { get; } = tokens.Sum(count => (long)count);
+    public long TotalTokens { get; } = ids.Sum(sequence => (long)sequence.Length);
 
     /// <summary>Whether the job has completed (results, error or cancelled).</summary>
     public abstract bool IsCompleted { get; }
@@ -48,9 +45,9 @@ internal abstract class QueuedWork(IReadOnlyList<string> texts, int[] tokens, IB
     {
         int start = Scheduled;
         taken = 0;
-        while (Scheduled < Texts.Count && (taken + Tokens[Scheduled] <= budget || (atLeastOne && Scheduled == start)))
+        while (Scheduled < Ids.Count && (taken + Ids[Scheduled].Length <= budget || (atLeastOne && Scheduled == start)))
         {
-            taken += Tokens[Scheduled++];
+            taken += Ids[Scheduled++].Length;
         }
 
         ServedTokens += taken;
@@ -72,10 +69,10 @@ internal abstract class QueuedWork(IReadOnlyList<string> texts, int[] tokens, IB
 }
 
 /// <summary>A <see cref="QueuedWork"/> whose results are <typeparamref name="T"/>s.</summary>
-internal sealed class QueuedWork<T>(IReadOnlyList<string> texts, int[] tokens, IBatchRunner runner, IDisposable budget,
-    CancellationToken cancellationToken) : QueuedWork(texts, tokens, runner, budget, cancellationToken)
+internal sealed class QueuedWork<T>(IReadOnlyList<int[]> ids, IBatchRunner runner, IDisposable budget, CancellationToken cancellationToken)
+    : QueuedWork(ids, runner, budget, cancellationToken)
 {
-    private readonly T[] results = new T[texts.Count];
+    private readonly T[] results = new T[ids.Count];
     private int delivered;
 
     /// <summary>Completed with one result per text, in order; continuations run off the worker's thread.</summary>

@@ -29,12 +29,12 @@ internal static class ClassifyEndpoints
         var classifier = models.Classifier ?? throw new ApiException(StatusCodes.Status404NotFound,
             "This server has no classifier; start it with --classifier DIR (a folder saved by MultiTaskModel.Save).",
             null, "classifier_not_loaded");
-        var tokens = TokenCounter.Count(classifier.Encoder, texts, "inputs", options.Value, refuseTruncation: !options.Value.AutoTruncate);
-        metrics.Tokens("/classify", tokens.Sum());
+        var ids = TokenCounter.Tokenize(classifier.Encoder, texts, EncodeOptions.Default, "inputs", options.Value, refuseTruncation: !options.Value.AutoTruncate);
+        metrics.Tokens("/classify", ids.Sum(sequence => sequence.Length));
         // Through the same admission and batching queue as the embeddings: bounded in total, and a large request shares
         // the worker with the others instead of running beside them on threads of its own.
-        var predictions = await queue.ClassifyAsync(classifier, texts, tokens, Admission.AdmittedAt(context), context.RequestAborted);
-        var result = predictions.Select(prediction => prediction.Tasks.ToDictionary(
+        var predictions = await queue.ClassifyAsync(classifier, ids, Admission.AdmittedAt(context), context.RequestAborted);
+        var result = predictions.Select(tasks => tasks.ToDictionary(
             task => task.Task,
             task => new TaskResult(task.Label, task.Confidence, task.LabelProbabilities.ToDictionary(p => p.Key, p => p.Value))));
         return Results.Json(result.ToArray(), WireJson.Options);

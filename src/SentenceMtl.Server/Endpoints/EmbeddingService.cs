@@ -26,12 +26,13 @@ internal sealed class EmbeddingService(ModelHost models, BatchingQueue queue, Se
                 "dimensions");
         }
 
+        var encodeOptions = settings.ToEncodeOptions();
         bool tei = route == "/embed";
-        var tokens = TokenCounter.Count(encoder, texts, tei ? "inputs" : "input", options.Value, refuseTruncation: !truncate,
+        var ids = TokenCounter.Tokenize(encoder, texts, encodeOptions, tei ? "inputs" : "input", options.Value, refuseTruncation: !truncate,
             tei ? "send \"truncate\": true" : TokenCounter.AutoTruncateHint);
-        int total = tokens.Sum();
+        int total = ids.Sum(sequence => sequence.Length);
         metrics.Tokens(route, total);
-        var vectors = await queue.EmbedAsync(texts, tokens, settings, Admission.AdmittedAt(context), context.RequestAborted);
+        var vectors = await queue.EmbedAsync(ids, encodeOptions, Admission.AdmittedAt(context), context.RequestAborted);
         return (vectors, total);
     }
 }

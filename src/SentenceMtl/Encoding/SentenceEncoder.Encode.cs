@@ -40,21 +40,56 @@ public sealed partial class SentenceEncoder
         ArgumentNullException.ThrowIfNull(sentences);
         options ??= EncodeOptions.Default;
         string prompt = ResolvePrompt(options);
-        bool normalize = options.Normalize ?? Normalize;
-        int batchSize = options.BatchSize ?? BatchSize;
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1, "options.BatchSize");
+        CheckSizes(options);
+        var texts = Prompted(sentences, prompt);
+        using var lease = Lifetime.Share();
+        return Embed(TokenizeAll(texts), options, cancellationToken);
+    }
+
+    /// <summary>
+    /// The token ids <see cref="Encode(IEnumerable{string}, EncodeOptions?, CancellationToken)"/> embeds for
+    /// <paramref name="text"/> with <paramref name="options"/>: the prompt, if any, put before it, then
+    /// <see cref="Tokenize"/>. For a caller that needs the tokens before embedding them (the server counts them against
+    /// its budgets) and then calls <see cref="EncodeTokenized"/>, so that a text is tokenized once.
+    /// </summary>
+    internal int[] TokenizeForEncode(string text, EncodeOptions options)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(text);
+        string prompt = ResolvePrompt(options);
+        return Tokenize(prompt.Length == 0 ? text : prompt + text);
+    }
+
+    /// <summary>
+    /// Embeds token ids that <see cref="TokenizeForEncode"/> gave with the same <paramref name="options"/>: the vectors
+    /// <see cref="Encode(IEnumerable{string}, EncodeOptions?, CancellationToken)"/> gives for the texts, by the same
+    /// path after tokenization.
+    /// </summary>
+    internal float[][] EncodeTokenized(IReadOnlyList<int[]> ids, EncodeOptions options, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(ids);
+        CheckSizes(options);
+        using var lease = Lifetime.Share();
+        return Embed(ids, options, cancellationToken);
+    }
+
+    private void CheckSizes(EncodeOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize ?? BatchSize, 1, "options.BatchSize");
         if (options.TruncateDimension is { } kept && (kept < 1 || kept > Dimension))
         {
             throw new ArgumentOutOfRangeException("options.TruncateDimension", kept,
                 $"TruncateDimension must be from 1 to the model's dimension ({Dimension}).");
         }
+    }
 
-        // Tokenize, embed (pooled, not normalized), truncate, normalize: the one path every embedding takes.
-        var texts = Prompted(sentences, prompt);
-        using var lease = Lifetime.Share();
-        var ids = TokenizeAll(texts);
-        var vectors = engine.Embed(ids, batchSize, Pooling, Counter(options.Progress, ids.Length), cancellationToken);
+    /// <summary>Embeds (pooled, not normalized), truncates, normalizes: the one path every embedding takes after tokenization.</summary>
+    private float[][] Embed(IReadOnlyList<int[]> ids, EncodeOptions options, CancellationToken cancellationToken)
+    {
+        var vectors = engine.Embed(ids, options.BatchSize ?? BatchSize, Pooling, Counter(options.Progress, ids.Count), cancellationToken);
         int dimension = options.TruncateDimension ?? Dimension;
+        bool normalize = options.Normalize ?? Normalize;
         for (int i = 0; i < vectors.Length; i++)
         {
             if (dimension < vectors[i].Length)

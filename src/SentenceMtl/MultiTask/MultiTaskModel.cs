@@ -117,16 +117,45 @@ public sealed partial class MultiTaskModel : IDisposable
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(sentences);
-        var probabilities = PredictProbabilities(sentences, cancellationToken);
+        var tasks = Predictions(PredictProbabilities(sentences, cancellationToken), sentences.Count);
         var result = new SentencePrediction[sentences.Count];
         for (int i = 0; i < result.Length; i++)
         {
-            result[i] = new SentencePrediction(sentences[i], Tasks.Select(task =>
+            result[i] = new SentencePrediction(sentences[i], tasks[i]);
+        }
+
+        return result;
+    }
+
+    /// <summary>Every task's prediction for token ids that <see cref="Encoder"/>'s <c>TokenizeForEncode</c> gave with
+    /// <see cref="EncodeOptions.Default"/>: what <see cref="Predict(IReadOnlyList{string}, CancellationToken)"/> predicts
+    /// for the texts, without tokenizing them again (the server has counted their tokens). <paramref name="options"/>
+    /// may set the batch size only: the embeddings the heads read must be Predict's.</summary>
+    internal TaskPrediction[][] PredictTokenized(IReadOnlyList<int[]> ids, EncodeOptions options, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        if (options with { BatchSize = null } != EncodeOptions.Default)
+        {
+            throw new ArgumentException("Only the batch size may differ from EncodeOptions.Default.", nameof(options));
+        }
+
+        using var lease = Share();
+        TrainedHeads("predict");
+        return Predictions(ProbabilitiesOf(encoder.EncodeTokenized(ids, options, cancellationToken)), ids.Count);
+    }
+
+    /// <summary>Per sentence, every task's label (the most probable), its index and the probabilities.</summary>
+    private TaskPrediction[][] Predictions(Dictionary<string, float[][]> probabilities, int count)
+    {
+        var result = new TaskPrediction[count][];
+        for (int i = 0; i < count; i++)
+        {
+            result[i] = Tasks.Select(task =>
             {
                 var p = probabilities[task.Name][i];
                 int best = ArgMax(p);
                 return new TaskPrediction(task.Name, task.Labels[best], best, p, task.Labels);
-            }).ToArray());
+            }).ToArray();
         }
 
         return result;

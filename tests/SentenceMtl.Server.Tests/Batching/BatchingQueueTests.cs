@@ -26,7 +26,7 @@ public sealed class BatchingQueueTests : IDisposable
         var queue = server.Services.GetRequiredService<BatchingQueue>();
         double before = await MetricAsync(client, "sentencemtl_batch_size_sum");
 
-        var cancelled = queue.EmbedAsync(TinyModel.Sentences(5), [10, 10, 10, 10, 10], default, 0, new CancellationToken(canceled: true));
+        var cancelled = queue.EmbedAsync(Enumerable.Repeat(new int[10], 5).ToArray(), EncodeOptions.Default, 0, new CancellationToken(canceled: true));
         (await client.PostAsJsonAsync("/v1/embeddings", new { input = "the game", model = "tiny" })).EnsureSuccessStatusCode();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
@@ -42,12 +42,12 @@ public sealed class BatchingQueueTests : IDisposable
         var texts = TinyModel.Sentences(24);
         using var reference = SentenceEncoder.FromPretrained(tiny);
 
-        var pending = texts.Select(text => queue.EmbedAsync([text], [reference.Tokenize(text).Length], default, 0, CancellationToken.None)).ToArray();
+        var pending = texts.Select(text => queue.EmbedAsync([reference.Tokenize(text)], EncodeOptions.Default, 0, CancellationToken.None)).ToArray();
         await queue.StopAsync(CancellationToken.None);
 
         Assert.All(pending, task => Assert.True(task.IsCompletedSuccessfully, "a queued request was not answered"));
         Assert.All(Enumerable.Range(0, texts.Length), i => Assert.Equal(reference.Encode(texts[i]), pending[i].Result[0]));
-        var refused = await Assert.ThrowsAsync<ApiException>(() => queue.EmbedAsync(["late"], [3], default, 0, CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<ApiException>(() => queue.EmbedAsync([reference.Tokenize("late")], EncodeOptions.Default, 0, CancellationToken.None));
         Assert.Equal(503, refused.StatusCode);
     }
 

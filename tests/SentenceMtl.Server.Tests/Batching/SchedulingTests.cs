@@ -30,7 +30,7 @@ public sealed class SchedulingTests : IDisposable
         using var reference = SentenceEncoder.FromPretrained(tiny);
         var texts = TinyModel.Sentences(40_000);
 
-        var large = queue.EmbedAsync(texts, texts.Select(t => reference.Tokenize(t).Length).ToArray(), default, 0, CancellationToken.None);
+        var large = queue.EmbedAsync(texts.Select(reference.Tokenize).ToArray(), EncodeOptions.Default, 0, CancellationToken.None);
         var small = await client.PostAsJsonAsync("/v1/embeddings", new { input = "the team won", model = "tiny" });
         bool largeDoneFirst = large.IsCompleted;
         var vectors = await large;
@@ -56,15 +56,15 @@ public sealed class SchedulingTests : IDisposable
         var queue = server.Services.GetRequiredService<BatchingQueue>();
         using var reference = SentenceEncoder.FromPretrained(tiny);
         var texts = TinyModel.Sentences(60_000);
-        var tokens = texts.Select(t => reference.Tokenize(t).Length).ToArray();
+        var ids = texts.Select(reference.Tokenize).ToArray();
 
         // The whole request is one batch (one Encode call): first run to the end, then cancelled 100 ms in.
         var full = Stopwatch.StartNew();
-        await queue.EmbedAsync(texts, tokens, default, 0, CancellationToken.None);
+        await queue.EmbedAsync(ids, EncodeOptions.Default, 0, CancellationToken.None);
         full.Stop();
         using var leaving = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
         var stopped = Stopwatch.StartNew();
-        var cancelled = queue.EmbedAsync(texts, tokens, default, 0, leaving.Token);
+        var cancelled = queue.EmbedAsync(ids, EncodeOptions.Default, 0, leaving.Token);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
         (await client.PostAsJsonAsync("/v1/embeddings", new { input = "the team won", model = "tiny" })).EnsureSuccessStatusCode();
         stopped.Stop();

@@ -42,6 +42,26 @@ public sealed class EncodeOptionsTests(EmbeddedEncoders models)
     }
 
     [Fact]
+    public void Tokenizing_first_then_embedding_the_ids_gives_Encodes_vectors()
+    {
+        // The server tokenizes each request once (to count its tokens) and embeds those ids: the same path as Encode.
+        var arctic = models.Arctic;
+        foreach (var options in new[]
+                 {
+                     EncodeOptions.Default,
+                     new EncodeOptions { PromptName = "query", TruncateDimension = 100 },
+                     new EncodeOptions { Normalize = false, BatchSize = 1 },
+                 })
+        {
+            var ids = Sentences.Select(s => arctic.TokenizeForEncode(s, options)).ToArray();
+            Assert.Equal(arctic.Encode(Sentences, options), arctic.EncodeTokenized(ids, options, CancellationToken.None));
+        }
+
+        Assert.Equal(arctic.Tokenize(arctic.Prompts["query"] + Sentences[0]),
+            arctic.TokenizeForEncode(Sentences[0], new EncodeOptions { PromptName = "query" }));
+    }
+
+    [Fact]
     public void An_unknown_prompt_name_lists_the_models_prompts()
     {
         var error = Assert.Throws<ArgumentException>(() => models.Arctic.Encode(Sentences, new EncodeOptions { PromptName = "passage" }));

@@ -54,6 +54,27 @@ public sealed class MultiTaskModelTests : IDisposable
     }
 
     [Fact]
+    public void Predicting_token_ids_gives_Predicts_probabilities_and_only_the_batch_size_may_change()
+    {
+        // The server tokenizes a request once (to count its tokens) and predicts from those ids, a batch at a time.
+        using var model = NewModel();
+        var texts = TinyData.Rows.Select(r => r.Text).ToArray();
+        var ids = texts.Select(t => model.Encoder.TokenizeForEncode(t, EncodeOptions.Default)).ToArray();
+        var expected = model.Predict(texts);
+
+        var fromIds = model.PredictTokenized(ids, EncodeOptions.Default with { BatchSize = texts.Length }, CancellationToken.None);
+
+        Assert.Equal(texts.Length, fromIds.Length);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            Assert.Equal(expected[i].Tasks.Select(t => (t.Task, t.Label)), fromIds[i].Select(t => (t.Task, t.Label)));
+            Assert.Equal(expected[i].Tasks.SelectMany(t => t.Probabilities), fromIds[i].SelectMany(t => t.Probabilities));
+        }
+
+        Assert.Throws<ArgumentException>(() => model.PredictTokenized(ids, new EncodeOptions { Normalize = false }, CancellationToken.None));
+    }
+
+    [Fact]
     public void Any_task_set_and_head_shape_can_be_configured()
     {
         var options = new MultiTaskModelOptions
