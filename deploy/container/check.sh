@@ -2,7 +2,7 @@
 # Builds the server image (deploy/container/Dockerfile) with podman from local base images, runs it as users will
 # (read-only root file system, tmpfs /tmp only, the image's non-root user, no capabilities) and checks that:
 #   - the process runs as a non-root uid, and nothing but /tmp is writable for it (outside /proc, /sys and /dev);
-#   - GET /health answers 200 within 120 s;
+#   - GET /health/ready answers 200 within 120 s (then /health/live and /health too);
 #   - /v1/embeddings equals in-process Encode bit for bit, and /classify equals in-process Predict (labels, and
 #     probabilities within 1e-6), for a classifier saved on the host and mounted read-only (deploy/container/check).
 # Prints the image's size and each step's time. Exit code 0: passed; 1: a check failed; 2: the setup failed.
@@ -124,12 +124,15 @@ timeout 120 podman run -d --name "$container" --runtime runc \
 port=$(podman port "$container" 8080/tcp | sed -n '1s/.*://p')
 url=http://127.0.0.1:$port
 deadline=$((SECONDS + 120))
-until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url/health" || true)" = 200 ]; do
+until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url/health/ready" || true)" = 200 ]; do
   [ "$(podman inspect -f '{{.State.Running}}' "$container")" = true ] || fail "the container stopped before it was ready."
-  [ "$SECONDS" -lt "$deadline" ] || fail "GET /health did not answer 200 within 120 s."
+  [ "$SECONDS" -lt "$deadline" ] || fail "GET /health/ready did not answer 200 within 120 s."
   sleep 0.5
 done
-step "container ready (/health 200)"
+for path in /health /health/live; do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url$path")" = 200 ] || fail "GET $path did not answer 200 once ready."
+done
+step "container ready (/health/ready, /health/live and /health 200)"
 
 uid=$(podman exec "$container" id -u)
 [ "$uid" != 0 ] || fail "the server runs as root."

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Checks deploy/kubernetes/ offline: every file parses as YAML, the kustomization lists every manifest, and the
-manifests agree with each other and with the README's "Scaling out" section (readiness probe on GET /health at port
+manifests agree with each other and with the README's "Scaling out" section (readiness probe on GET /health/ready at port
 8080, HorizontalPodAutoscaler autoscaling/v2 at about 70 % CPU with minReplicas 2, at least 2 cores per pod, a
 termination grace period longer than the stop sequence) and with the container check (read-only root file system,
 non-root user, /tmp the only writable mount). It does not validate against Kubernetes' API schemas (no cluster or
@@ -45,9 +45,11 @@ def check_deployment(deployment):
     (container,) = pod["containers"]
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     expect(ports.get("http") == 8080, "the container's port 'http' is not 8080")
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+    # Liveness asks whether the process answers; startup and readiness whether the models are loaded.
+    paths = {"startupProbe": "/health/ready", "readinessProbe": "/health/ready", "livenessProbe": "/health/live"}
+    for probe, path in paths.items():
         get = container.get(probe, {}).get("httpGet", {})
-        expect(get.get("path") == "/health" and get.get("port") in ("http", 8080), f"{probe} is not GET /health on 8080")
+        expect(get.get("path") == path and get.get("port") in ("http", 8080), f"{probe} is not GET {path} on 8080")
     resources = container["resources"]
     expect(cores(resources["requests"]["cpu"]) >= 2, "a pod requests fewer than 2 cores")
     expect("memory" in resources.get("limits", {}), "no memory limit")

@@ -41,6 +41,10 @@ internal static class ServerApp
         await using (app)
         {
             await app.WaitForShutdownAsync();
+            if (app.Services.GetRequiredService<ModelHost>().WhenReady.Exception?.InnerException is { } failure)
+            {
+                await error.WriteLineAsync($"SentenceMtl.Server stopped: could not load the model: {StartupProblem(failure)}");
+            }
         }
 
         // ModelHost sets 1 when a model fails to load.
@@ -65,34 +69,40 @@ internal static class ServerApp
     /// <summary>The application, configured from <paramref name="args"/>, appsettings.json and the environment.</summary>
     public static WebApplication Build(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // The content root (where appsettings.json is read) is the application's folder, not the current directory:
+        // `dotnet run` starts the server in the user's directory (for relative model paths), and a published server
+        // may be started from anywhere.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddCommandLine(args, Switches);
         AddServices(builder.Services);
         var app = builder.Build();
-        app.UseMiddleware<RequestCounting>();
         app.UseMiddleware<ErrorHandling>();
-        app.UseMiddleware<ApiKeyCheck>();
         app.UseStatusCodePages(ErrorHandling.StatusCodePageAsync);
         app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
         HealthEndpoints.Map(app);
-        OpenAiEndpoints.Map(app);
-        TeiEndpoints.Map(app);
-        ClassifyEndpoints.Map(app);
+        // Everything but the health checks needs the API key when one is set.
+        var work = app.MapGroup("");
+        if (app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.ApiKey is not null)
+        {
+            work.RequireAuthorization();
+        }
+
+        OpenAiEndpoints.Map(work);
+        TeiEndpoints.Map(work);
+        ClassifyEndpoints.Map(work);
+        InfoEndpoints.Map(work);
+        TokenizeEndpoints.Map(work);
         // The exporter maps every method; a scrape is a GET (or HEAD), anything else is 405.
-        app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]));
+        work.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]));
         return app;
     }
 
     private static void AddServices(IServiceCollection services)
     {
-        services.AddOptions<ServerOptions>()
-            .BindConfiguration(ServerOptions.SectionName)
-            .Validate(options =>
-            {
-                options.Validate();
-                return true;
-            })
-            .ValidateOnStart();
+        services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>();
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>>((kestrel, options) =>
         {
             kestrel.Limits.MaxRequestBodySize = options.Value.MaxRequestBodyBytes;
@@ -101,6 +111,8 @@ internal static class ServerApp
             // request line and headers Kestrel accepts (32 KiB).
             kestrel.Limits.MaxRequestBufferSize = 64 * 1024;
         });
+        ApiKeyAuthenticationHandler.AddServices(services);
+        HealthEndpoints.AddServices(services);
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton<ModelLoader>();
         services.AddSingleton<ModelHost>();
@@ -111,7 +123,7 @@ internal static class ServerApp
         services.AddSingleton<EmbeddingService>();
         services.AddHostedService<IdleMemoryTrim>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(ServerMetrics.MeterName)
+            .AddMeter(ServerMetrics.MeterName, ServerMetrics.HostingMeterName)
             .AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0));
     }
 }

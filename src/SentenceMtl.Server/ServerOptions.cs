@@ -10,10 +10,17 @@ public sealed record ServerOptions
     /// <summary>The configuration section these options are read from.</summary>
     public const string SectionName = "SentenceMtl";
 
-    /// <summary>The encoder: an embedded model's name, a hub id or a folder (anything <see cref="SentenceEncoder.FromPretrained"/> takes).</summary>
-    public string Model { get; init; } = "all-MiniLM-L6-v2";
+    /// <summary>The model served when neither <see cref="Model"/> nor <see cref="Classifier"/> is set.</summary>
+    public const string DefaultModel = "all-MiniLM-L6-v2";
 
-    /// <summary>A folder saved by <see cref="MultiTaskModel.Save"/> served at <c>/classify</c>; null serves no classifier.</summary>
+    /// <summary>The encoder: an embedded model's name, a hub id or a folder (anything <see cref="SentenceEncoder.FromPretrained"/>
+    /// takes; a relative folder is resolved against the directory the server was started from). Unset: the
+    /// <see cref="Classifier"/>'s own encoder when a classifier is set (one backbone serves both), else
+    /// <see cref="DefaultModel"/>. Set together with a classifier, two backbones are loaded.</summary>
+    public string? Model { get; init; }
+
+    /// <summary>A folder saved by <see cref="MultiTaskModel.Save"/> served at <c>/classify</c> (relative: to the directory the
+    /// server was started from); null serves no classifier.</summary>
     public string? Classifier { get; init; }
 
     /// <summary>The name <c>/v1/models</c> lists and <c>model</c> must match; null: the model's own name.</summary>
@@ -59,6 +66,12 @@ public sealed record ServerOptions
     /// <summary>Most characters (UTF-16 code units) in one text.</summary>
     public int MaxInputCharacters { get; init; } = 32_768;
 
+    /// <summary>Whether a text longer than the model's maximum length is cut to it (text-embeddings-inference's
+    /// <c>auto_truncate</c>); false (the default) refuses it with 413 naming the text, so that no text is embedded from
+    /// a part of it silently. <c>/v1/embeddings</c> and <c>/classify</c> follow this setting; <c>/embed</c> follows its
+    /// request's <c>truncate</c> field, which defaults to this setting.</summary>
+    public bool AutoTruncate { get; init; }
+
     /// <summary>Largest request body in bytes (Kestrel's <c>MaxRequestBodySize</c>); larger bodies get 413.</summary>
     public long MaxRequestBodyBytes { get; init; } = 8 * 1024 * 1024;
 
@@ -71,37 +84,4 @@ public sealed record ServerOptions
     /// <summary>float32 (<c>None</c>, default) or <c>Int8</c> linear layers in the inference engine, for the encoder and
     /// the classifier (<see cref="SentenceEncoderOptions.Quantization"/>).</summary>
     public EncoderQuantization Quantization { get; init; }
-
-    /// <summary>Checks every value; the message names the configuration key and the allowed range.</summary>
-    /// <exception cref="InvalidOperationException">A value is out of range.</exception>
-    public void Validate()
-    {
-        Require(!string.IsNullOrWhiteSpace(Model), nameof(Model), "must name a model (e.g. all-MiniLM-L6-v2) or a folder");
-        Require(MaxBatchTokens >= 1, nameof(MaxBatchTokens), "must be 1 or more");
-        Require(MaxBatchWait >= TimeSpan.Zero && MaxBatchWait <= TimeSpan.FromSeconds(10), nameof(MaxBatchWait),
-            "must be from 00:00:00 to 00:00:10");
-        Require(MaxQueuedRequests >= 1, nameof(MaxQueuedRequests), "must be 1 or more");
-        Require(MaxConcurrentRequests >= 1, nameof(MaxConcurrentRequests), "must be 1 or more");
-        Require(MaxBufferedBodyBytes >= MaxRequestBodyBytes, nameof(MaxBufferedBodyBytes),
-            $"must be at least SentenceMtl:MaxRequestBodyBytes ({MaxRequestBodyBytes}), or no body that large could be read");
-        Require(MaxRequestTokens >= 1, nameof(MaxRequestTokens), "must be 1 or more");
-        Require(MaxQueuedTokens >= MaxRequestTokens, nameof(MaxQueuedTokens),
-            $"must be at least SentenceMtl:MaxRequestTokens ({MaxRequestTokens}), or no request that large could be queued");
-        Require(AdmissionTimeout >= TimeSpan.Zero && AdmissionTimeout <= TimeSpan.FromMinutes(1), nameof(AdmissionTimeout),
-            "must be from 00:00:00 to 00:01:00");
-        Require(MaxInputsPerRequest >= 1, nameof(MaxInputsPerRequest), "must be 1 or more");
-        Require(MaxInputCharacters >= 1, nameof(MaxInputCharacters), "must be 1 or more");
-        Require(MaxRequestBodyBytes >= 1024, nameof(MaxRequestBodyBytes), "must be 1024 or more");
-        Require(Threads is null or >= 1, nameof(Threads), "must be 1 or more (or unset for every core)");
-        Require(Enum.IsDefined(Quantization), nameof(Quantization), "must be None or Int8");
-        Require(ApiKey is null || ApiKey.Length > 0, nameof(ApiKey), "must not be empty (unset it to require no key)");
-    }
-
-    private static void Require(bool condition, string key, string rule)
-    {
-        if (!condition)
-        {
-            throw new InvalidOperationException($"Configuration {SectionName}:{key} {rule}.");
-        }
-    }
 }

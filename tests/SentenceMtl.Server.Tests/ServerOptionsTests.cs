@@ -30,7 +30,9 @@ public sealed class ServerOptionsTests
 
         var options = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
 
-        Assert.Equal("all-MiniLM-L6-v2", options.Model);
+        // Unset: all-MiniLM-L6-v2 is served (ServerOptions.DefaultModel), or the classifier's own encoder when one is set.
+        Assert.Null(options.Model);
+        Assert.Equal("all-MiniLM-L6-v2", ServerOptions.DefaultModel);
         Assert.Null(options.Classifier);
         Assert.Null(options.ApiKey);
         Assert.Equal(2048, options.MaxInputsPerRequest);
@@ -46,7 +48,7 @@ public sealed class ServerOptionsTests
     public async Task A_value_out_of_range_stops_the_start_naming_its_key(string key, string value)
     {
         // Building the application already reads the options (Kestrel's limits depend on them).
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
         {
             await using var app = ServerApp.Build(["--urls", "http://127.0.0.1:0", $"--SentenceMtl:{key}", value]);
             await app.StartAsync();
@@ -71,5 +73,22 @@ public sealed class ServerOptionsTests
         Assert.Contains($"SentenceMtl:{key}", message, StringComparison.Ordinal);
         Assert.Contains(reason, message, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_value_out_of_range_is_reported_at_once_by_the_validator()
+    {
+        var options = new ServerOptions { MaxBatchTokens = 0, MaxRequestTokens = 10, MaxQueuedTokens = 5, Threads = 0 };
+
+        var result = new ServerOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Equal(
+        [
+            "Configuration SentenceMtl:MaxBatchTokens must be 1 or more.",
+            "Configuration SentenceMtl:MaxQueuedTokens must be at least SentenceMtl:MaxRequestTokens (10), or no request that large could be queued.",
+            "Configuration SentenceMtl:Threads must be 1 or more (or unset for every core).",
+        ], result.Failures);
+        Assert.True(new ServerOptionsValidator().Validate(null, new ServerOptions()).Succeeded);
     }
 }

@@ -6,7 +6,8 @@ namespace SentenceMtl.Server.Endpoints;
 
 /// <summary>
 /// <c>POST /classify</c>: <c>inputs</c> (string or string array) through the saved <see cref="MultiTaskModel"/> given by
-/// <see cref="ServerOptions.Classifier"/>; per input, per task, the predicted label and every label's probability.
+/// <see cref="ServerOptions.Classifier"/>; per input, per task, the predicted label and every label's probability. A text
+/// over the model's maximum length is cut only when <see cref="ServerOptions.AutoTruncate"/> is set (413 otherwise).
 /// </summary>
 internal static class ClassifyEndpoints
 {
@@ -28,7 +29,7 @@ internal static class ClassifyEndpoints
         var classifier = models.Classifier ?? throw new ApiException(StatusCodes.Status404NotFound,
             "This server has no classifier; start it with --classifier DIR (a folder saved by MultiTaskModel.Save).",
             null, "classifier_not_loaded");
-        var ids = TokenCounter.Tokenize(classifier.Encoder, texts, EncodeOptions.Default, "inputs", options.Value, refuseTruncation: false);
+        var ids = TokenCounter.Tokenize(classifier.Encoder, texts, EncodeOptions.Default, "inputs", options.Value, refuseTruncation: !options.Value.AutoTruncate);
         metrics.Tokens("/classify", ids.Sum(sequence => sequence.Length));
         // Through the same admission and batching queue as the embeddings: bounded in total, and a large request shares
         // the worker with the others instead of running beside them on threads of its own.

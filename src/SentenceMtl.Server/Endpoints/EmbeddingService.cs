@@ -11,12 +11,12 @@ internal sealed class EmbeddingService(ModelHost models, BatchingQueue queue, Se
     /// <param name="context">The request (its admission time and cancellation).</param>
     /// <param name="texts">The texts (already within the request limits).</param>
     /// <param name="settings">Normalization and dimensions.</param>
-    /// <param name="refuseTruncation">When true, a text that reaches the model's maximum length is refused (413) instead of truncated.</param>
+    /// <param name="truncate">Whether a text over the model's maximum length is cut to it; false refuses it (413).</param>
     /// <param name="route">The endpoint, for the metrics.</param>
     /// <exception cref="ApiException">The model is loading or the server busy (503), a setting is out of range (400), a
     /// text or the request too long (413).</exception>
     public async Task<(float[][] Vectors, int Tokens)> EmbedAsync(HttpContext context, string[] texts, EmbeddingSettings settings,
-        bool refuseTruncation, string route)
+        bool truncate, string route)
     {
         var encoder = models.RequireEncoder();
         if (settings.Dimensions is { } dimensions && (dimensions < 1 || dimensions > encoder.Dimension))
@@ -27,7 +27,9 @@ internal sealed class EmbeddingService(ModelHost models, BatchingQueue queue, Se
         }
 
         var encodeOptions = settings.ToEncodeOptions();
-        var ids = TokenCounter.Tokenize(encoder, texts, encodeOptions, route == "/embed" ? "inputs" : "input", options.Value, refuseTruncation);
+        bool tei = route == "/embed";
+        var ids = TokenCounter.Tokenize(encoder, texts, encodeOptions, tei ? "inputs" : "input", options.Value, refuseTruncation: !truncate,
+            tei ? "send \"truncate\": true" : TokenCounter.AutoTruncateHint);
         int total = ids.Sum(sequence => sequence.Length);
         metrics.Tokens(route, total);
         var vectors = await queue.EmbedAsync(ids, encodeOptions, Admission.AdmittedAt(context), context.RequestAborted);

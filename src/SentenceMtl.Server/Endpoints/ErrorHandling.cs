@@ -58,7 +58,7 @@ internal sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling>
         return context.Response.StatusCode switch
         {
             StatusCodes.Status404NotFound => WriteAsync(context, StatusCodes.Status404NotFound,
-                $"No endpoint answers {request}: see GET /v1/models, POST /v1/embeddings, POST /embed, POST /classify, GET /health, GET /metrics.",
+                $"No endpoint answers {request}: see GET /v1/models, POST /v1/embeddings, POST /embed, POST /tokenize, POST /classify, GET /info, GET /health, GET /metrics.",
                 ApiException.InvalidRequest, null, "not_found"),
             StatusCodes.Status405MethodNotAllowed => WriteAsync(context, StatusCodes.Status405MethodNotAllowed,
                 $"{request} is not allowed; this path takes {AllowedMethods(context)}.", ApiException.InvalidRequest, null, "method_not_allowed"),
@@ -79,12 +79,14 @@ internal sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling>
             return;
         }
 
-        // Clear drops the headers too: a 405's Allow and a 503's Retry-After are kept.
+        // Clear drops the headers too: a 405's Allow, a 503's Retry-After and a 401's WWW-Authenticate are kept.
         var allow = context.Response.Headers.Allow;
         var retryAfter = context.Response.Headers.RetryAfter;
+        var authenticate = context.Response.Headers.WWWAuthenticate;
         context.Response.Clear();
         context.Response.Headers.Allow = allow;
         context.Response.Headers.RetryAfter = retryAfter;
+        context.Response.Headers.WWWAuthenticate = authenticate;
         context.Response.StatusCode = statusCode;
         context.Response.ContentType = "application/json";
         var body = new ErrorBody(new ErrorDetail(message, type, param, code));

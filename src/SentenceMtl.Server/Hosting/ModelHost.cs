@@ -25,6 +25,9 @@ internal sealed class ModelHost(IOptions<ServerOptions> options, ModelLoader loa
     /// <summary>The names a request's <c>model</c> may give (any case): see <see cref="ServedModelNames"/>.</summary>
     public ServedModelNames? Names { get; private set; }
 
+    /// <summary>The classifier's name, tasks and labels; null until loaded or when none is configured.</summary>
+    public ServedClassifier? ClassifierInfo { get; private set; }
+
     /// <summary>Whether every configured model is loaded.</summary>
     public bool IsReady => ready.Task.IsCompletedSuccessfully;
 
@@ -59,25 +62,43 @@ internal sealed class ModelHost(IOptions<ServerOptions> options, ModelLoader loa
     {
         try
         {
-            logger.LogInformation("Loading the model {Model} and the classifier {Classifier}.", settings.Model, settings.Classifier ?? "(none)");
+            logger.LogInformation("Loading the model {Model} and the classifier {Classifier}.",
+                settings.Model ?? (settings.Classifier is null ? ServerOptions.DefaultModel : "(the classifier's own encoder)"),
+                settings.Classifier ?? "(none)");
             (Encoder, Classifier) = await loader.LoadAsync(settings, cancellationToken);
             Names = ServedModelNames.For(Encoder, settings.ServedModelName);
-            logger.LogInformation("Serving {Model} ({Dimension} dimensions, {Backend}).", Names.Primary, Encoder.Dimension,
-                Encoder.InferenceBackend);
+            ClassifierInfo = Classifier is null ? null : ServedClassifier.For(Classifier, settings.Classifier!, Encoder);
+            logger.LogInformation("Serving {Model} ({Dimension} dimensions, {Backend}); classifier: {Classifier}.", Names.Primary,
+                Encoder.Dimension, Encoder.InferenceBackend, ClassifierInfo is { } info
+                    ? $"{info.Name}, tasks {info.DescribeTasks()}{(info.ServesEmbeddings ? ", whose encoder serves the embeddings" : ", on a backbone of its own")}"
+                    : "none");
             ready.TrySetResult();
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             ready.TrySetCanceled(cancellationToken);
         }
+        catch (ModelFormatException e)
+        {
+            // The message says what and where (the resolved path); a stack trace would only bury it.
+            Fail(e, () => logger.LogCritical("Could not load the model: {Problem} Stopping (exit code 1).", e.Message));
+        }
         catch (Exception e)
         {
-            logger.LogCritical(e, "Could not load the model (SentenceMtl:Model = {Model}, SentenceMtl:Classifier = {Classifier}); stopping.",
-                settings.Model, settings.Classifier);
-            ready.TrySetException(e);
-            Environment.ExitCode = 1;
-            lifetime.StopApplication();
+            Fail(e, () => logger.LogCritical(e, "Could not load the model (SentenceMtl:Model = {Model}, SentenceMtl:Classifier = {Classifier}); stopping.",
+                settings.Model, settings.Classifier));
         }
+    }
+
+    /// <summary>Logs why loading failed, faults readiness and stops the application with exit code 1.</summary>
+    private void Fail(Exception e, Action log)
+    {
+        log();
+        ready.TrySetException(e);
+        Environment.ExitCode = 1;
+        // Stopped once started (at once if it has): stopping while the host still starts cancels the start, which
+        // then ends in a TaskCanceledException and its stack trace instead of this reason.
+        lifetime.ApplicationStarted.Register(lifetime.StopApplication);
     }
 
     /// <summary>Frees the models' native memory; once only (the container holds this object under two registrations).</summary>
@@ -90,7 +111,12 @@ internal sealed class ModelHost(IOptions<ServerOptions> options, ModelLoader loa
 
         // The token source is cancelled, not disposed: a late StopAsync may still cancel it.
         stopping.Cancel();
+        // One backbone: the encoder is the classifier's and goes with it.
+        if (Encoder is not null && !ReferenceEquals(Encoder, Classifier?.Encoder))
+        {
+            Encoder.Dispose();
+        }
+
         Classifier?.Dispose();
-        Encoder?.Dispose();
     }
 }

@@ -110,6 +110,18 @@ internal sealed class BertWordPieceTokenizer
         return tokens;
     }
 
+    /// <summary>The WordPiece ids of <paramref name="text"/>, without [CLS] or [SEP] and not truncated.</summary>
+    internal List<int> Ids(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = new List<int>();
+        AppendIds(text, ids, int.MaxValue);
+        return ids;
+    }
+
+    /// <summary>The normalization and word splitting (for <see cref="TokenAligner"/>).</summary>
+    internal BasicTokenizer Basic => _basicTokenizer;
+
     /// <summary>
     /// The model input for <paramref name="text"/>: [CLS], its WordPiece ids, [SEP]. A longer sequence is cut to
     /// exactly <paramref name="maxLength"/> ids by dropping trailing word pieces (even in the middle of a word), as

@@ -53,9 +53,11 @@ public sealed class CoalescingTests(TinyServerFixture fixture)
 
         string metrics = await client.GetStringAsync("/metrics");
 
-        Assert.Contains("# TYPE sentencemtl_requests_total counter", metrics, StringComparison.Ordinal);
-        Assert.Matches("""sentencemtl_requests_total\{[^}]*route="/v1/embeddings"[^}]*status="200"[^}]*\} [1-9]""", metrics);
-        Assert.Matches("""sentencemtl_requests_total\{[^}]*route="/v1/embeddings"[^}]*status="404"[^}]*\} [1-9]""", metrics);
+        // ASP.NET Core's own http.server.request.duration, by route and status code (labels in Prometheus's spelling).
+        Assert.Contains("# TYPE http_server_request_duration_seconds histogram", metrics, StringComparison.Ordinal);
+        Assert.Matches("""http_server_request_duration_seconds_count\{(?=[^}]*http_route="/v1/embeddings")(?=[^}]*http_response_status_code="200")[^}]*\} [1-9]""", metrics);
+        Assert.Matches("""http_server_request_duration_seconds_count\{(?=[^}]*http_route="/v1/embeddings")(?=[^}]*http_response_status_code="404")[^}]*\} [1-9]""", metrics);
+        Assert.DoesNotContain("sentencemtl_requests_total", metrics, StringComparison.Ordinal);
         Assert.Matches("""sentencemtl_tokens_total\{[^}]*route="/v1/embeddings"[^}]*\} [1-9]""", metrics);
         Assert.Matches("""sentencemtl_queue_time_seconds_count\{[^}]*\} [1-9]""", metrics);
         Assert.Matches("""sentencemtl_batch_requests_count\{[^}]*\} [1-9]""", metrics);

@@ -12,16 +12,7 @@ public sealed class ClassifyTests
     {
         using var folder = new TempFolder();
         string tiny = TinyModel.CreateFolder(Path.Combine(folder.Path, "tiny"));
-        string saved = Path.Combine(folder.Path, "classifier");
-        var options = new MultiTaskModelOptions
-        {
-            Tasks = [new TaskDefinition("topic", ["sports", "tech", "politics"]), new TaskDefinition("sentiment", ["negative", "positive"])],
-            HeadHiddenSizes = [],
-        };
-        using (var model = MultiTaskModel.Create(tiny, options).WithRandomHeads())
-        {
-            model.Save(saved);
-        }
+        string saved = TinyClassifier.Save(tiny, Path.Combine(folder.Path, "classifier"));
 
         using var reference = MultiTaskModel.Load(saved);
         await using var server = new ServerFactory(new Dictionary<string, string> { ["Model"] = tiny, ["Classifier"] = saved });

@@ -111,7 +111,7 @@ public sealed class HostileRequestTests(TinyServerFixture fixture)
         var unknown = await client.GetAsync("/v1/completions");
 
         Assert.Equal(HttpStatusCode.OK, get.StatusCode);
-        Assert.Contains("sentencemtl_requests_total", await get.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("http_server_request_duration_seconds", await get.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, head.StatusCode);
         await BadRequestTests.AssertErrorAsync(unknown, 404, "No endpoint answers GET /v1/completions");
     }

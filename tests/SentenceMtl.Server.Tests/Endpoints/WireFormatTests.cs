@@ -74,6 +74,28 @@ public sealed class WireFormatTests(TinyServerFixture fixture)
         Assert.Contains("truncate", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Info_describes_the_model_and_the_limits()
+    {
+        using var client = fixture.CreateClient();
+        using var body = await ReadAsync(await client.GetAsync("/info"));
+
+        var info = body.RootElement;
+        string pooling = fixture.Reference.Pooling.ToString().ToLowerInvariant();
+        Assert.Equal("tiny", info.GetProperty("model_id").GetString());
+        Assert.Equal(pooling, info.GetProperty("model_type").GetProperty("embedding").GetProperty("pooling").GetString());
+        Assert.Equal(pooling, info.GetProperty("pooling").GetString());
+        Assert.Equal(fixture.Reference.Dimension, info.GetProperty("dimension").GetInt32());
+        Assert.Equal(fixture.Reference.MaxSequenceLength, info.GetProperty("max_input_length").GetInt32());
+        Assert.Equal("none", info.GetProperty("quantization").GetString());
+        Assert.Equal(TinyServerFixture.MaxInputs, info.GetProperty("max_client_batch_size").GetInt32());
+        Assert.Equal(new ServerOptions().MaxBatchTokens, info.GetProperty("max_batch_tokens").GetInt32());
+        Assert.Equal(new ServerOptions().MaxConcurrentRequests, info.GetProperty("max_concurrent_requests").GetInt32());
+        Assert.Equal(new ServerOptions().MaxRequestTokens, info.GetProperty("max_request_tokens").GetInt32());
+        Assert.False(info.GetProperty("auto_truncate").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, info.GetProperty("classifier").ValueKind);
+    }
+
     private static float[] Vector(JsonElement element) => element.EnumerateArray().Select(e => e.GetSingle()).ToArray();
 
     internal static async Task<JsonDocument> ReadAsync(HttpResponseMessage response)

@@ -18,7 +18,7 @@ public sealed class AccessTests : IDisposable
     public void Dispose() => folder.Dispose();
 
     [Fact]
-    public async Task Api_key_is_required_everywhere_but_health()
+    public async Task Api_key_is_required_everywhere_but_the_health_checks()
     {
         await using var server = new ServerFactory(new Dictionary<string, string> { ["Model"] = tiny, ["ApiKey"] = "s3cret" });
         await server.WaitUntilReadyAsync();
@@ -29,10 +29,14 @@ public sealed class AccessTests : IDisposable
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "wrong");
         var wrong = await client.PostAsJsonAsync("/v1/embeddings", body);
         var metrics = await client.GetAsync("/metrics");
+        var tokenize = await client.PostAsJsonAsync("/tokenize", new { inputs = "a game" });
+        var info = await client.GetAsync("/info");
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "s3cret");
         var right = await client.PostAsJsonAsync("/v1/embeddings", body);
         client.DefaultRequestHeaders.Authorization = null;
         var health = await client.GetAsync("/health");
+        var live = await client.GetAsync("/health/live");
+        var ready = await client.GetAsync("/health/ready");
         var lowerCase = await SendWithAuthorizationAsync(client, "bearer s3cret");
         var upperCase = await SendWithAuthorizationAsync(client, "BEARER s3cret");
         var otherScheme = await SendWithAuthorizationAsync(client, "Basic s3cret");
@@ -42,8 +46,14 @@ public sealed class AccessTests : IDisposable
         await BadRequestTests.AssertErrorAsync(missing, 401, "API key");
         await BadRequestTests.AssertErrorAsync(wrong, 401, "API key");
         Assert.Equal(HttpStatusCode.Unauthorized, metrics.StatusCode);
+        await BadRequestTests.AssertErrorAsync(tokenize, 401, "API key");
+        await BadRequestTests.AssertErrorAsync(info, 401, "API key");
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal("Bearer", Assert.Single(missing.Headers.WwwAuthenticate).Scheme);
+        Assert.Contains("\"invalid_api_key\"", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         // RFC 7235: the scheme is case-insensitive; the key is not.
         Assert.Equal(HttpStatusCode.OK, lowerCase.StatusCode);
         Assert.Equal(HttpStatusCode.OK, upperCase.StatusCode);

@@ -52,17 +52,17 @@ public sealed class QuantizationTests
     [Fact]
     public void An_undefined_quantization_is_refused_naming_the_key_and_the_values()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => new ServerOptions { Quantization = (EncoderQuantization)7 }.Validate());
+        var result = new ServerOptionsValidator().Validate(null, new ServerOptions { Quantization = (EncoderQuantization)7 });
 
-        Assert.Contains("SentenceMtl:Quantization must be None or Int8", error.Message, StringComparison.Ordinal);
+        Assert.Contains("SentenceMtl:Quantization must be None or Int8", result.FailureMessage, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("7")]
-    [InlineData("Int4")]
-    public async Task An_undefined_quantization_stops_the_start_naming_its_key(string value)
+    [InlineData("7", typeof(OptionsValidationException))]          // bound, then refused by the validator
+    [InlineData("Int4", typeof(InvalidOperationException))]        // refused by the configuration binder
+    public async Task An_undefined_quantization_stops_the_start_naming_its_key(string value, Type expected)
     {
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        var error = await Assert.ThrowsAsync(expected, async () =>
         {
             await using var app = ServerApp.Build(["--urls", "http://127.0.0.1:0", "--SentenceMtl:Quantization", value]);
             await app.StartAsync();
