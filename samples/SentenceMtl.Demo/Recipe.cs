@@ -24,6 +24,22 @@ internal static class Recipe
     /// <summary>The tasks every dataset is read with, in head order.</summary>
     public static IReadOnlyList<TaskDefinition> Tasks { get; } = [TaskDefinition.Topic, TaskDefinition.Sentiment];
 
+    /// <summary>
+    /// The demo's training data without arguments: data/news_train.jsonl (150 sentences, 10 per topic and sentiment),
+    /// copied beside the executable. Its held-out sentences are <see cref="FrontPageHeldOutFiles"/>, none of them in it.
+    /// </summary>
+    public const string FrontPageTrainFile = "news_train.jsonl";
+
+    /// <summary>The demo's held-out sentences without arguments (16, shipped in samples/SentenceMtl.Demo/data).</summary>
+    public static IReadOnlyList<string> FrontPageHeldOutFiles { get; } = ["demo_test.jsonl", "demo_train.jsonl"];
+
+    /// <summary>
+    /// The pair cap of the demo without arguments: the contrastive stage trains on 64 pairs (4 steps of 16) instead of
+    /// the recipe's 3,000 on 150 sentences, so the whole demo stays within 30 s on two cores; <c>--pair-iterations</c>
+    /// lifts the cap.
+    /// </summary>
+    public const int FrontPageMaxPairs = 64;
+
     /// <summary>Whether <paramref name="strategy"/> trains backbone weights (so the model must start unfrozen).</summary>
     public static bool TrainsBackbone(TrainingStrategy strategy) =>
         strategy is TrainingStrategy.FullFineTuning or TrainingStrategy.GradualUnfreezing;
