@@ -35,8 +35,8 @@ internal static class Recipe
 
     /// <summary>
     /// The pair cap of the demo without arguments: the contrastive stage trains on 64 pairs (4 steps of 16) instead of
-    /// the recipe's 3,000 on 150 sentences, so the whole demo stays within 30 s on two cores; <c>--pair-iterations</c>
-    /// lifts the cap.
+    /// the recipe's 6,000 on 150 sentences (10 iterations x 150 sentences x 2 tasks x a positive and a negative), so the
+    /// whole demo stays within 30 s on two cores; <c>--pair-iterations</c> lifts the cap.
     /// </summary>
     public const int FrontPageMaxPairs = 64;
 

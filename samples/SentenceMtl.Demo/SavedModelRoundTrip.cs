@@ -13,7 +13,8 @@ internal static class SavedModelRoundTrip
     /// <param name="Predictions">The loaded copy's predictions, in text order.</param>
     /// <param name="Quantization">How the loaded copy's encoder ran: int8, or float32 where this machine cannot run int8.</param>
     /// <param name="Note">Why int8 was not used, or null.</param>
-    public sealed record Outcome(IReadOnlyList<SentencePrediction> Predictions, EncoderQuantization Quantization, string? Note);
+    /// <param name="Folder">The temporary folder the model was saved in, deleted by the time this is returned.</param>
+    public sealed record Outcome(IReadOnlyList<SentencePrediction> Predictions, EncoderQuantization Quantization, string? Note, string Folder);
 
     /// <summary>Saves <paramref name="model"/>, loads it with int8 and predicts <paramref name="texts"/>, timing each stage.</summary>
     /// <remarks>Only the folder created here is deleted, whatever happens; nothing else is touched.</remarks>
@@ -48,7 +49,7 @@ internal static class SavedModelRoundTrip
                 var predictions = times.Measure($"predict ({QuantizedEvaluation.Name(quantization)})",
                     string.Create(CultureInfo.InvariantCulture, $"{texts.Count} sentences, {loaded.Encoder.InferenceBackend}"),
                     () => loaded.Predict(texts, cancellationToken));
-                return new Outcome(predictions, quantization, note);
+                return new Outcome(predictions, quantization, note, folder.FullName);
             }
         }
         finally
