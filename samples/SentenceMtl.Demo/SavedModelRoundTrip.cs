@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace SentenceMtl.Demo;
@@ -24,18 +23,16 @@ internal static class SavedModelRoundTrip
         try
         {
             string saved = Path.Combine(folder.FullName, "model");
-            var watch = Stopwatch.StartNew();
-            model.Save(saved);
-            var saveTime = watch.Elapsed;
+            times.Measure("save", "backbone, tokenizer and heads, to a temporary folder", () => model.Save(saved));
             long bytes = new DirectoryInfo(saved).EnumerateFiles("*", SearchOption.AllDirectories).Sum(file => file.Length);
-            times.Add("save", saveTime, string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e6:F1} MB: backbone, tokenizer and heads, to a temporary folder"));
 
             string? note = null;
             var quantization = EncoderQuantization.Int8;
             MultiTaskModel loaded;
             try
             {
-                loaded = times.Measure("load (int8)", "MultiTaskModel.Load with SentenceEncoderOptions { Quantization = Int8 }",
+                loaded = times.Measure("load (int8)", string.Create(CultureInfo.InvariantCulture,
+                        $"{bytes / 1e6:F1} MB, MultiTaskModel.Load with SentenceEncoderOptions {{ Quantization = Int8 }}"),
                     () => MultiTaskModel.Load(saved, new SentenceEncoderOptions { Quantization = EncoderQuantization.Int8 }));
             }
             catch (NotSupportedException ex)
