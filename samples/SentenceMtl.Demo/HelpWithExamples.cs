@@ -14,7 +14,7 @@ internal sealed class HelpWithExamples(HelpAction help) : SynchronousCommandLine
     /// <summary>The examples: a command line and what it does, in the order a new user would try them.</summary>
     public static IReadOnlyList<(string Arguments, string What)> Examples { get; } =
     [
-        ("", "the front page: similarity per pooling, search, a classifier trained, saved, loaded in int8, timed (about 30 s)"),
+        ("", "the front page: similarity per pooling, search, a classifier trained, saved, loaded in int8, each stage timed"),
         ("--strategy heads", "the front page without the contrastive pair stage: only the heads train"),
         ("--pair-iterations 10", "the front page with the recipe's full pair stage (6,000 pairs on 150 sentences: minutes, not seconds)"),
         ("--train data/news_train.jsonl --test samples/SentenceMtl.Demo/data/demo_test.jsonl --save model --plots plots",
