@@ -20,13 +20,15 @@ internal static class ClassifierExample
         console.Write(DataFiles.Summary(("train", train), ("held out", heldOut)));
 
         var options = arguments.FrontPageTrainerOptions();
+        bool capped = options.Strategy == TrainingStrategy.Contrastive && options.Contrastive.MaxPairs > 0;
         console.WriteLine(Recipe.Describe(arguments.ModelName, options)
-            + (options.Contrastive.MaxPairs > 0 ? string.Create(CultureInfo.InvariantCulture, $", at most {options.Contrastive.MaxPairs} pairs") : ""));
-        if (options.Strategy == TrainingStrategy.Contrastive && options.Contrastive.MaxPairs > 0)
+            + (capped ? string.Create(CultureInfo.InvariantCulture, $", at most {options.Contrastive.MaxPairs} pairs") : ""));
+        if (capped)
         {
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"The pair stage is capped at {options.Contrastive.MaxPairs} pairs to keep the demo short: on 150 sentences it shows the SetFit pipeline and its ")
-                + $"cost more than it changes the backbone (with {Recipe.ModelName} and seed {Recipe.Seed}, --strategy heads gives the same held-out labels). "
+                $"The pair stage is capped at {options.Contrastive.MaxPairs} pairs to keep the demo short: on 150 sentences it shows ")
+                + "the SetFit pipeline and its cost more than it changes the backbone (with "
+                + $"{Recipe.ModelName} and seed {Recipe.Seed}, --strategy heads gives the same held-out labels). "
                 + "--pair-iterations 10 runs the recipe's full stage.");
         }
         using var model = times.Measure("train: load backbone", arguments.ModelName,
@@ -84,7 +86,8 @@ internal static class ClassifierExample
             }
         }
         return string.Create(CultureInfo.InvariantCulture,
-            $"saved, loaded back in {QuantizedEvaluation.Name(copy.Quantization)}: {same} of {total} labels agree with the trained model's, largest probability difference {largest:F3}");
+            $"saved, loaded back in {QuantizedEvaluation.Name(copy.Quantization)}: {same} of {total} labels agree with the trained "
+            + $"model's, largest probability difference {largest:F3}");
     }
 
     private static Table PredictionTable(MultiTaskDataset heldOut, IReadOnlyList<SentencePrediction> original, SavedModelRoundTrip.Outcome copy)

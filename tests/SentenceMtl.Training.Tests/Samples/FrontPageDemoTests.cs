@@ -25,7 +25,8 @@ public sealed class FrontPageDemoTests : IDisposable
         Assert.Contains($"at most {Recipe.FrontPageMaxPairs} pairs", output, StringComparison.Ordinal);
         Assert.Contains($"{Recipe.FrontPageMaxPairs} pairs in 4 steps", output, StringComparison.Ordinal);
         Assert.Contains("saved, loaded back in int8: ", output, StringComparison.Ordinal);
-        foreach (var stage in new[] { "embed: load backbone", "search", "train: backbone on pairs", "train: heads", "save", "load (int8)", "predict (int8)", "total" })
+        string[] stages = ["embed: load backbone", "search", "train: backbone on pairs", "train: heads", "save", "load (int8)", "predict (int8)", "total"];
+        foreach (var stage in stages)
         {
             Assert.Matches($@"│ {System.Text.RegularExpressions.Regex.Escape(stage)} +│ +\d+\.\d s │", output);
         }
