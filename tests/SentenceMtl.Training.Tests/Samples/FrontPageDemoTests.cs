@@ -25,7 +25,7 @@ public sealed class FrontPageDemoTests : IDisposable
         Assert.Contains($"at most {Recipe.FrontPageMaxPairs} pairs", output, StringComparison.Ordinal);
         Assert.Contains($"{Recipe.FrontPageMaxPairs} pairs in 4 steps", output, StringComparison.Ordinal);
         Assert.Contains("saved, loaded back in int8: ", output, StringComparison.Ordinal);
-        string[] stages = ["embed: load backbone", "search", "train: backbone on pairs", "train: heads", "save", "load (int8)", "predict (int8)", "total"];
+        string[] stages = ["embed: load backbone", "search", "train: backbone on pairs", "train: heads + set-up", "save", "load (int8)", "predict (int8)", "total"];
         foreach (var stage in stages)
         {
             Assert.Matches($@"│ {System.Text.RegularExpressions.Regex.Escape(stage)} +│ +\d+\.\d s │", output);
