@@ -40,7 +40,7 @@ internal static class DemoApp
         {
             return arguments switch
             {
-                { TrainPath: null } => TenSentenceDemo.Run(console, arguments, cancellationToken),
+                { TrainPath: null } => FrontPageDemo.Run(console, arguments, cancellationToken),
                 { CrossValidationFolds: not null } => CrossValidationCommand.Run(console, arguments, cancellationToken),
                 _ => TrainCommand.Run(console, arguments, cancellationToken),
             };

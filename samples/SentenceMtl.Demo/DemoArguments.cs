@@ -52,4 +52,14 @@ internal sealed record DemoArguments
         options = Epochs is { } epochs ? options with { Epochs = epochs } : options;
         return PairIterations is { } iterations ? options with { Contrastive = options.Contrastive with { Iterations = iterations } } : options;
     }
+
+    /// <summary>
+    /// The trainer options of the demo without <c>--train</c>: <see cref="TrainerOptions"/> with the contrastive pairs
+    /// capped at <see cref="Recipe.FrontPageMaxPairs"/> unless <c>--pair-iterations</c> asks for more.
+    /// </summary>
+    public TrainerOptions FrontPageTrainerOptions()
+    {
+        var options = TrainerOptions();
+        return PairIterations is null ? options with { Contrastive = options.Contrastive with { MaxPairs = Recipe.FrontPageMaxPairs } } : options;
+    }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.Globalization;
 
 namespace SentenceMtl.Demo;
@@ -96,12 +97,16 @@ internal static class DemoCommandLine
         };
 
         var root = new RootCommand(
-            "SentenceMtl demo. Without options: sentence embeddings per pooling, then topic and sentiment heads trained on ten "
-            + "sentences and tried on held-out ones. With --train: train, evaluate, save, plot or cross-validate a recipe.")
+            "SentenceMtl demo. Without --train: sentence similarity per pooling, semantic search over a small corpus, then topic "
+            + "and sentiment heads trained SetFit-style on data/news_train.jsonl, saved, loaded back in int8 and compared, with the "
+            + "time of each stage (--model, --strategy, --epochs, --pair-iterations, --seed and --quantization apply). With --train: "
+            + "train, evaluate, save, plot or cross-validate the recipe on your data.")
         {
             train, test, validation, model, strategy, epochs, pairIterations, seed, save, metricsJson, plots, crossValidate,
             quantization, compareQuantization,
         };
+        var help = root.Options.OfType<HelpOption>().Single();
+        help.Action = new HelpWithExamples((HelpAction)help.Action!);
         root.Validators.Add(command =>
         {
             bool Given(Option option) => command.GetResult(option) is { Implicit: false };

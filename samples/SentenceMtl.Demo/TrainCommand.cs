@@ -34,11 +34,12 @@ internal static class TrainCommand
         ResultTables.Heading(console, "Timing");
         var timing = new Table().AddColumn("step").AddColumn(new TableColumn("time").RightAligned()).AddColumn("");
         timing.AddRow("load model", ResultTables.Seconds(loadTime), Markup.Escape(model.Encoder.ModelId));
+        var pairTime = result.Contrastive?.Duration ?? TimeSpan.Zero;
         if (result.Contrastive is { } pairs)
         {
-            timing.AddRow("  backbone on pairs", ResultTables.Seconds(pairs.Duration), ResultTables.Describe(pairs));
+            timing.AddRow("train: backbone on pairs", ResultTables.Seconds(pairTime), ResultTables.Describe(pairs));
         }
-        timing.AddRow("training", ResultTables.Seconds(trainTime), string.Create(CultureInfo.InvariantCulture,
+        timing.AddRow(result.Contrastive is null ? "training" : "train: heads", ResultTables.Seconds(trainTime - pairTime), string.Create(CultureInfo.InvariantCulture,
             $"{result.Epochs.Count} epochs on {train.Count} examples, best epoch {result.BestEpoch}{(result.StoppedEarly ? ", stopped early" : "")}"));
         timing.AddRow("evaluation", ResultTables.Seconds(evaluationTime), string.Create(CultureInfo.InvariantCulture,
             $"{test.Count} examples, {Markup.Escape(model.Encoder.InferenceBackend)}"));

@@ -22,9 +22,11 @@ internal static class TrainingDisplay
     /// <param name="title">What is being trained (shown with the progress).</param>
     /// <param name="epochLines">Without a live bar: print a line per epoch (false: print nothing).</param>
     /// <param name="cancellationToken">Stops training between steps.</param>
+    /// <param name="observe">Also called with every progress report, on the training thread (e.g. to time a stage).</param>
     /// <returns>The trainer's result and the wall-clock training time.</returns>
     public static (TrainingResult Result, TimeSpan Elapsed) Train(IAnsiConsole console, MultiTaskTrainer trainer,
-        MultiTaskDataset train, MultiTaskDataset? validation, string title, bool epochLines, CancellationToken cancellationToken)
+        MultiTaskDataset train, MultiTaskDataset? validation, string title, bool epochLines, CancellationToken cancellationToken,
+        Action<TrainingProgress>? observe = null)
     {
         int epochs = trainer.Options.Epochs;
         var watch = Stopwatch.StartNew();
@@ -39,6 +41,7 @@ internal static class TrainingDisplay
                     string validationF1 = "";
                     var progress = new CallbackProgress<TrainingProgress>(p =>
                     {
+                        observe?.Invoke(p);
                         if (p.ValidationMacroF1 is { Count: > 0 } f1)
                         {
                             validationF1 = Invariant($"  val macro-F1 {f1.Values.Average():F3}");
@@ -55,7 +58,12 @@ internal static class TrainingDisplay
         }
         else
         {
-            IProgress<TrainingProgress>? progress = epochLines ? EpochLines(console, epochs) : null;
+            var lines = epochLines ? EpochLines(console, epochs) : null;
+            var progress = observe is null ? lines : new CallbackProgress<TrainingProgress>(p =>
+            {
+                observe(p);
+                lines?.Report(p);
+            });
             result = trainer.Train(train, validation, progress, cancellationToken);
         }
         return (result!, watch.Elapsed);

@@ -5,8 +5,15 @@ using Spectre.Console;
 
 namespace SentenceMtl.Tests.Samples;
 
+[Collection(DemoTests.Collection)]
 public sealed partial class DemoTests : IDisposable
 {
+    /// <summary>
+    /// The demo's test classes run one after another: they create and check sentencemtl-demo-* folders in the temporary
+    /// folder, and a folder of one class's run must not appear in the other's before/after comparison.
+    /// </summary>
+    public const string Collection = "Demo temporary folders";
+
     private static readonly string DemoData = Path.Combine(TestPaths.RepoRoot, "samples", "SentenceMtl.Demo", "data");
     private static readonly string Train = Path.Combine(DemoData, "demo_train.jsonl");
     private static readonly string Test = Path.Combine(DemoData, "demo_test.jsonl");
@@ -15,7 +22,7 @@ public sealed partial class DemoTests : IDisposable
 
     public void Dispose() => folder.Dispose();
 
-    private static (int ExitCode, string Output, string Error) Run(params string[] args)
+    internal static (int ExitCode, string Output, string Error) Run(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
