@@ -29,6 +29,8 @@ internal static class Program
             ["--soak", var n, var threads] => SoakMode.Run(int.Parse(n, CultureInfo.InvariantCulture), int.Parse(threads, CultureInfo.InvariantCulture)),
             ["--rss-child", var pipeline, var corpus, var n] => ChildModes.Rss(pipeline, corpus, int.Parse(n, CultureInfo.InvariantCulture)),
             ["--load-child"] => ChildModes.Load(),
+            ["--training", .. var rest] => TrainingMode.Run(rest),
+            ["--training-profile", .. var rest] => TrainingProfileMode.Run(rest),
             ["--server"] => ServerMode.RunAsync().GetAwaiter().GetResult(),
             ["--server", var clients] => ServerMode.RunAsync(int.Parse(clients, CultureInfo.InvariantCulture)).GetAwaiter().GetResult(),
             ["--server", var clients, var n] => ServerMode.RunAsync(int.Parse(clients, CultureInfo.InvariantCulture),
