@@ -22,13 +22,15 @@ internal static class TrainingProfileMode
     public static int Run(IReadOnlyList<string> args)
     {
         int? limit = null, threads = null;
+        bool freezeWords = false;
         for (int i = 0; i + 1 < args.Count; i += 2)
         {
             switch (args[i])
             {
                 case "--steps": limit = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--threads": threads = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-                default: throw new ArgumentException($"Unknown option {args[i]} (--steps, --threads).");
+                case "--freeze-word-embeddings": freezeWords = bool.Parse(args[i + 1]); break;
+                default: throw new ArgumentException($"Unknown option {args[i]} (--steps, --threads, --freeze-word-embeddings).");
             }
         }
 
@@ -47,7 +49,12 @@ internal static class TrainingProfileMode
         trainable.UnfreezeBackbone();
         var encoder = trainable.Encoder;
         encoder.Backbone.train();
-        var parameters = encoder.Backbone.parameters().ToArray();
+        if (freezeWords)
+        {
+            encoder.Backbone.Embeddings.WordEmbeddings.weight!.requires_grad = false;          // what the word-embedding matrix costs
+        }
+
+        var parameters = encoder.Backbone.parameters().Where(p => p.requires_grad).ToArray();
         using var adam = torch.optim.AdamW(parameters, lr: options.LearningRate);
         var wall = new double[Phases.Length];
         var cpuTime = new double[Phases.Length];
