@@ -42,7 +42,13 @@ internal sealed class TorchEncoder : IDisposable
     public static TorchEncoder Create(SentenceEncoder encoder, Device device)
     {
         TorchSharpNative.EnsureLoadable();
-        return OnOwnThread(() => Build(encoder, device));
+        var result = OnOwnThread(() => Build(encoder, device));
+        // Building went through two managed copies of every weight (≈ 180 MB for all-MiniLM-L6-v2, garbage on the
+        // large-object heap until a full collection) and native copies freed into the C heap: give both back before
+        // training allocates its own (peak RSS of the demo recipe, docs/performance.md).
+        GC.Collect();
+        NativeHeap.ReturnFreeMemory();
+        return result;
     }
 
     /// <summary>

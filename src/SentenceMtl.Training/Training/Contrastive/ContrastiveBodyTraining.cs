@@ -14,6 +14,9 @@ internal static class ContrastiveBodyTraining
 {
     private const string WordEmbeddingsName = "embeddings.word_embeddings.weight";
 
+    /// <summary>Steps between returns of the C heap's free memory (a walk over its free blocks: cheap every few dozen steps).</summary>
+    private const int TrimEvery = 32;
+
     /// <summary>Trains the backbone's trainable parameters in place on <paramref name="pairs"/>.</summary>
     /// <remarks>
     /// The caller unfreezes the backbone (the parameters to train are those with <c>requires_grad</c>) and afterwards
@@ -95,6 +98,10 @@ internal static class ContrastiveBodyTraining
                     optimizer.Scale(MultiTaskTrainer.Schedule(run.Step, run.WarmupSteps, run.TotalSteps));
                     double loss = Step(encoder, tokenIds, vocabulary?.PadId, batch, options.Loss, optimizer, options.MaxGradientNorm, divergence, epoch, run.Step);
                     vocabulary?.Stepped(optimizer.DecayFactor(vocabulary.Weight));
+                    if (run.Step % TrimEvery == 0)
+                    {
+                        NativeHeap.ReturnFreeMemory();                                          // freed activations (see NativeHeap)
+                    }
                     lossSum += loss;
                     run.Step++;
                     onStep?.Invoke(run.Step, run.TotalSteps, loss);
