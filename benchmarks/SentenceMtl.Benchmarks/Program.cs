@@ -29,6 +29,8 @@ internal static class Program
             ["--soak", var n, var threads] => SoakMode.Run(int.Parse(n, CultureInfo.InvariantCulture), int.Parse(threads, CultureInfo.InvariantCulture)),
             ["--rss-child", var pipeline, var corpus, var n] => ChildModes.Rss(pipeline, corpus, int.Parse(n, CultureInfo.InvariantCulture)),
             ["--load-child"] => ChildModes.Load(),
+            ["--training", .. var rest] => TrainingMode.Run(rest),
+            ["--training-profile", .. var rest] => TrainingProfileMode.Run(rest),
             ["--server", .. var rest] => ServerMode.RunAsync(
                 rest.Length > 0 ? int.Parse(rest[0], CultureInfo.InvariantCulture) : 64,
                 rest.Length > 1 ? int.Parse(rest[1], CultureInfo.InvariantCulture) : 2000,

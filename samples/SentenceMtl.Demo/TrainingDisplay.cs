@@ -38,6 +38,7 @@ internal static class TrainingDisplay
                 .Start(context =>
                 {
                     var bar = context.AddTask(Markup.Escape(title), maxValue: 1);
+                    var pairs = new PairRate(trainer.Options.Contrastive.BatchSize);
                     string validationF1 = "";
                     var progress = new CallbackProgress<TrainingProgress>(p =>
                     {
@@ -49,7 +50,7 @@ internal static class TrainingDisplay
                         bar.MaxValue = p.TotalSteps;
                         bar.Value = p.Step;
                         bar.Description = Markup.Escape(p.Stage == TrainingStage.Contrastive
-                            ? Invariant($"{title}  backbone on pairs  pair loss {p.Loss:F3}")
+                            ? Invariant($"{title}  backbone on pairs  {pairs.PerSecond(p.Step):F1} pairs/s  pair loss {p.Loss:F3}")
                             : Invariant($"{title}  epoch {p.Epoch}/{epochs}  loss {p.Loss:F3}{validationF1}"));
                     });
                     result = trainer.Train(train, validation, progress, cancellationToken);
@@ -58,7 +59,7 @@ internal static class TrainingDisplay
         }
         else
         {
-            var lines = epochLines ? EpochLines(console, epochs) : null;
+            var lines = epochLines ? EpochLines(console, epochs, trainer.Options.Contrastive.BatchSize) : null;
             var progress = observe is null ? lines : new CallbackProgress<TrainingProgress>(p =>
             {
                 observe(p);
@@ -84,19 +85,48 @@ internal static class TrainingDisplay
     }
 
     // The trainer reports after every step and once more at the end of each epoch (IsEpochEnd): one line per epoch, and
-    // with the contrastive strategy one line when its backbone stage ends (its last step).
-    private static CallbackProgress<TrainingProgress> EpochLines(IAnsiConsole console, int epochs) =>
-        new(p =>
+    // with the contrastive strategy a line every tenth of its backbone stage (pairs/s, time left) and one when it ends.
+    private static CallbackProgress<TrainingProgress> EpochLines(IAnsiConsole console, int epochs, int pairsPerStep)
+    {
+        var pairs = new PairRate(pairsPerStep);
+        return new(p =>
         {
             if (p.Stage == TrainingStage.Contrastive && p.Step == p.TotalSteps)
             {
-                console.WriteLine(Invariant($"backbone on pairs: {p.TotalSteps} steps, last pair loss {p.Loss:F4}"));
+                console.WriteLine(Invariant($"backbone on pairs: {p.TotalSteps} steps, {pairs.PerSecond(p.Step):F1} pairs/s, last pair loss {p.Loss:F4}"));
+            }
+            else if (p.Stage == TrainingStage.Contrastive && p.Step % Math.Max(1, p.TotalSteps / 10) == 0)
+            {
+                double rate = pairs.PerSecond(p.Step);
+                console.WriteLine(Invariant(
+                    $"backbone on pairs: step {p.Step}/{p.TotalSteps}, {rate:F1} pairs/s, {pairs.Left(p.Step, p.TotalSteps):F0} s left, pair loss {p.Loss:F4}"));
             }
             else if (p.IsEpochEnd)
             {
                 console.WriteLine(Describe(p.Epoch, epochs, p.Loss, p.TaskLosses, p.ValidationMacroF1));
             }
         });
+    }
+
+    /// <summary>Pairs per second of the contrastive stage since its first report, and the seconds it has left at that rate.</summary>
+    private sealed class PairRate(int pairsPerStep)
+    {
+        private Stopwatch? watch;
+        private int firstStep;
+
+        public double PerSecond(int step)
+        {
+            if (watch is null)
+            {
+                (watch, firstStep) = (Stopwatch.StartNew(), step);
+            }
+            double seconds = watch.Elapsed.TotalSeconds;
+            return seconds > 0 ? (step - firstStep) * pairsPerStep / seconds : 0;
+        }
+
+        public double Left(int step, int totalSteps) =>
+            watch is { } w && step > firstStep ? w.Elapsed.TotalSeconds / (step - firstStep) * (totalSteps - step) : 0;
+    }
 
     private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
 }

@@ -42,7 +42,13 @@ internal sealed class TorchEncoder : IDisposable
     public static TorchEncoder Create(SentenceEncoder encoder, Device device)
     {
         TorchSharpNative.EnsureLoadable();
-        return OnOwnThread(() => Build(encoder, device));
+        var result = OnOwnThread(() => Build(encoder, device));
+        // Building went through two managed copies of every weight (≈ 180 MB for all-MiniLM-L6-v2, garbage on the
+        // large-object heap until a full collection) and native copies freed into the C heap: give both back before
+        // training allocates its own (peak RSS of the demo recipe, docs/performance.md).
+        GC.Collect();
+        NativeHeap.ReturnFreeMemory();
+        return result;
     }
 
     /// <summary>
@@ -108,15 +114,21 @@ internal sealed class TorchEncoder : IDisposable
     /// <summary>Token ids of each sentence, as the core encoder tokenizes them.</summary>
     public int[][] TokenizeAll(IReadOnlyList<string> sentences) => encoder.TokenizeAll(sentences);
 
+    /// <summary>The id <see cref="Collate"/> pads with by default: the tokenizer's padding id.</summary>
+    public int PadTokenId => encoder.Tokenizer.PadTokenId;
+
     /// <summary>Pads token id rows into (B, T) int64 ids and mask tensors on <see cref="Device"/>, T = longest row.</summary>
-    public (Tensor InputIds, Tensor AttentionMask) Collate(IReadOnlyList<int[]> rows)
+    /// <param name="rows">Token ids per sentence.</param>
+    /// <param name="padId">The id of padded positions (default <see cref="PadTokenId"/>; another when the ids were remapped).</param>
+    public (Tensor InputIds, Tensor AttentionMask) Collate(IReadOnlyList<int[]> rows, long? padId = null)
     {
         int b = rows.Count, t = rows.Max(r => r.Length);
         var ids = new long[b * t];
         var mask = new long[b * t];
-        if (encoder.Tokenizer.PadTokenId != 0)
+        long pad = padId ?? PadTokenId;
+        if (pad != 0)
         {
-            Array.Fill(ids, encoder.Tokenizer.PadTokenId);
+            Array.Fill(ids, pad);
         }
 
         for (int i = 0; i < b; i++)

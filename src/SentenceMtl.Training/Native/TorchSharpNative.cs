@@ -79,7 +79,9 @@ public static class TorchSharpNative
         return $"{os}-{RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}";
     }
 
-    private static string Apply()
+    private static string Apply() => OpenMpWaitPolicy.Apply() + " " + ApplyPatch();
+
+    private static string ApplyPatch()
     {
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
         {

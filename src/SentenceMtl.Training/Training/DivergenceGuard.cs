@@ -29,6 +29,9 @@ internal sealed class DivergenceGuard : IDisposable
         kept = this.watched.Select(p => p.Parameter.detach().clone()).ToArray();
     }
 
+    /// <summary>Whether a divergence put the kept weights back (the run then threw).</summary>
+    public bool Restored { get; private set; }
+
     /// <summary>Throws (after restoring the kept weights) when <paramref name="loss"/> shows the run diverged.</summary>
     /// <param name="loss">The batch's loss.</param>
     /// <param name="epoch">0-based epoch.</param>
@@ -74,6 +77,8 @@ internal sealed class DivergenceGuard : IDisposable
                 watched[i].Parameter.copy_(kept[i]);
             }
         }
+
+        Restored = true;
 
         throw new InvalidOperationException(
             $"{what}: training diverged. The weights were restored to those at the start of that epoch. {remedy}");

@@ -60,6 +60,16 @@ internal sealed class TrainingOptimizer : IDisposable
         }
     }
 
+    /// <summary>
+    /// The factor AdamW's decoupled weight decay multiplies <paramref name="parameter"/> by in a step at the current rate,
+    /// 1 − lr·λ of its group (the same expression as AdamW's <c>param.mul_(1 - lr * weight_decay)</c>).
+    /// </summary>
+    public double DecayFactor(Parameter parameter)
+    {
+        var group = groups.First(g => g.Group.Parameters.Any(p => p.Handle == parameter.Handle)).Group;
+        return 1 - (group.Options.LearningRate!.Value * group.Options.weight_decay!.Value);
+    }
+
     /// <summary>Back-propagates <paramref name="loss"/> and updates the parameters: zero the gradients, backward, clip, step.</summary>
     /// <param name="loss">A scalar that depends on at least one of the parameters.</param>
     /// <param name="maxGradientNorm">Gradients are scaled so that their global L2 norm is at most this; 0 disables clipping.</param>

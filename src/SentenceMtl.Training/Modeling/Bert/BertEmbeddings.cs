@@ -22,6 +22,9 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The token embedding matrix's module (<c>word_embeddings</c>).</summary>
+    internal Embedding WordEmbeddings => word_embeddings;
+
     /// <summary>The element type of the embeddings (and so of the hidden states).</summary>
     internal ScalarType DType => word_embeddings.weight!.dtype;
 

@@ -12,12 +12,18 @@ namespace SentenceMtl.Training.Contrastive;
 /// </summary>
 internal static class ContrastiveBodyTraining
 {
+    private const string WordEmbeddingsName = "embeddings.word_embeddings.weight";
+
+    /// <summary>Steps between returns of the C heap's free memory (a walk over its free blocks: cheap every few dozen steps).</summary>
+    private const int TrimEvery = 32;
+
     /// <summary>Trains the backbone's trainable parameters in place on <paramref name="pairs"/>.</summary>
     /// <remarks>
     /// The caller unfreezes the backbone (the parameters to train are those with <c>requires_grad</c>) and afterwards
     /// restores freezing. The trained parts of the backbone run in training mode (dropout) during the run and the whole backbone
     /// is in evaluation mode afterwards, also after an exception. Each step embeds the distinct sentences of its pairs
-    /// once (backbone → pooling → optional normalization, with gradients).
+    /// once (backbone → pooling → optional normalization, with gradients). When the word embeddings train, only the rows
+    /// the sentences use are in the optimizer (<see cref="CompactVocabulary"/>: the same weights, at about half the cost).
     /// </remarks>
     /// <param name="encoder">The encoder whose backbone trains.</param>
     /// <param name="texts">The sentences the pairs index.</param>
@@ -26,6 +32,8 @@ internal static class ContrastiveBodyTraining
     /// <param name="seed">Seed of the per-epoch shuffle and of dropout (<c>torch.manual_seed</c>).</param>
     /// <param name="onStep">Called after every step with the 1-based step, the total steps and the step's loss.</param>
     /// <param name="cancellationToken">Checked before every step; the weights are then those of the last finished step.</param>
+    /// <param name="compactVocabulary">Train only the word-embedding rows the sentences use (<see cref="CompactVocabulary"/>);
+    /// false trains the whole matrix (the reference the tests compare with).</param>
     /// <exception cref="ArgumentException">
     /// A pair indexes outside <paramref name="texts"/> or has a label outside [0, 1], a text is null, no pair is usable, or
     /// the pairs over all epochs number more than <see cref="int.MaxValue"/>.
@@ -37,7 +45,7 @@ internal static class ContrastiveBodyTraining
     /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static ContrastiveResult Run(TorchEncoder encoder, IReadOnlyList<string> texts, IReadOnlyList<ContrastivePair> pairs,
-        ContrastiveOptions options, long seed, Action<int, int, double>? onStep, CancellationToken cancellationToken)
+        ContrastiveOptions options, long seed, Action<int, int, double>? onStep, CancellationToken cancellationToken, bool compactVocabulary = true)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(options);
@@ -59,11 +67,20 @@ internal static class ContrastiveBodyTraining
         }
 
         var run = new Schedule(options.Epochs * ((used.Length + options.BatchSize - 1) / options.BatchSize), options.WarmupRatio);
+        var tokenIds = encoder.TokenizeAll(texts);
+        using var vocabulary = compactVocabulary && trainable.Any(p => p.name == WordEmbeddingsName)                // the rows the sentences use, in place of the whole matrix
+            ? CompactVocabulary.Enter(backbone, tokenIds, encoder.PadTokenId)
+            : null;
+        if (vocabulary is not null)
+        {
+            tokenIds = vocabulary.TokenIds;
+            trainable = [.. trainable.Select(p => p.name == WordEmbeddingsName ? (p.name, vocabulary.Weight) : p)]; // same order
+        }
+
         var parameters = trainable.Select(p => p.parameter).ToList();
         using var optimizer = TrainingOptimizer.ForParameters(parameters.Select(p => (p, options.LearningRate)), options.WeightDecay);
         using var divergence = new DivergenceGuard(trainable,                                  // puts the weights of the run's start back
             $"Lower ContrastiveOptions.LearningRate (now {options.LearningRate}) or check the data.");
-        var tokenIds = encoder.TokenizeAll(texts);
         var rng = new Random(unchecked((int)(seed ^ (seed >>> 32))));
         torch.manual_seed(seed);
         var epochLosses = new List<double>();
@@ -79,19 +96,26 @@ internal static class ContrastiveBodyTraining
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     optimizer.Scale(MultiTaskTrainer.Schedule(run.Step, run.WarmupSteps, run.TotalSteps));
-                    double loss = Step(encoder, tokenIds, batch, options.Loss, optimizer, options.MaxGradientNorm, divergence, epoch, run.Step);
+                    double loss = Step(encoder, tokenIds, vocabulary?.PadId, batch, options.Loss, optimizer, options.MaxGradientNorm, divergence, epoch, run.Step);
+                    vocabulary?.Stepped(optimizer.DecayFactor(vocabulary.Weight));
+                    if (run.Step % TrimEvery == 0)
+                    {
+                        NativeHeap.ReturnFreeMemory();                                          // freed activations (see NativeHeap)
+                    }
                     lossSum += loss;
                     run.Step++;
                     onStep?.Invoke(run.Step, run.TotalSteps, loss);
                 }
 
                 divergence.EndEpoch(epoch, run.Step);                                           // a non-finite weight throws; else these weights are kept
+                vocabulary?.Commit();
                 epochLosses.Add(lossSum / (run.TotalSteps / options.Epochs));
                 NativeHeap.ReturnFreeMemory();                                                  // the epoch's freed activations (see NativeHeap)
             }
         }
         finally
         {
+            vocabulary?.Exit(divergence.Restored);                                              // the whole matrix back, trained
             backbone.eval();
         }
 
@@ -101,7 +125,7 @@ internal static class ContrastiveBodyTraining
     }
 
     /// <summary>One optimisation step on <paramref name="batch"/> (in its own dispose scope); returns its loss.</summary>
-    private static double Step(TorchEncoder encoder, int[][] tokenIds, ContrastivePair[] batch, ContrastiveLoss objective,
+    private static double Step(TorchEncoder encoder, int[][] tokenIds, long? padId, ContrastivePair[] batch, ContrastiveLoss objective,
         TrainingOptimizer optimizer, double maxGradientNorm, DivergenceGuard divergence, int epoch, int step)
     {
         using var scope = NewDisposeScope();
@@ -122,7 +146,7 @@ internal static class ContrastiveBodyTraining
 
         var firstRows = batch.Select(p => Row(p.First)).ToArray();
         var secondRows = batch.Select(p => Row(p.Second)).ToArray();
-        var (ids, mask) = encoder.Collate(rows.Select(i => tokenIds[i]).ToArray());
+        var (ids, mask) = encoder.Collate(rows.Select(i => tokenIds[i]).ToArray(), padId);
         var embeddings = encoder.Embed(ids, mask);                                              // (S, H), S distinct sentences
         var device = embeddings.device;
         var first = embeddings.index_select(0, tensor(firstRows, device: device));              // (B, H)
