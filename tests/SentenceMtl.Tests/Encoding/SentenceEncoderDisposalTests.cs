@@ -14,7 +14,7 @@ public sealed class SentenceEncoderDisposalTests : IDisposable
         "ModelId", "Dimension", "Pooling", "Normalize", "MaxSequenceLength", "BatchSize", "Encode(string)",
         "Encode(list)", "Tokenize", "Similarity", "Save", "GenerateAsync", "GetService",
         "InferenceBackend", "Encode(enumerable, options)", "Prompts", "DefaultPromptName",
-        "SimilarityFunction", "Similarity(matrix)", "Quantization",
+        "SimilarityFunction", "Similarity(matrix)", "Quantization", "TokenizeWithOffsets",
     ];
 
     public static TheoryData<string> Members() => new(MemberNames);
@@ -59,6 +59,7 @@ public sealed class SentenceEncoderDisposalTests : IDisposable
             "Encode(string)" => encoder.Encode("the team won"),
             "Encode(list)" => encoder.Encode(["the team won"]),
             "Tokenize" => encoder.Tokenize("the team won"),
+            "TokenizeWithOffsets" => encoder.TokenizeWithOffsets("the team won"),
             "Similarity" => encoder.Similarity("the team won", "the team lost"),
             "Save" => Save(encoder),
             "GenerateAsync" => encoder.GenerateAsync(["the team won"]),
