@@ -27,7 +27,7 @@ public sealed class CompactVocabularyTests : IDisposable
     private (List<double> Losses, Dictionary<string, float[]> Weights, Dictionary<string, float[]> Start, int[][] TokenIds) Train(
         bool compact, double maxGradientNorm)
     {
-        using var model = MultiTaskModel.Create(folder.Model);
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment());
         using var trainable = TrainableModel.Create(model, CPU);
         trainable.UnfreezeBackbone();
         var encoder = trainable.Encoder;
