@@ -116,11 +116,13 @@ fail() {
   exit 1
 }
 # --read-only-tmpfs=false: podman would otherwise add writable /var/tmp and /run; /tmp is the only writable path.
+# --model is given: the image serves the stock all-MiniLM-L6-v2 beside the classifier (with --classifier alone the
+# classifier's own encoder would serve the embeddings, under the classifier's name).
 timeout 120 podman run -d --name "$container" --runtime runc \
   --read-only --read-only-tmpfs=false --tmpfs /tmp:rw,nosuid,nodev,size=256m \
   --cap-drop all --security-opt no-new-privileges \
   -v "$work/classifier:/classifier:ro" -p 127.0.0.1::8080 \
-  "$image" --classifier /classifier >/dev/null
+  "$image" --model all-MiniLM-L6-v2 --classifier /classifier >/dev/null
 port=$(podman port "$container" 8080/tcp | sed -n '1s/.*://p')
 url=http://127.0.0.1:$port
 deadline=$((SECONDS + 120))
