@@ -10,7 +10,7 @@ internal class ModelLoader
     /// with both, each has its own. Folders are resolved against the current directory (the one the server was started
     /// from, also under <c>dotnet run</c>), and the errors show the resolved path.
     /// </summary>
-    /// <exception cref="ModelFormatException">A model cannot be found or is damaged (the message says where it looked).</exception>
+    /// <exception cref="ModelFormatException">A model is damaged; <see cref="ModelNotFoundException"/> (derived from it) when a model or folder is not there (the message says where it looked).</exception>
     public virtual async Task<(SentenceEncoder Encoder, MultiTaskModel? Classifier)> LoadAsync(ServerOptions options, CancellationToken cancellationToken)
     {
         var encoderOptions = new SentenceEncoderOptions { Threads = options.Threads, Quantization = options.Quantization };
@@ -42,7 +42,7 @@ internal class ModelLoader
     /// its absolute path; a value written as a path (absolute, or starting with <c>.</c> or <c>~</c>) that is no folder
     /// is refused with the resolved path; anything else (an embedded name, a hub id) as given.
     /// </summary>
-    /// <exception cref="ModelFormatException">A path that is no folder.</exception>
+    /// <exception cref="ModelNotFoundException">A path that is no folder.</exception>
     internal static string ResolveModel(string model)
     {
         string full = Path.GetFullPath(model);
@@ -57,13 +57,14 @@ internal class ModelLoader
     }
 
     /// <summary>The absolute path of the folder <paramref name="path"/>.</summary>
-    /// <exception cref="ModelFormatException">No folder is there; the message gives the resolved path and the setting.</exception>
+    /// <exception cref="ModelNotFoundException">No folder is there (the library's one exception for a model that is not
+    /// there); the message gives the resolved path and the setting.</exception>
     internal static string RequireFolder(string path, string setting)
     {
         string full = Path.GetFullPath(path);
         return Directory.Exists(full)
             ? full
-            : throw new ModelFormatException(full,
+            : throw new ModelNotFoundException(full,
                 $"no such folder ({setting} is '{path}', resolved against the current directory {Environment.CurrentDirectory}); " +
                 "give an existing folder, absolute or relative to the directory the server is started from.");
     }

@@ -57,7 +57,7 @@ public sealed class HealthTests : IDisposable
 
         var loading = await check.CheckHealthAsync(new());
         await host.StartAsync(CancellationToken.None);
-        await Assert.ThrowsAsync<ModelFormatException>(() => host.WhenReady.WaitAsync(TimeSpan.FromMinutes(1)));
+        await Assert.ThrowsAsync<ModelNotFoundException>(() => host.WhenReady.WaitAsync(TimeSpan.FromMinutes(1)));
         var failed = await check.CheckHealthAsync(new());
 
         Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, loading.Status);

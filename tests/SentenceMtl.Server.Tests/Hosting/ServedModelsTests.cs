@@ -79,8 +79,8 @@ public sealed class ServedModelsTests : IDisposable
         var loader = new ModelLoader();
         string missing = Path.Combine("no", "such", "heads");
 
-        var classifierError = await Assert.ThrowsAsync<ModelFormatException>(() => loader.LoadAsync(new ServerOptions { Classifier = missing }, default));
-        var modelError = await Assert.ThrowsAsync<ModelFormatException>(() => loader.LoadAsync(new ServerOptions { Model = "./" + missing }, default));
+        var classifierError = await Assert.ThrowsAsync<ModelNotFoundException>(() => loader.LoadAsync(new ServerOptions { Classifier = missing }, default));
+        var modelError = await Assert.ThrowsAsync<ModelNotFoundException>(() => loader.LoadAsync(new ServerOptions { Model = "./" + missing }, default));
 
         Assert.Contains(Path.GetFullPath(missing), classifierError.Message, StringComparison.Ordinal);
         Assert.Contains("SentenceMtl:Classifier", classifierError.Message, StringComparison.Ordinal);
