@@ -10,7 +10,8 @@ internal class ModelLoader
     /// with both, each has its own. Folders are resolved against the current directory (the one the server was started
     /// from, also under <c>dotnet run</c>), and the errors show the resolved path.
     /// </summary>
-    /// <exception cref="ModelFormatException">A model is damaged; <see cref="ModelNotFoundException"/> (derived from it) when a model or folder is not there (the message says where it looked).</exception>
+    /// <exception cref="ModelFormatException">A model is damaged; <see cref="ModelNotFoundException"/> (derived from it)
+    /// when a model or folder is not there (the message says where it looked).</exception>
     public virtual async Task<(SentenceEncoder Encoder, MultiTaskModel? Classifier)> LoadAsync(ServerOptions options, CancellationToken cancellationToken)
     {
         var encoderOptions = new SentenceEncoderOptions { Threads = options.Threads, Quantization = options.Quantization };
