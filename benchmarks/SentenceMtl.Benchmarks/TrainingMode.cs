@@ -6,7 +6,7 @@ using TorchSharp;
 namespace SentenceMtl.Benchmarks;
 
 /// <summary>
-/// <c>--training [--strategy S] [--pair-iterations N] [--threads N] [--trace FILE]</c>: trains the demo's recipe
+/// <c>--training [--strategy S] [--pair-iterations N] [--trained-layers N] [--threads N] [--trace FILE]</c>: trains the demo's recipe
 /// (<c>samples/SentenceMtl.Demo/Recipe.cs</c>, compiled in) on <c>data/news_train.jsonl</c> as the demo does, and prints
 /// wall time per stage, pairs/s, the process's CPU seconds, peak RSS and the load average. <c>--trace</c> writes every
 /// contrastive step's loss, every head epoch's loss and the trained model's probabilities on the training sentences
@@ -18,7 +18,7 @@ internal static class TrainingMode
     public static int Run(IReadOnlyList<string> args)
     {
         var strategy = TrainingStrategy.Contrastive;
-        int? iterations = null, threads = null;
+        int? iterations = null, threads = null, trainedLayers = null;
         string? trace = null;
         for (int i = 0; i + 1 < args.Count; i += 2)
         {
@@ -26,9 +26,10 @@ internal static class TrainingMode
             {
                 case "--strategy": strategy = Enum.Parse<TrainingStrategy>(args[i + 1], ignoreCase: true); break;
                 case "--pair-iterations": iterations = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--trained-layers": trainedLayers = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--threads": threads = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--trace": trace = args[i + 1]; break;
-                default: throw new ArgumentException($"Unknown option {args[i]} (--strategy, --pair-iterations, --threads, --trace).");
+                default: throw new ArgumentException($"Unknown option {args[i]} (--strategy, --pair-iterations, --trained-layers, --threads, --trace).");
             }
         }
 
@@ -44,6 +45,11 @@ internal static class TrainingMode
         if (iterations is { } n)
         {
             options = options with { Contrastive = options.Contrastive with { Iterations = n } };
+        }
+
+        if (trainedLayers is { } k)
+        {
+            options = options with { Contrastive = options.Contrastive with { TrainedLayers = k } };
         }
 
         var wall = Stopwatch.StartNew();

@@ -24,6 +24,9 @@ internal sealed record DemoArguments
     /// <summary>Overrides the recipe's contrastive pair-generation iterations (<c>--pair-iterations</c>).</summary>
     public int? PairIterations { get; init; }
 
+    /// <summary>Overrides the recipe's contrastive trained layers (<c>--trained-layers</c>; 0 = the whole backbone).</summary>
+    public int? TrainedLayers { get; init; }
+
     /// <summary>Seed of weights, shuffling and folds (<c>--seed</c>).</summary>
     public long Seed { get; init; } = Recipe.Seed;
 
@@ -50,7 +53,8 @@ internal sealed record DemoArguments
     {
         var options = Recipe.TrainerOptions(Strategy, Seed);
         options = Epochs is { } epochs ? options with { Epochs = epochs } : options;
-        return PairIterations is { } iterations ? options with { Contrastive = options.Contrastive with { Iterations = iterations } } : options;
+        options = PairIterations is { } iterations ? options with { Contrastive = options.Contrastive with { Iterations = iterations } } : options;
+        return TrainedLayers is { } layers ? options with { Contrastive = options.Contrastive with { TrainedLayers = layers } } : options;
     }
 
     /// <summary>

@@ -61,6 +61,8 @@ internal static class DemoCommandLine
             + $"contrastive's heads; {Recipe.TrainerOptions(TrainingStrategy.FullFineTuning, Recipe.Seed).Epochs} for full and gradual)."), minimum: 1);
         var pairIterations = PositiveIntOption("--pair-iterations", "N", string.Create(CultureInfo.InvariantCulture,
             $"contrastive: pair-generation iterations, overriding the recipe's {Recipe.TrainerOptions(TrainingStrategy.Contrastive, Recipe.Seed).Contrastive.Iterations}."), minimum: 1);
+        var trainedLayers = PositiveIntOption("--trained-layers", "N", string.Create(CultureInfo.InvariantCulture,
+            $"contrastive: train only the backbone's top N layers on the pairs (0 = the whole backbone), overriding the recipe's {Recipe.TrainerOptions(TrainingStrategy.Contrastive, Recipe.Seed).Contrastive.TrainedLayers}."), minimum: 0);
         var seed = new Option<long>("--seed")
         {
             Description = "Seed of the heads' initial weights, shuffling, dropout and the folds.",
@@ -102,7 +104,7 @@ internal static class DemoCommandLine
             + "time of each stage (--model, --strategy, --epochs, --pair-iterations, --seed and --quantization apply). With --train: "
             + "train, evaluate, save, plot or cross-validate the recipe on your data.")
         {
-            train, test, validation, model, strategy, epochs, pairIterations, seed, save, metricsJson, plots, crossValidate,
+            train, test, validation, model, strategy, epochs, pairIterations, trainedLayers, seed, save, metricsJson, plots, crossValidate,
             quantization, compareQuantization,
         };
         var help = root.Options.OfType<HelpOption>().Single();
@@ -135,6 +137,10 @@ internal static class DemoCommandLine
             {
                 command.AddError("--pair-iterations needs --strategy contrastive.");
             }
+            if (Given(trainedLayers) && command.GetValue(strategy) != "contrastive")
+            {
+                command.AddError("--trained-layers needs --strategy contrastive.");
+            }
             if (Given(compareQuantization) && !cv)
             {
                 command.AddError("--compare-quantization needs --train and --cross-validate K.");
@@ -163,6 +169,7 @@ internal static class DemoCommandLine
             Strategy = Strategies[result.GetValue(strategy) ?? DefaultStrategyName],
             Epochs = result.GetResult(epochs) is { Implicit: false } ? result.GetValue(epochs) : null,
             PairIterations = result.GetResult(pairIterations) is { Implicit: false } ? result.GetValue(pairIterations) : null,
+            TrainedLayers = result.GetResult(trainedLayers) is { Implicit: false } ? result.GetValue(trainedLayers) : null,
             Seed = result.GetValue(seed),
             SaveDirectory = result.GetValue(save),
             MetricsJsonPath = result.GetValue(metricsJson),

@@ -100,7 +100,7 @@ internal static class Recipe
             ? string.Create(CultureInfo.InvariantCulture, $", backbone lr {options.BackboneLearningRate:0.###e+0}")
             : options.Strategy == TrainingStrategy.Contrastive
             ? string.Create(CultureInfo.InvariantCulture,
-                $", backbone on pairs: {pairs.Iterations} iterations, {pairs.Epochs} epoch(s), batch {pairs.BatchSize}, lr {pairs.LearningRate:0.###e+0}, {pairs.Loss} loss")
+                $", backbone ({(pairs.TrainedLayers == 0 ? "all of it" : $"top {pairs.TrainedLayers} layers")}) on pairs: {pairs.Iterations} iterations, {pairs.Epochs} epoch(s), batch {pairs.BatchSize}, lr {pairs.LearningRate:0.###e+0}, {pairs.Loss} loss")
             : "";
         return string.Create(CultureInfo.InvariantCulture,
             $"{modelNameOrPath}, {options.Strategy}: {options.Epochs} epochs, batch {options.BatchSize}, head lr {options.HeadLearningRate:0.###e+0}{backbone}, seed {options.Seed}");

@@ -149,6 +149,25 @@ internal sealed class TorchEncoder : IDisposable
     public Tensor Embed(Tensor inputIds, Tensor attentionMask)
     {
         using var tokens = Backbone.forward(inputIds, attentionMask);                            // (B, T, H)
+        return PoolAndNormalize(tokens, attentionMask);
+    }
+
+    /// <summary>
+    /// Layers <paramref name="firstLayer"/> and up → pooling → optional normalization, from the input of layer
+    /// <paramref name="firstLayer"/> (<see cref="BertModel.forward_lower"/>'s output), in the caller's autograd mode.
+    /// </summary>
+    /// <param name="hiddenStates">(B, T, H).</param>
+    /// <param name="attentionMask">(B, T).</param>
+    /// <param name="firstLayer">The first layer to run.</param>
+    /// <returns>(B, H) sentence embeddings.</returns>
+    public Tensor EmbedFromLayer(Tensor hiddenStates, Tensor attentionMask, int firstLayer)
+    {
+        using var tokens = Backbone.forward_upper(hiddenStates, attentionMask, firstLayer);      // (B, T, H)
+        return PoolAndNormalize(tokens, attentionMask);
+    }
+
+    private Tensor PoolAndNormalize(Tensor tokens, Tensor attentionMask)
+    {
         var pooled = Pooling.Pool(tokens, attentionMask, encoder.Pooling);                       // (B, H)
         if (!encoder.Normalize)
         {

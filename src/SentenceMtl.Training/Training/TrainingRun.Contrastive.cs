@@ -6,7 +6,8 @@ namespace SentenceMtl.Training;
 internal sealed partial class TrainingRun
 {
     /// <summary>
-    /// With <see cref="TrainingStrategy.Contrastive"/>: trains the whole backbone on pairs of training sentences, every
+    /// With <see cref="TrainingStrategy.Contrastive"/>: trains the backbone (its top <see cref="ContrastiveOptions.TrainedLayers"/>
+    /// layers when that is set) on pairs of training sentences, every
     /// task's pairs shuffled together so one backbone serves every head; the supervised stage then trains the heads on the
     /// tuned backbone, frozen. Otherwise does nothing.
     /// </summary>
@@ -27,7 +28,15 @@ internal sealed partial class TrainingRun
                 "train");
         }
 
-        model.UnfreezeBackbone();
+        if (settings.TrainedLayers == 0)
+        {
+            model.UnfreezeBackbone();
+        }
+        else
+        {
+            model.FreezeLowerLayers(model.Encoder.Backbone.Layers.Count - settings.TrainedLayers); // the embeddings and the layers below stay frozen
+        }
+
         model.SetTrainingMode(false);                                                           // the heads stay in eval mode; the stage sets the backbone's
         var result = ContrastiveBodyTraining.Run(model.Encoder, train.Texts, pairs, settings, options.Seed,
             (step, total, loss) =>

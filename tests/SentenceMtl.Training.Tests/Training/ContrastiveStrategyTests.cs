@@ -113,6 +113,31 @@ public sealed class ContrastiveStrategyTests : IDisposable
         Assert.Equal("Iterations", ex.ParamName);
     }
 
+    [Fact]
+    public void With_trained_layers_set_only_the_top_layers_of_the_backbone_train()
+    {
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment());
+        var before = Weights(model);
+
+        new MultiTaskTrainer(model, Options with { Contrastive = Options.Contrastive with { TrainedLayers = 1 } }).Train(TinyData.Dataset());
+
+        var after = Weights(model);
+        var backbone = before.Keys.Where(k => k.StartsWith("backbone.", StringComparison.Ordinal)).ToList();
+        var moved = backbone.Where(k => !before[k].SequenceEqual(after[k])).ToList();
+        Assert.NotEmpty(moved);
+        Assert.All(moved, k => Assert.StartsWith("backbone.encoder.layer.1.", k, StringComparison.Ordinal)); // the tiny model's top layer
+        Assert.Contains(before.Keys, k => k.StartsWith("heads.topic.", StringComparison.Ordinal) && !before[k].SequenceEqual(after[k]));
+    }
+
+    [Fact]
+    public void More_trained_layers_than_the_backbone_has_are_rejected_when_the_trainer_is_created()
+    {
+        using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment());
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new MultiTaskTrainer(model, Options with { Contrastive = Options.Contrastive with { TrainedLayers = 3 } }));
+        Assert.Contains("the backbone has 2 layers: use 1 to 2, or 0 for the whole backbone", ex.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>Training a backbone never runs in int8: the contrastive stage tunes it through libtorch in float32 whatever
     /// the encoder's quantization (the same weights bit for bit), and afterwards the engine is quantized from them.</summary>
     [SkippableFact]

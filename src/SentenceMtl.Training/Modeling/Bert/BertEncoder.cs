@@ -19,12 +19,19 @@ internal sealed class BertEncoder : nn.Module<Tensor, AttentionContext, Tensor>
 
     /// <param name="x">(B, T, H) embeddings.</param>
     /// <param name="context">The attention mask (built once, shared by every layer) and token layout.</param>
-    public override Tensor forward(Tensor x, AttentionContext context)
+    public override Tensor forward(Tensor x, AttentionContext context) => forward(x, context, 0, layer.Count);
+
+    /// <summary>Layers <paramref name="first"/> to <paramref name="end"/> − 1 only.</summary>
+    /// <param name="x">The input of layer <paramref name="first"/>, in the layout of <paramref name="context"/>.</param>
+    /// <param name="context">The attention mask and token layout.</param>
+    /// <param name="first">The first layer to run (0-based).</param>
+    /// <param name="end">One past the last layer to run.</param>
+    public Tensor forward(Tensor x, AttentionContext context, int first, int end)
     {
         var h = x.alias();
-        foreach (var block in layer)
+        for (int i = first; i < end; i++)
         {
-            var next = block.forward(h, context);                                       // (B, T, H)
+            var next = layer[i].forward(h, context);                                    // (B, T, H)
             h.Dispose();
             h = next;
         }

@@ -24,6 +24,8 @@ internal static class ContrastiveBodyTraining
     /// is in evaluation mode afterwards, also after an exception. Each step embeds the distinct sentences of its pairs
     /// once (backbone → pooling → optional normalization, with gradients). When the word embeddings train, only the rows
     /// the sentences use are in the optimizer (<see cref="CompactVocabulary"/>: the same weights, at about half the cost).
+    /// When the embeddings and the lowest layers are frozen, their output is computed once per sentence before the first
+    /// step and each step runs only the layers above (<see cref="FrozenLayerStates"/>).
     /// </remarks>
     /// <param name="encoder">The encoder whose backbone trains.</param>
     /// <param name="texts">The sentences the pairs index.</param>
@@ -34,6 +36,9 @@ internal static class ContrastiveBodyTraining
     /// <param name="cancellationToken">Checked before every step; the weights are then those of the last finished step.</param>
     /// <param name="compactVocabulary">Train only the word-embedding rows the sentences use (<see cref="CompactVocabulary"/>);
     /// false trains the whole matrix (the reference the tests compare with).</param>
+    /// <param name="cacheFrozenLayers">When the embeddings and the lowest layers are frozen, compute their token states once
+    /// (<see cref="FrozenLayerStates"/>) and run only the layers above at each step; false runs the whole backbone at every
+    /// step (the reference the tests compare with).</param>
     /// <exception cref="ArgumentException">
     /// A pair indexes outside <paramref name="texts"/> or has a label outside [0, 1], a text is null, no pair is usable, or
     /// the pairs over all epochs number more than <see cref="int.MaxValue"/>.
@@ -45,7 +50,8 @@ internal static class ContrastiveBodyTraining
     /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static ContrastiveResult Run(TorchEncoder encoder, IReadOnlyList<string> texts, IReadOnlyList<ContrastivePair> pairs,
-        ContrastiveOptions options, long seed, Action<int, int, double>? onStep, CancellationToken cancellationToken, bool compactVocabulary = true)
+        ContrastiveOptions options, long seed, Action<int, int, double>? onStep, CancellationToken cancellationToken, bool compactVocabulary = true,
+        bool cacheFrozenLayers = true)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(options);
@@ -77,6 +83,21 @@ internal static class ContrastiveBodyTraining
             trainable = [.. trainable.Select(p => p.name == WordEmbeddingsName ? (p.name, vocabulary.Weight) : p)]; // same order
         }
 
+        using var frozen = cacheFrozenLayers && FrozenLayerCount(backbone) is int below and >= 0                   // computed once, in eval mode
+            ? FrozenLayerStates.Compute(encoder, tokenIds, below, cancellationToken)
+            : null;
+        Tensor Embed(IReadOnlyList<int> sentences)                                              // (S, H), with gradients
+        {
+            if (frozen is not null)
+            {
+                var (states, stateMask) = frozen.Collate(sentences);
+                return encoder.EmbedFromLayer(states, stateMask, frozen.Layers);
+            }
+
+            var (ids, mask) = encoder.Collate(sentences.Select(i => tokenIds[i]).ToArray(), vocabulary?.PadId);
+            return encoder.Embed(ids, mask);
+        }
+
         var parameters = trainable.Select(p => p.parameter).ToList();
         using var optimizer = TrainingOptimizer.ForParameters(parameters.Select(p => (p, options.LearningRate)), options.WeightDecay);
         using var divergence = new DivergenceGuard(trainable,                                  // puts the weights of the run's start back
@@ -96,7 +117,7 @@ internal static class ContrastiveBodyTraining
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     optimizer.Scale(MultiTaskTrainer.Schedule(run.Step, run.WarmupSteps, run.TotalSteps));
-                    double loss = Step(encoder, tokenIds, vocabulary?.PadId, batch, options.Loss, optimizer, options.MaxGradientNorm, divergence, epoch, run.Step);
+                    double loss = Step(Embed, batch, options.Loss, optimizer, options.MaxGradientNorm, divergence, epoch, run.Step);
                     vocabulary?.Stepped(optimizer.DecayFactor(vocabulary.Weight));
                     if (run.Step % TrimEvery == 0)
                     {
@@ -125,7 +146,7 @@ internal static class ContrastiveBodyTraining
     }
 
     /// <summary>One optimisation step on <paramref name="batch"/> (in its own dispose scope); returns its loss.</summary>
-    private static double Step(TorchEncoder encoder, int[][] tokenIds, long? padId, ContrastivePair[] batch, ContrastiveLoss objective,
+    private static double Step(Func<IReadOnlyList<int>, Tensor> embed, ContrastivePair[] batch, ContrastiveLoss objective,
         TrainingOptimizer optimizer, double maxGradientNorm, DivergenceGuard divergence, int epoch, int step)
     {
         using var scope = NewDisposeScope();
@@ -146,8 +167,7 @@ internal static class ContrastiveBodyTraining
 
         var firstRows = batch.Select(p => Row(p.First)).ToArray();
         var secondRows = batch.Select(p => Row(p.Second)).ToArray();
-        var (ids, mask) = encoder.Collate(rows.Select(i => tokenIds[i]).ToArray(), padId);
-        var embeddings = encoder.Embed(ids, mask);                                              // (S, H), S distinct sentences
+        var embeddings = embed(rows);                                                           // (S, H), S distinct sentences
         var device = embeddings.device;
         var first = embeddings.index_select(0, tensor(firstRows, device: device));              // (B, H)
         var second = embeddings.index_select(0, tensor(secondRows, device: device));            // (B, H)
@@ -204,6 +224,26 @@ internal static class ContrastiveBodyTraining
                 loss == ContrastiveLoss.MultipleNegativesRanking
                     ? "No positive pairs to train on: MultipleNegativesRanking needs a label with two or more examples."
                     : "No pairs to train on: a task needs a label with two or more examples, or two labels.", nameof(pairs));
+    }
+
+    /// <summary>
+    /// The number of lowest layers that are wholly frozen when the embeddings are frozen too (0 to the number of layers:
+    /// the first trainable layer), or -1 when the embeddings train.
+    /// </summary>
+    private static int FrozenLayerCount(Modeling.Bert.BertModel backbone)
+    {
+        if (backbone.Embeddings.parameters().Any(p => p.requires_grad))
+        {
+            return -1;
+        }
+
+        int count = 0;
+        while (count < backbone.Layers.Count && backbone.Layers[count].parameters().All(p => !p.requires_grad))
+        {
+            count++;
+        }
+
+        return count;
     }
 
     /// <summary>Training mode for the backbone's trainable parts; wholly frozen embeddings and layers stay deterministic.</summary>

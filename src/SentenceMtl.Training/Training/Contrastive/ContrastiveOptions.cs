@@ -36,6 +36,15 @@ public sealed record ContrastiveOptions
     /// </summary>
     public int MaxPairs { get; init; }
 
+    /// <summary>
+    /// How many of the backbone's layers train, counted from the top (default 0: the whole backbone, embeddings
+    /// included, as SetFit). From 1 to the backbone's number of layers, the embeddings and the layers below stay frozen:
+    /// their token states are computed once per sentence before the first step, and each step runs, backpropagates and
+    /// updates only the top layers (for all-MiniLM-L6-v2's 6 layers, 2 make a step about a third of a whole-backbone
+    /// step). Allowed: 0 to the number of layers.
+    /// </summary>
+    public int TrainedLayers { get; init; }
+
     /// <summary>Fraction of the steps with a linear warm-up from 0 (default 0.1). Allowed: [0, 1).</summary>
     public double WarmupRatio { get; init; } = 0.1;
 
@@ -57,6 +66,7 @@ public sealed record ContrastiveOptions
         RequireAtLeast(Epochs, 1, nameof(Epochs));
         RequireAtLeast(BatchSize, 1, nameof(BatchSize));
         RequireAtLeast(MaxPairs, 0, nameof(MaxPairs), " (0 = no cap)");
+        RequireAtLeast(TrainedLayers, 0, nameof(TrainedLayers), " (0 = the whole backbone)");
         if (!double.IsFinite(LearningRate) || LearningRate <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate,

@@ -8,7 +8,7 @@ public sealed class ContrastiveOptionsTests
         var o = new ContrastiveOptions();
         o.Validate();
         Assert.Equal((20, 1, 2e-5, 16, ContrastiveLoss.CosineSimilarity, 0), (o.Iterations, o.Epochs, o.LearningRate, o.BatchSize, o.Loss, o.MaxPairs));
-        Assert.Equal((0.1, 0.01, 1.0), (o.WarmupRatio, o.WeightDecay, o.MaxGradientNorm));
+        Assert.Equal((0.1, 0.01, 1.0, 0), (o.WarmupRatio, o.WeightDecay, o.MaxGradientNorm, o.TrainedLayers));
     }
 
     public static TheoryData<ContrastiveOptions, string, string> Invalid => new()
@@ -18,6 +18,7 @@ public sealed class ContrastiveOptionsTests
         { new ContrastiveOptions { Epochs = 0 }, "Epochs", "must be ≥ 1" },
         { new ContrastiveOptions { BatchSize = -3 }, "BatchSize", "must be ≥ 1" },
         { new ContrastiveOptions { MaxPairs = -1 }, "MaxPairs", "must be ≥ 0 (0 = no cap)" },
+        { new ContrastiveOptions { TrainedLayers = -1 }, "TrainedLayers", "must be ≥ 0 (0 = the whole backbone)" },
         { new ContrastiveOptions { LearningRate = 0 }, "LearningRate", "finite and > 0" },
         { new ContrastiveOptions { LearningRate = double.NaN }, "LearningRate", "finite and > 0" },
         { new ContrastiveOptions { Loss = (ContrastiveLoss)7 }, "Loss", "CosineSimilarity, MultipleNegativesRanking" },
