@@ -133,11 +133,12 @@ internal static class DemoCommandLine
             {
                 command.AddError("--train needs --test (or --cross-validate K).");
             }
-            if (Given(pairIterations) && command.GetValue(strategy) != "contrastive")
+            bool contrastive = (command.GetValue(strategy) ?? DefaultStrategyName) == "contrastive"; // unset in a validator: the recipe's default
+            if (Given(pairIterations) && !contrastive)
             {
                 command.AddError("--pair-iterations needs --strategy contrastive.");
             }
-            if (Given(trainedLayers) && command.GetValue(strategy) != "contrastive")
+            if (Given(trainedLayers) && !contrastive)
             {
                 command.AddError("--trained-layers needs --strategy contrastive.");
             }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using SentenceMtl.Demo;
@@ -103,6 +104,33 @@ public sealed partial class DemoTests : IDisposable
         var wrong = DemoCommandLine.Parse(["--train", Train, "--test", Test, "--strategy", "heads", "--pair-iterations", "3"]);
         Assert.Null(wrong.Arguments);
         Assert.Contains("--pair-iterations needs --strategy contrastive", wrong.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--pair-iterations", "10")]   // the --help example: the front page with the recipe's full pair stage
+    [InlineData("--trained-layers", "0")]
+    public void Contrastive_overrides_need_no_strategy_when_the_default_is_contrastive(string option, string value)
+    {
+        Assert.Equal(TrainingStrategy.Contrastive, Recipe.DefaultStrategy);
+
+        var front = DemoCommandLine.Parse([option, value]);
+        var train = DemoCommandLine.Parse(["--train", Train, "--test", Test, option, value]);
+
+        Assert.Null(front.Error);
+        Assert.Null(train.Error);
+        var contrastive = Assert.IsType<DemoArguments>(train.Arguments).TrainerOptions().Contrastive;
+        Assert.Equal(int.Parse(value, CultureInfo.InvariantCulture), option == "--pair-iterations" ? contrastive.Iterations : contrastive.TrainedLayers);
+    }
+
+    [Fact]
+    public void Trained_layers_override_the_contrastive_recipe_and_need_that_strategy()
+    {
+        var parsed = DemoCommandLine.Parse(["--train", Train, "--test", Test, "--strategy", "contrastive", "--trained-layers", "4"]);
+        Assert.Equal(4, Assert.IsType<DemoArguments>(parsed.Arguments).TrainerOptions().Contrastive.TrainedLayers);
+
+        var wrong = DemoCommandLine.Parse(["--train", Train, "--test", Test, "--strategy", "heads", "--trained-layers", "2"]);
+        Assert.Null(wrong.Arguments);
+        Assert.Contains("--trained-layers needs --strategy contrastive", wrong.Error, StringComparison.Ordinal);
     }
 
     [Fact]
