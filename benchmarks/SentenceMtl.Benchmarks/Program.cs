@@ -7,7 +7,8 @@ namespace SentenceMtl.Benchmarks;
 /// <summary>
 /// Entry point. Without a mode, BenchmarkDotNet (<c>--filter '*'</c>); <c>--compare</c> prints the side-by-side
 /// Markdown report (<c>--compare --throughput</c>: its throughput table of ORT and the engine only); <c>--profile</c> runs thread-count and per-op diagnostics; <c>--search</c> compares top-10 search methods;
-/// <c>--soak N [threads]</c> checks memory over N sentences;
+/// <c>--soak N [threads]</c> checks memory over N sentences; <c>--training</c>, <c>--training-profile</c> and
+/// <c>--few-shot</c> measure training (speed, memory, a second few-shot task);
 /// <c>--server [clients] [sentences] [server]</c> measures SentenceMtl.Server, in a process of its own, under concurrent load; <c>--rss-child</c> and <c>--load-child</c> are
 /// the child processes of <c>--compare</c>.
 /// </summary>
@@ -31,6 +32,7 @@ internal static class Program
             ["--load-child"] => ChildModes.Load(),
             ["--training", .. var rest] => TrainingMode.Run(rest),
             ["--training-profile", .. var rest] => TrainingProfileMode.Run(rest),
+            ["--few-shot", .. var rest] => FewShotMode.Run(rest),
             ["--server", .. var rest] => ServerMode.RunAsync(
                 rest.Length > 0 ? int.Parse(rest[0], CultureInfo.InvariantCulture) : 64,
                 rest.Length > 1 ? int.Parse(rest[1], CultureInfo.InvariantCulture) : 2000,

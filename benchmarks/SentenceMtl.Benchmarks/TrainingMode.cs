@@ -6,7 +6,7 @@ using TorchSharp;
 namespace SentenceMtl.Benchmarks;
 
 /// <summary>
-/// <c>--training [--strategy S] [--pair-iterations N] [--trained-layers N] [--threads N] [--trace FILE]</c>: trains the demo's recipe
+/// <c>--training [--strategy S] [--pair-iterations N] [--trained-layers N] [--pair-batch-size N] [--pair-learning-rate X] [--threads N] [--trace FILE]</c>: trains the demo's recipe
 /// (<c>samples/SentenceMtl.Demo/Recipe.cs</c>, compiled in) on <c>data/news_train.jsonl</c> as the demo does, and prints
 /// wall time per stage, pairs/s, the process's CPU seconds, peak RSS and the load average. <c>--trace</c> writes every
 /// contrastive step's loss, every head epoch's loss and the trained model's probabilities on the training sentences
@@ -18,7 +18,8 @@ internal static class TrainingMode
     public static int Run(IReadOnlyList<string> args)
     {
         var strategy = TrainingStrategy.Contrastive;
-        int? iterations = null, threads = null, trainedLayers = null;
+        int? iterations = null, threads = null, trainedLayers = null, pairBatch = null;
+        double? pairLearningRate = null;
         string? trace = null;
         for (int i = 0; i + 1 < args.Count; i += 2)
         {
@@ -27,9 +28,11 @@ internal static class TrainingMode
                 case "--strategy": strategy = Enum.Parse<TrainingStrategy>(args[i + 1], ignoreCase: true); break;
                 case "--pair-iterations": iterations = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--trained-layers": trainedLayers = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--pair-batch-size": pairBatch = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--pair-learning-rate": pairLearningRate = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--threads": threads = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--trace": trace = args[i + 1]; break;
-                default: throw new ArgumentException($"Unknown option {args[i]} (--strategy, --pair-iterations, --trained-layers, --threads, --trace).");
+                default: throw new ArgumentException($"Unknown option {args[i]} (--strategy, --pair-iterations, --trained-layers, --pair-batch-size, --pair-learning-rate, --threads, --trace).");
             }
         }
 
@@ -47,18 +50,26 @@ internal static class TrainingMode
             options = options with { Contrastive = options.Contrastive with { Iterations = n } };
         }
 
-        if (trainedLayers is { } k)
+        var pairs = options.Contrastive;
+        options = options with
         {
-            options = options with { Contrastive = options.Contrastive with { TrainedLayers = k } };
-        }
+            Contrastive = pairs with
+            {
+                TrainedLayers = trainedLayers ?? pairs.TrainedLayers,
+                BatchSize = pairBatch ?? pairs.BatchSize,
+                LearningRate = pairLearningRate ?? pairs.LearningRate,
+            },
+        };
 
         var wall = Stopwatch.StartNew();
         using var model = Recipe.CreateModel(Recipe.ModelName, strategy, Recipe.Seed, EncoderQuantization.None);
         long rssLoaded = ProcessMemory.Rss;
         var steps = new List<double>();
         var epochs = new List<double>();
+        var peaks = new PeakRssByStage("set-up");
         var progress = new ListProgress(p =>
         {
+            peaks.Stage = p.Stage == TrainingStage.Contrastive ? "pair steps" : "heads";
             if (p.Stage == TrainingStage.Contrastive)
             {
                 steps.Add(p.Loss);
@@ -71,19 +82,22 @@ internal static class TrainingMode
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var trainWatch = Stopwatch.StartNew();
         var result = new MultiTaskTrainer(model, options).Train(data, progress: progress);
+        peaks.Stage = "after Train";
         var trainTime = trainWatch.Elapsed;
         var cpuTrain = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var predictions = model.Predict(data.Texts);
         Console.WriteLine(Recipe.Describe(Recipe.ModelName, options) + $", libtorch threads {torch.get_num_threads()}");
         Console.WriteLine("| contrastive s | pairs/s | heads s | train s | train CPU s | RSS after load MiB | peak RSS MiB | load avg start → end |");
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---|");
-        var pairs = result.Contrastive;
+        var stage = result.Contrastive;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {pairs?.Duration.TotalSeconds:F1} | {pairs?.PairsPerSecond:F1} | {(trainTime - (pairs?.Duration ?? TimeSpan.Zero)).TotalSeconds:F1} | {trainTime.TotalSeconds:F1} | {cpuTrain.TotalSeconds:F1} | {ProcessMemory.Mib(rssLoaded)} | {ProcessMemory.Mib(ProcessMemory.PeakRss)} | {startLoad} → {LoadAverage()} |"));
+            $"| {stage?.Duration.TotalSeconds:F1} | {stage?.PairsPerSecond:F1} | {(trainTime - (stage?.Duration ?? TimeSpan.Zero)).TotalSeconds:F1} | {trainTime.TotalSeconds:F1} | {cpuTrain.TotalSeconds:F1} | {ProcessMemory.Mib(rssLoaded)} | {ProcessMemory.Mib(ProcessMemory.PeakRss)} | {startLoad} → {LoadAverage()} |"));
+        peaks.Dispose();
+        Console.WriteLine($"peak RSS by stage (MiB, sampled every 20 ms; 'heads' runs from the first head epoch's report, so it includes the hand-back): {peaks}");
         if (trace is not null)
         {
             using var writer = new StreamWriter(trace);
-            writer.WriteLine($"contrastive epoch losses: {string.Join(' ', pairs?.EpochLosses.Select(R) ?? [])}");
+            writer.WriteLine($"contrastive epoch losses: {string.Join(' ', stage?.EpochLosses.Select(R) ?? [])}");
             steps.ForEach(l => writer.WriteLine($"pair step {R(l)}"));
             epochs.ForEach(l => writer.WriteLine($"head epoch {R(l)}"));
             foreach (var prediction in predictions)
