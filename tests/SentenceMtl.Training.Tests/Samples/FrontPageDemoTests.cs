@@ -23,7 +23,8 @@ public sealed class FrontPageDemoTests : IDisposable
         Assert.All(SearchExample.Queries, query => Assert.Contains(query, output, StringComparison.Ordinal));
         Assert.Contains("trained on 150 sentences", output, StringComparison.Ordinal);
         Assert.Contains($"at most {Recipe.FrontPageMaxPairs} pairs", output, StringComparison.Ordinal);
-        int steps = (Recipe.FrontPageMaxPairs + 15) / 16;                                      // the recipe's pair batch is 16
+        int batch = Recipe.TrainerOptions(TrainingStrategy.Contrastive, Recipe.Seed).Contrastive.BatchSize;
+        int steps = (Recipe.FrontPageMaxPairs + batch - 1) / batch;
         Assert.Contains($"{Recipe.FrontPageMaxPairs} pairs in {steps} steps", output, StringComparison.Ordinal);
         Assert.Contains("saved, loaded back in int8: ", output, StringComparison.Ordinal);
         string[] stages = ["embed: load backbone", "search", "train: backbone on pairs", "train: heads + set-up", "save", "load (int8)", "predict (int8)", "total"];

@@ -130,12 +130,16 @@ public sealed class ContrastiveStrategyTests : IDisposable
     }
 
     [Fact]
-    public void More_trained_layers_than_the_backbone_has_are_rejected_when_the_trainer_is_created()
+    public void More_trained_layers_than_the_backbone_has_train_all_its_layers_and_not_the_embeddings()
     {
         using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment());
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
-            new MultiTaskTrainer(model, Options with { Contrastive = Options.Contrastive with { TrainedLayers = 3 } }));
-        Assert.Contains("the backbone has 2 layers: use 1 to 2, or 0 for the whole backbone", ex.Message, StringComparison.Ordinal);
+        var before = Weights(model);
+
+        new MultiTaskTrainer(model, Options with { Contrastive = Options.Contrastive with { TrainedLayers = 3 } }).Train(TinyData.Dataset());
+
+        var after = Weights(model);
+        Assert.Contains(before.Keys, k => k.StartsWith("backbone.encoder.layer.0.", StringComparison.Ordinal) && !before[k].SequenceEqual(after[k]));
+        Assert.All(before.Keys.Where(k => k.StartsWith("backbone.embeddings.", StringComparison.Ordinal)), k => Assert.Equal(before[k], after[k]));
     }
 
     /// <summary>Training a backbone never runs in int8: the contrastive stage tunes it through libtorch in float32 whatever

@@ -38,10 +38,10 @@ public sealed record ContrastiveOptions
 
     /// <summary>
     /// How many of the backbone's layers train, counted from the top (default 0: the whole backbone, embeddings
-    /// included, as SetFit). From 1 to the backbone's number of layers, the embeddings and the layers below stay frozen:
-    /// their token states are computed once per sentence before the first step, and each step runs, backpropagates and
-    /// updates only the top layers (for all-MiniLM-L6-v2's 6 layers, 2 make a step about a third of a whole-backbone
-    /// step). Allowed: 0 to the number of layers.
+    /// included, as SetFit). From 1 up, the embeddings and the layers below stay frozen: their token states are computed
+    /// once per sentence before the first step, and each step runs, backpropagates and updates only the top layers (for
+    /// all-MiniLM-L6-v2's 6 layers, 3 make a step less than half a whole-backbone step). A backbone with fewer layers
+    /// trains all of them, its embeddings frozen. Allowed: 0 or more.
     /// </summary>
     public int TrainedLayers { get; init; }
 
