@@ -61,7 +61,7 @@ internal static class ResultTables
 
     /// <summary>The contrastive stage in a few words: pairs, steps and pairs per second.</summary>
     public static string Describe(ContrastiveSummary pairs) => string.Create(CultureInfo.InvariantCulture,
-        $"{pairs.Pairs} pairs in {pairs.Steps} steps, {pairs.PairsPerSecond:F1} pairs/s");
+        $"{pairs.Pairs} pairs in {pairs.Steps} step{(pairs.Steps == 1 ? "" : "s")}, {pairs.PairsPerSecond:F1} pairs/s");
 
     /// <summary>Seconds with one decimal, e.g. <c>12.3 s</c>.</summary>
     public static string Seconds(TimeSpan elapsed) => Format(elapsed.TotalSeconds, 1) + " s";

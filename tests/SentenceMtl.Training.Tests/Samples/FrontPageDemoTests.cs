@@ -25,7 +25,7 @@ public sealed class FrontPageDemoTests : IDisposable
         Assert.Contains($"at most {Recipe.FrontPageMaxPairs} pairs", output, StringComparison.Ordinal);
         int batch = Recipe.TrainerOptions(TrainingStrategy.Contrastive, Recipe.Seed).Contrastive.BatchSize;
         int steps = (Recipe.FrontPageMaxPairs + batch - 1) / batch;
-        Assert.Contains($"{Recipe.FrontPageMaxPairs} pairs in {steps} steps", output, StringComparison.Ordinal);
+        Assert.Contains($"{Recipe.FrontPageMaxPairs} pairs in {steps} step{(steps == 1 ? "" : "s")}, ", output, StringComparison.Ordinal);
         Assert.Contains("saved, loaded back in int8: ", output, StringComparison.Ordinal);
         string[] stages = ["embed: load backbone", "search", "train: backbone on pairs", "train: heads + set-up", "save", "load (int8)", "predict (int8)", "total"];
         foreach (var stage in stages)
