@@ -41,7 +41,8 @@ public sealed record ContrastiveOptions
     /// included, as SetFit). From 1 up, the embeddings and the layers below stay frozen: their token states are computed
     /// once per sentence before the first step, and each step runs, backpropagates and updates only the top layers (for
     /// all-MiniLM-L6-v2's 6 layers, 3 make a step less than half a whole-backbone step). A backbone with fewer layers
-    /// trains all of them, its embeddings frozen. Allowed: 0 or more.
+    /// trains all of them, its embeddings frozen. The cached states take 4 bytes per dimension per token for the run
+    /// (1.5 KB a token for 384 dimensions: 4.4 MB for 150 sentences of 19 tokens). Allowed: 0 or more.
     /// </summary>
     public int TrainedLayers { get; init; }
 
