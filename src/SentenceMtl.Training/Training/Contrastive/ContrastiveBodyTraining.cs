@@ -86,18 +86,7 @@ internal static class ContrastiveBodyTraining
         using var frozen = cacheFrozenLayers && FrozenLayerCount(backbone) is int below and >= 0                   // computed once, in eval mode
             ? FrozenLayerStates.Compute(encoder, tokenIds, below, cancellationToken)
             : null;
-        Tensor Embed(IReadOnlyList<int> sentences)                                              // (S, H), with gradients
-        {
-            if (frozen is not null)
-            {
-                var (states, stateMask) = frozen.Collate(sentences);
-                return encoder.EmbedFromLayer(states, stateMask, frozen.Layers);
-            }
-
-            var (ids, mask) = encoder.Collate(sentences.Select(i => tokenIds[i]).ToArray(), vocabulary?.PadId);
-            return encoder.Embed(ids, mask);
-        }
-
+        var embed = Embedder(encoder, tokenIds, vocabulary?.PadId, frozen);
         var parameters = trainable.Select(p => p.parameter).ToList();
         using var optimizer = TrainingOptimizer.ForParameters(parameters.Select(p => (p, options.LearningRate)), options.WeightDecay);
         using var divergence = new DivergenceGuard(trainable,                                  // puts the weights of the run's start back
@@ -117,7 +106,7 @@ internal static class ContrastiveBodyTraining
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     optimizer.Scale(MultiTaskTrainer.Schedule(run.Step, run.WarmupSteps, run.TotalSteps));
-                    double loss = Step(Embed, batch, options.Loss, optimizer, options.MaxGradientNorm, divergence, epoch, run.Step);
+                    double loss = Step(embed, batch, options.Loss, optimizer, options.MaxGradientNorm, divergence, epoch, run.Step);
                     vocabulary?.Stepped(optimizer.DecayFactor(vocabulary.Weight));
                     if (run.Step % TrimEvery == 0)
                     {
@@ -225,6 +214,23 @@ internal static class ContrastiveBodyTraining
                     ? "No positive pairs to train on: MultipleNegativesRanking needs a label with two or more examples."
                     : "No pairs to train on: a task needs a label with two or more examples, or two labels.", nameof(pairs));
     }
+
+    /// <summary>
+    /// What a step embeds its distinct sentences with, with gradients: the layers above <paramref name="frozen"/>'s from
+    /// its cached states, or else the whole backbone from the token ids (padded with <paramref name="padId"/>).
+    /// </summary>
+    private static Func<IReadOnlyList<int>, Tensor> Embedder(TorchEncoder encoder, int[][] tokenIds, long? padId, FrozenLayerStates? frozen) =>
+        sentences =>
+        {
+            if (frozen is not null)
+            {
+                var (states, mask) = frozen.Collate(sentences);
+                return encoder.EmbedFromLayer(states, mask, frozen.Layers);                     // (S, H)
+            }
+
+            var (ids, attention) = encoder.Collate(sentences.Select(i => tokenIds[i]).ToArray(), padId);
+            return encoder.Embed(ids, attention);                                               // (S, H)
+        };
 
     /// <summary>
     /// The number of lowest layers that are wholly frozen when the embeddings are frozen too (0 to the number of layers:
