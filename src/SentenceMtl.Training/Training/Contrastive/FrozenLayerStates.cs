@@ -20,15 +20,15 @@ internal sealed class FrozenLayerStates : IDisposable
     /// <summary>Sentences per forward pass while computing the states.</summary>
     private const int BatchSize = 32;
 
+    private readonly TorchEncoder encoder;
     private readonly Tensor rows;         // (tokens + 1, H): every sentence's real tokens in order, then a zero row for padding
-    private readonly long[] offsets;      // first row of each sentence; offsets[^1] is the zero row
-    private readonly int[] lengths;       // tokens per sentence
+    private readonly int[][] rowIds;      // each sentence's rows of the table, one per token
 
-    private FrozenLayerStates(Tensor rows, long[] offsets, int[] lengths, int layers)
+    private FrozenLayerStates(TorchEncoder encoder, Tensor rows, int[][] rowIds, int layers)
     {
+        this.encoder = encoder;
         this.rows = rows;
-        this.offsets = offsets;
-        this.lengths = lengths;
+        this.rowIds = rowIds;
         Layers = layers;
     }
 
@@ -61,14 +61,16 @@ internal sealed class FrozenLayerStates : IDisposable
 
             using var zero = zeros(1, encoder.Dimension, dtype: float32, device: encoder.Device);
             var all = cat([.. perSentence, zero], 0);                                          // (tokens + 1, H)
-            var offsets = new long[tokenIds.Length + 1];
+            var rowIds = new int[tokenIds.Length][];
+            int next = 0;
             for (int i = 0; i < tokenIds.Length; i++)
             {
-                offsets[i + 1] = offsets[i] + tokenIds[i].Length;
+                rowIds[i] = [.. Enumerable.Range(next, tokenIds[i].Length)];
+                next += tokenIds[i].Length;
             }
 
             NativeHeap.ReturnFreeMemory();                                                      // the passes' freed activations
-            return new FrozenLayerStates(all, offsets, [.. tokenIds.Select(t => t.Length)], layers);
+            return new FrozenLayerStates(encoder, all, rowIds, layers);
         }
         finally
         {
@@ -79,26 +81,19 @@ internal sealed class FrozenLayerStates : IDisposable
         }
     }
 
-    /// <summary>The states of <paramref name="sentences"/> padded into (S, T, H) (zeros at padding) and their (S, T) mask, T = longest.</summary>
+    /// <summary>
+    /// The states of <paramref name="sentences"/> padded into (S, T, H) (zeros at padding) and their (S, T) mask, T = longest:
+    /// the sentences' row numbers collated as token ids are (<see cref="TorchEncoder.Collate"/>, padded with the zero row),
+    /// then looked up in the table.
+    /// </summary>
     public (Tensor States, Tensor Mask) Collate(IReadOnlyList<int> sentences)
     {
-        int s = sentences.Count, t = sentences.Max(i => lengths[i]);
-        var index = new long[s * t];
-        var mask = new long[s * t];
-        Array.Fill(index, offsets[^1]);                                                         // padding reads the zero row
-        for (int r = 0; r < s; r++)
+        var (index, mask) = encoder.Collate([.. sentences.Select(i => rowIds[i])], padId: rows.shape[0] - 1); // (S, T) rows
+        using (index)
         {
-            int sentence = sentences[r];
-            for (int j = 0; j < lengths[sentence]; j++)
-            {
-                index[(r * t) + j] = offsets[sentence] + j;
-                mask[(r * t) + j] = 1;
-            }
+            var states = rows.index_select(0, index.view(-1)).view(index.shape[0], index.shape[1], rows.shape[1]); // (S, T, H)
+            return (states, mask);
         }
-
-        using var indices = tensor(index, device: rows.device);
-        var states = rows.index_select(0, indices).view(s, t, rows.shape[1]);                 // (S, T, H)
-        return (states, tensor(mask, new long[] { s, t }, device: rows.device));
     }
 
     /// <summary>Frees the states.</summary>
