@@ -65,13 +65,19 @@ public sealed partial class SentenceEncoder
     /// <see cref="Encode(IEnumerable{string}, EncodeOptions?, CancellationToken)"/> gives for the texts, by the same
     /// path after tokenization.
     /// </summary>
-    internal float[][] EncodeTokenized(IReadOnlyList<int[]> ids, EncodeOptions options, CancellationToken cancellationToken)
+    /// <param name="ids">The texts' token ids.</param>
+    /// <param name="options">The options the ids were tokenized with.</param>
+    /// <param name="cancellationToken">Checked between batches.</param>
+    /// <param name="passes">Null: batches of <see cref="EncodeOptions.BatchSize"/> texts, as <c>Encode</c>. Otherwise the
+    /// texts run in this many batches of about equal token counts, side by side on the engine's threads (how the server
+    /// runs a coalesced batch); the vectors are the same either way.</param>
+    internal float[][] EncodeTokenized(IReadOnlyList<int[]> ids, EncodeOptions options, CancellationToken cancellationToken, int? passes = null)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(ids);
         CheckSizes(options);
         using var lease = Lifetime.Share();
-        return Embed(ids, options, cancellationToken);
+        return Embed(ids, options, cancellationToken, passes);
     }
 
     private void CheckSizes(EncodeOptions options)
@@ -85,9 +91,12 @@ public sealed partial class SentenceEncoder
     }
 
     /// <summary>Embeds (pooled, not normalized), truncates, normalizes: the one path every embedding takes after tokenization.</summary>
-    private float[][] Embed(IReadOnlyList<int[]> ids, EncodeOptions options, CancellationToken cancellationToken)
+    private float[][] Embed(IReadOnlyList<int[]> ids, EncodeOptions options, CancellationToken cancellationToken, int? passes = null)
     {
-        var vectors = engine.Embed(ids, options.BatchSize ?? BatchSize, Pooling, Counter(options.Progress, ids.Count), cancellationToken);
+        var embedded = Counter(options.Progress, ids.Count);
+        var vectors = passes is { } count
+            ? engine.EmbedInPasses(ids, count, Pooling, embedded, cancellationToken)
+            : engine.Embed(ids, options.BatchSize ?? BatchSize, Pooling, embedded, cancellationToken);
         int dimension = options.TruncateDimension ?? Dimension;
         bool normalize = options.Normalize ?? Normalize;
         for (int i = 0; i < vectors.Length; i++)

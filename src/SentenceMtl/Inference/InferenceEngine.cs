@@ -129,8 +129,44 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
         ArgumentNullException.ThrowIfNull(sequences);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         CheckSequences(sequences);
+        return EmbedBatches(sequences, Batches(sequences, batchSize), pooling, batchEmbedded, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="Embed"/>, in <paramref name="passes"/> batches of about equal token counts
+    /// (<see cref="BalancedBatches"/>) instead of batches of a fixed number of sequences: for a caller that runs one
+    /// batch per thread, whose threads should finish together however the lengths are spread.
+    /// </summary>
+    /// <param name="sequences">Token ids as for <see cref="TokenStates"/>.</param>
+    /// <param name="passes">Batches to make, at least 1 (fewer when there are fewer sequences, more when the tokens exceed
+    /// <see cref="MaxBatchTokens"/> per batch).</param>
+    /// <param name="pooling">How token states become one vector.</param>
+    /// <param name="batchEmbedded">As for <see cref="Embed"/>.</param>
+    /// <param name="cancellationToken">Checked before every batch.</param>
+    /// <returns>One new array of H floats per sequence, in input order.</returns>
+    public float[][] EmbedInPasses(IReadOnlyList<int[]> sequences, int passes, PoolingStrategy pooling,
+        Action<int>? batchEmbedded = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        ArgumentOutOfRangeException.ThrowIfLessThan(passes, 1);
+        CheckSequences(sequences);
+        return EmbedBatches(sequences, BalancedBatches(sequences, passes), pooling, batchEmbedded, cancellationToken);
+    }
+
+    /// <summary>Stops the pool's threads. A call in flight finishes first; the weights are freed by the garbage
+    /// collector once no call holds them.</summary>
+    public void Dispose()
+    {
+        pool.Dispose();
+        sequential.Dispose();
+    }
+
+    /// <summary>Embeds each batch (indices into <paramref name="sequences"/>, together each index once): several side
+    /// by side, one sequence of batches per thread, or one alone with each product split over the threads.</summary>
+    private float[][] EmbedBatches(IReadOnlyList<int[]> sequences, List<int[]> batches, PoolingStrategy pooling,
+        Action<int>? batchEmbedded, CancellationToken cancellationToken)
+    {
         var result = new float[sequences.Count][];
-        var batches = Batches(sequences, batchSize);
         if (batches.Count == 1)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -147,14 +183,6 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
         });
         cancellationToken.ThrowIfCancellationRequested();
         return result;
-    }
-
-    /// <summary>Stops the pool's threads. A call in flight finishes first; the weights are freed by the garbage
-    /// collector once no call holds them.</summary>
-    public void Dispose()
-    {
-        pool.Dispose();
-        sequential.Dispose();
     }
 
     private void EmbedBatch(IReadOnlyList<int[]> sequences, int[] batch, PoolingStrategy pooling, float[][] result, IntraOpThreadPool threads)
@@ -196,6 +224,32 @@ internal sealed unsafe partial class InferenceEngine : IDisposable
             int longest = sequences[order[start]].Length;                                         // sorted: the first is the longest
             count = Math.Min(order.Length - start, Math.Clamp(maxTokens / Math.Max(1, longest), 1, batchSize));
             batches.Add(order.AsSpan(start, count).ToArray());
+        }
+
+        return batches;
+    }
+
+    /// <summary>
+    /// Sequence indices, longest first, cut into contiguous batches of about equal token counts: p = max(
+    /// <paramref name="passes"/>, ⌈tokens / <see cref="MaxBatchTokens"/>⌉) shares, and a batch is closed as soon as the
+    /// tokens so far reach its share's end, so it holds less than one sequence beyond its share (at most p batches,
+    /// fewer when one sequence spans a share; none empty). Batches of shorter sequences hold more of them.
+    /// </summary>
+    internal static List<int[]> BalancedBatches(IReadOnlyList<int[]> sequences, int passes)
+    {
+        var order = Enumerable.Range(0, sequences.Count).OrderByDescending(i => sequences[i].Length).ToArray();
+        long total = order.Sum(i => (long)sequences[i].Length);
+        long parts = Math.Max(passes, (total + MaxBatchTokens - 1) / MaxBatchTokens);
+        var batches = new List<int[]>();
+        long tokens = 0;
+        for (int i = 0, start = 0; i < order.Length; i++)
+        {
+            tokens += sequences[order[i]].Length;
+            if (i == order.Length - 1 || tokens * parts >= total * (batches.Count + 1))
+            {
+                batches.Add(order[start..(i + 1)]);
+                start = i + 1;
+            }
         }
 
         return batches;

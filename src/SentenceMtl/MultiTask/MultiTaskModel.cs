@@ -92,8 +92,9 @@ public sealed partial class MultiTaskModel : IDisposable
     /// <summary>Every task's prediction for token ids that <see cref="Encoder"/>'s <c>TokenizeForEncode</c> gave with
     /// <see cref="EncodeOptions.Default"/>: what <see cref="Predict(IReadOnlyList{string}, CancellationToken)"/> predicts
     /// for the texts, without tokenizing them again (the server has counted their tokens). <paramref name="options"/>
-    /// may set the batch size only: the embeddings the heads read must be Predict's.</summary>
-    internal TaskPrediction[][] PredictTokenized(IReadOnlyList<int[]> ids, EncodeOptions options, CancellationToken cancellationToken)
+    /// may set the batch size only: the embeddings the heads read must be Predict's. <paramref name="passes"/> is as for
+    /// <see cref="SentenceEncoder.EncodeTokenized"/>.</summary>
+    internal TaskPrediction[][] PredictTokenized(IReadOnlyList<int[]> ids, EncodeOptions options, CancellationToken cancellationToken, int? passes = null)
     {
         ThrowIfDisposed();
         if (options with { BatchSize = null } != EncodeOptions.Default)
@@ -103,7 +104,7 @@ public sealed partial class MultiTaskModel : IDisposable
 
         using var lease = Share();
         TrainedHeads("predict");
-        return Predictions(ProbabilitiesOf(encoder.EncodeTokenized(ids, options, cancellationToken)), ids.Count);
+        return Predictions(ProbabilitiesOf(encoder.EncodeTokenized(ids, options, cancellationToken, passes)), ids.Count);
     }
 
     /// <summary>Per sentence, every task's label (the most probable), its index and the probabilities.</summary>
