@@ -3,10 +3,27 @@ namespace SentenceMtl.Inference;
 internal sealed partial class IntraOpThreadPool
 {
     /// <summary>One <see cref="Run"/> call's chunks: claimed by an atomic counter, counted when finished.</summary>
+    /// <remarks>
+    /// The caller waits for the helpers' last chunks by spinning briefly, then sleeping on <paramref name="finishedSignal"/>,
+    /// with the hand-shake of <see cref="Helper"/>: the caller sets <c>waiting</c> with a full fence and re-checks the
+    /// count; the participant that finishes the last chunk counts it with a full fence and then takes <c>waiting</c>
+    /// 1 → 0, releasing the semaphore only if it won. So either the caller sees the count complete or the finisher sees
+    /// the caller waiting, and every release is matched by exactly one wait (a caller that loses the exchange consumes
+    /// it). <c>waiting</c> belongs to this job, so a finisher of an earlier job never releases for a later one.
+    /// </remarks>
     /// <param name="body">The work for one chunk.</param>
     /// <param name="chunks">How many chunks, at least 1.</param>
-    private sealed class Job(Action<int> body, int chunks)
+    /// <param name="finishedSignal">The pool's semaphore, free of releases whenever no call is waiting on it.</param>
+    private sealed class Job(Action<int> body, int chunks, SemaphoreSlim finishedSignal)
     {
+        /// <summary>Spin iterations (about fifty microseconds) the caller waits before sleeping: the helpers' shares of a
+        /// kernel end within that, so splitting one product never waits for a wake-up; a whole batch on a helper
+        /// (milliseconds) does not keep the caller's core busy meanwhile.</summary>
+        private const int SpinIterations = 10_000;
+
+        /// <summary>1 while the caller sleeps or is about to, until the finisher of the last chunk takes it back to 0.</summary>
+        private int waiting;
+
         /// <summary>The last chunk index handed out; 64 bits, so late participants' increments past the end never wrap.</summary>
         private long next = -1;
         private int finished;
@@ -38,7 +55,11 @@ internal sealed partial class IntraOpThreadPool
                     }
                 }
 
-                Interlocked.Increment(ref finished);                                            // full fence: the chunk's writes come first
+                if (Interlocked.Increment(ref finished) == chunks                               // full fence: the chunk's writes come first
+                    && Interlocked.CompareExchange(ref waiting, 0, 1) == 1)
+                {
+                    finishedSignal.Release();                                                   // the caller sleeps: wake it
+                }
             }
         }
 
@@ -48,10 +69,20 @@ internal sealed partial class IntraOpThreadPool
         /// </summary>
         public void WaitUntilFinished()
         {
-            var spin = default(SpinWait);
-            while (Volatile.Read(ref finished) < chunks)
+            for (int i = 0; i < SpinIterations; i++)
             {
-                spin.SpinOnce(sleep1Threshold: -1);
+                if (Volatile.Read(ref finished) == chunks)
+                {
+                    return;
+                }
+
+                Thread.SpinWait(1);
+            }
+
+            Interlocked.Exchange(ref waiting, 1);                                               // full fence before the re-check
+            if (Volatile.Read(ref finished) < chunks || Interlocked.CompareExchange(ref waiting, 0, 1) == 0)
+            {
+                finishedSignal.Wait();                                                          // released once by the finisher
             }
         }
 

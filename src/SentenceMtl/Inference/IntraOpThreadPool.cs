@@ -37,6 +37,10 @@ internal sealed partial class IntraOpThreadPool : IDisposable
     private readonly Thread[] helperThreads = [];
     private readonly IReadOnlyList<Thread> helperThreadsView;
     private readonly Lock disposeGate = new();
+
+    /// <summary>Wakes a caller sleeping until the helpers finish its job's last chunks (see <see cref="Job"/>). It never
+    /// exposes a wait handle, so it holds no kernel object and needs no disposal.</summary>
+    private readonly SemaphoreSlim finishedSignal = new(0);
     private volatile bool disposed;
     private bool joined;
 
@@ -125,7 +129,7 @@ internal sealed partial class IntraOpThreadPool : IDisposable
 
         try
         {
-            RunOnHelpers(new Job(body, chunks));
+            RunOnHelpers(new Job(body, chunks, finishedSignal));
         }
         finally
         {

@@ -233,5 +233,53 @@ public class IntraOpThreadPoolTests
         Assert.Equal(1, onHelper);                                                              // stuck from its first chunk to the end
     }
 
+    /// <summary>A caller whose last chunk ends long before the helper's stops spinning and sleeps; the helper's last
+    /// chunk wakes it, and only after that chunk's writes are done.</summary>
+    [Fact]
+    public void A_caller_that_sleeps_for_a_slow_helper_is_woken_when_it_finishes()
+    {
+        using var pool = new IntraOpThreadPool(2);
+        int caller = Environment.CurrentManagedThreadId;
+        for (int round = 0; round < 20; round++)
+        {
+            using var helperStarted = new ManualResetEventSlim();
+            bool helperDone = false;
+            pool.Run(2, c =>
+            {
+                if (Environment.CurrentManagedThreadId != caller)
+                {
+                    helperStarted.Set();
+                    Thread.Sleep(round % 2 == 0 ? 20 : 0);                                          // far past the caller's spin, or within it
+                    helperDone = true;
+                }
+                else
+                {
+                    Assert.True(helperStarted.Wait(Patience));                                  // the helper holds the other chunk
+                }
+            });
+            Assert.True(helperDone, $"round {round}: Run returned before the helper's chunk finished");
+        }
+    }
+
+    /// <summary>Many short calls whose helper chunks end at any moment around the caller's switch from spinning to
+    /// sleeping: none loses its wake-up (which would hang the test) or returns early.</summary>
+    [Fact]
+    public void No_wake_up_is_lost_when_helpers_finish_around_the_callers_sleep()
+    {
+        using var pool = new IntraOpThreadPool(3);
+        var random = new Random(7);
+        for (int round = 0; round < 2_000; round++)
+        {
+            var delays = Enumerable.Range(0, 6).Select(_ => random.Next(0, 30_000)).ToArray();
+            int finished = 0;
+            pool.Run(6, c =>
+            {
+                Thread.SpinWait(delays[c]);
+                Interlocked.Increment(ref finished);
+            });
+            Assert.Equal(6, Volatile.Read(ref finished));
+        }
+    }
+
     private static void ThrowChunkFailure() => throw new InvalidOperationException("chunk 0 failed");
 }
