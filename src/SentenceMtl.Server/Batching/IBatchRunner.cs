@@ -16,23 +16,34 @@ internal interface IBatchRunner
 /// <c>Encode</c> gives each text alone (the encoder embeds every text independently of its batch).</summary>
 internal sealed record EmbeddingRunner(SentenceEncoder Encoder, EncodeOptions Options) : IBatchRunner
 {
+    /// <summary>
+    /// Fewest tokens worth a forward pass of their own. Every pass streams all of the layers' weights through the
+    /// cache once, so short passes cost more per token: in-process <c>Encode</c> of 2,000 short texts (12 tokens
+    /// each) took 3.10 CPU-s in batches of 10 texts and 2.97–3.00 in batches of 16 to 32 (docs/performance.md).
+    /// </summary>
+    internal const int MinPassTokens = 192;
+
     /// <inheritdoc />
     public Array Run(IReadOnlyList<int[]> ids, CancellationToken cancellationToken) =>
-        Encoder.EncodeTokenized(ids, Options with { BatchSize = InnerBatchSize(ids, Encoder) }, cancellationToken);
+        Encoder.EncodeTokenized(ids, Options, cancellationToken, Passes(ids, Encoder.Engine.Threads));
 
     /// <summary>
-    /// The encoder's batch size for a coalesced batch: two inner batches per engine thread, which the engine runs side
-    /// by side, each on one thread. One forward pass over the whole batch would split every product between the threads
-    /// and hand work over at each of its kernels; inner batches of the encoder's default 32 split a typical coalesced
-    /// batch of 38 short texts 32 + 6, and one thread then waits for the other. Measured with the benchmark's server
-    /// mode (64 clients, 2 cores, quiet): CPU efficiency 0.76 and throughput 0.70x as one pass, 0.85 and 0.63x at 32,
-    /// 0.81–0.85 and 0.74–0.80x with two per thread (docs/performance.md). The batch's tokens are bounded by
-    /// <see cref="ServerOptions.MaxBatchTokens"/> (a single longer text runs alone), so memory stays bounded.
+    /// How many forward passes a coalesced batch runs in, side by side, each on one engine thread, with about equal
+    /// tokens each: one per thread, fewer when a pass would hold less than <see cref="MinPassTokens"/>. One pass over
+    /// the whole batch would split every product between the threads and hand work over at each of its kernels; passes
+    /// of a fixed number of texts, longest first, give the thread with the long texts more work, and the other waits.
+    /// The batch's tokens are bounded by <see cref="ServerOptions.MaxBatchTokens"/> (a single longer text runs alone),
+    /// so memory stays bounded.
     /// </summary>
-    internal static int InnerBatchSize(IReadOnlyList<int[]> ids, SentenceEncoder encoder)
+    internal static int Passes(IReadOnlyList<int[]> ids, int threads)
     {
-        int batches = 2 * encoder.Engine.Threads;
-        return Math.Max(1, (ids.Count + batches - 1) / batches);
+        long tokens = 0;
+        foreach (var text in ids)
+        {
+            tokens += text.Length;
+        }
+
+        return (int)Math.Clamp(tokens / MinPassTokens, 1, threads);
     }
 }
 
@@ -42,6 +53,5 @@ internal sealed record ClassifierRunner(MultiTaskModel Model) : IBatchRunner
 {
     /// <inheritdoc />
     public Array Run(IReadOnlyList<int[]> ids, CancellationToken cancellationToken) =>
-        Model.PredictTokenized(ids, EncodeOptions.Default with { BatchSize = EmbeddingRunner.InnerBatchSize(ids, Model.Encoder) },
-            cancellationToken);
+        Model.PredictTokenized(ids, EncodeOptions.Default, cancellationToken, EmbeddingRunner.Passes(ids, Model.Encoder.Engine.Threads));
 }
