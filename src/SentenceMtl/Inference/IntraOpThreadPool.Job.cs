@@ -13,7 +13,8 @@ internal sealed partial class IntraOpThreadPool
     /// </remarks>
     /// <param name="body">The work for one chunk.</param>
     /// <param name="chunks">How many chunks, at least 1.</param>
-    /// <param name="finishedSignal">The pool's semaphore, free of releases whenever no call is waiting on it.</param>
+    /// <param name="finishedSignal">The pool's semaphore (one call uses the helpers at a time); each release is meant for
+    /// the call sleeping on it.</param>
     private sealed class Job(Action<int> body, int chunks, SemaphoreSlim finishedSignal)
     {
         /// <summary>Spin iterations (about fifty microseconds) the caller waits before sleeping: the helpers' shares of a
@@ -80,10 +81,19 @@ internal sealed partial class IntraOpThreadPool
             }
 
             Interlocked.Exchange(ref waiting, 1);                                               // full fence before the re-check
-            if (Volatile.Read(ref finished) < chunks || Interlocked.CompareExchange(ref waiting, 0, 1) == 0)
+            if (Volatile.Read(ref finished) == chunks && Interlocked.CompareExchange(ref waiting, 0, 1) == 1)
             {
-                finishedSignal.Wait();                                                          // released once by the finisher
+                return;                                                                         // took it back: no release comes
             }
+
+            // Released once by the finisher. The count is checked after every wake-up, so a release left over from a
+            // call whose wait was interrupted (Thread.Interrupt) cannot end this wait early: it is consumed, and the
+            // finisher, which still finds waiting at 1, releases again.
+            do
+            {
+                finishedSignal.Wait();
+            }
+            while (Volatile.Read(ref finished) < chunks);
         }
 
         /// <summary>Keeps the first exception of each kind and stops further chunks from starting.</summary>

@@ -13,8 +13,8 @@ namespace SentenceMtl.Inference;
 /// <para>One call at a time uses the helpers. A call that finds them taken — another thread's, or a nested call from
 /// inside a body — runs its chunks on its own thread, so no call ever waits for the pool and none can deadlock.</para>
 /// <para>The caller never waits for a helper that has not started: it claims chunks itself until none is left, then
-/// waits only for the chunks helpers already claimed. A helper whose core was taken away finds the chunks gone and
-/// goes back to waiting.</para>
+/// waits only for the chunks helpers already claimed, spinning about 50 µs and then sleeping until the last one ends.
+/// A helper whose core was taken away finds the chunks gone and goes back to waiting.</para>
 /// </remarks>
 internal sealed partial class IntraOpThreadPool : IDisposable
 {
