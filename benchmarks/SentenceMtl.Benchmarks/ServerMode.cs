@@ -133,6 +133,7 @@ internal static class ServerMode
         return rounds;
     }
 
+    /// <summary>The median round's CPU seconds (the upper one of an even count).</summary>
     private static double Median(List<Round> rounds) => rounds.OrderBy(r => r.ServerCpu).ElementAt(rounds.Count / 2).ServerCpu;
 
     /// <summary><paramref name="clients"/> tasks, each posting the next unsent sentence until none is left.</summary>
