@@ -30,8 +30,8 @@ internal static class FewShotMode
 
         string package = args[0];
         int perClass = 8, testPerClass = 100;
-        int? trainedLayers = null, iterations = null, pairBatch = null, headEpochs = null;
-        double? learningRate = null;
+        var pairStage = new PairStageArguments();
+        int? headEpochs = null;
         int part = 2;
         bool linear = false;
         long[] seeds = [42, 7, 1234];
@@ -44,28 +44,18 @@ internal static class FewShotMode
                 case "--test-per-class": testPerClass = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--seeds": seeds = [.. args[i + 1].Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture))]; break;
                 case "--genres": genres = args[i + 1].Split(','); break;
-                case "--trained-layers": trainedLayers = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-                case "--pair-iterations": iterations = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-                case "--pair-learning-rate": learningRate = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-                case "--pair-batch-size": pairBatch = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--linear-heads": linear = bool.Parse(args[i + 1]); break;
                 case "--head-epochs": headEpochs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--evaluate": part = args[i + 1] == "dev" ? 1 : args[i + 1] == "test" ? 2 : throw new ArgumentException("--evaluate takes test or dev."); break;
+                case var option when pairStage.TryRead(option, args[i + 1]): break;
                 default: throw new ArgumentException(
-                    $"Unknown option {args[i]} (--per-class, --test-per-class, --seeds, --genres, --evaluate, --trained-layers, --pair-iterations, --pair-learning-rate, --pair-batch-size, --linear-heads, --head-epochs).");
+                    $"Unknown option {args[i]} (--per-class, --test-per-class, --seeds, --genres, --evaluate, {PairStageArguments.Names}, --linear-heads, --head-epochs).");
             }
         }
 
         var corpus = BrownCorpus.Read(package, genres);
         var test = corpus.Sample(testPerClass, part, seed: 0);
-        var settings = Recipe.TrainerOptions(Recipe.DefaultStrategy, 0).Contrastive;
-        settings = settings with
-        {
-            TrainedLayers = trainedLayers ?? settings.TrainedLayers,
-            Iterations = iterations ?? settings.Iterations,
-            LearningRate = learningRate ?? settings.LearningRate,
-            BatchSize = pairBatch ?? settings.BatchSize,
-        };
+        var settings = pairStage.ApplyTo(Recipe.TrainerOptions(Recipe.DefaultStrategy, 0).Contrastive);
         Console.WriteLine($"Brown Corpus genres {string.Join(", ", genres)}: {perClass} training sentences per genre, {test.Count} {(part == 2 ? "test" : "development")} sentences ({testPerClass} per genre, from other documents)");
         Console.WriteLine($"recipe: {Recipe.DefaultStrategy}, {settings}{(linear ? ", linear heads" : "")}{(headEpochs is { } e ? $", {e} head epochs" : "")}");
         Console.WriteLine("| seed | recipe accuracy | recipe macro-F1 | recipe s | heads accuracy | heads macro-F1 | heads s | accuracy gain (points) |");

@@ -18,21 +18,18 @@ internal static class TrainingMode
     public static int Run(IReadOnlyList<string> args)
     {
         var strategy = TrainingStrategy.Contrastive;
-        int? iterations = null, threads = null, trainedLayers = null, pairBatch = null;
-        double? pairLearningRate = null;
+        var pairStage = new PairStageArguments();
+        int? threads = null;
         string? trace = null;
         for (int i = 0; i + 1 < args.Count; i += 2)
         {
             switch (args[i])
             {
                 case "--strategy": strategy = Enum.Parse<TrainingStrategy>(args[i + 1], ignoreCase: true); break;
-                case "--pair-iterations": iterations = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-                case "--trained-layers": trainedLayers = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-                case "--pair-batch-size": pairBatch = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-                case "--pair-learning-rate": pairLearningRate = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--threads": threads = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--trace": trace = args[i + 1]; break;
-                default: throw new ArgumentException($"Unknown option {args[i]} (--strategy, --pair-iterations, --trained-layers, --pair-batch-size, --pair-learning-rate, --threads, --trace).");
+                case var option when pairStage.TryRead(option, args[i + 1]): break;
+                default: throw new ArgumentException($"Unknown option {args[i]} (--strategy, {PairStageArguments.Names}, --threads, --trace).");
             }
         }
 
@@ -45,21 +42,7 @@ internal static class TrainingMode
         string startLoad = LoadAverage();
         var data = MultiTaskDataset.Load(Corpus.DataPath("news_train.jsonl"), Recipe.Tasks);
         var options = Recipe.TrainerOptions(strategy, Recipe.Seed);
-        if (iterations is { } n)
-        {
-            options = options with { Contrastive = options.Contrastive with { Iterations = n } };
-        }
-
-        var pairs = options.Contrastive;
-        options = options with
-        {
-            Contrastive = pairs with
-            {
-                TrainedLayers = trainedLayers ?? pairs.TrainedLayers,
-                BatchSize = pairBatch ?? pairs.BatchSize,
-                LearningRate = pairLearningRate ?? pairs.LearningRate,
-            },
-        };
+        options = options with { Contrastive = pairStage.ApplyTo(options.Contrastive) };
 
         var wall = Stopwatch.StartNew();
         using var model = Recipe.CreateModel(Recipe.ModelName, strategy, Recipe.Seed, EncoderQuantization.None);
