@@ -9,9 +9,9 @@ namespace SentenceMtl.Benchmarks;
 internal sealed class PairStageArguments
 {
     /// <summary>The options read here, for a mode's usage message.</summary>
-    public const string Names = "--pair-iterations, --trained-layers, --pair-batch-size, --pair-learning-rate";
+    public const string Names = "--pair-iterations, --trained-layers, --pair-batch-size, --pair-learning-rate, --end-to-end-epochs";
 
-    private int? iterations, trainedLayers, batchSize;
+    private int? iterations, trainedLayers, batchSize, endToEndEpochs;
     private double? learningRate;
 
     /// <summary>Reads <paramref name="value"/> if <paramref name="option"/> is one of <see cref="Names"/>; false otherwise.</summary>
@@ -23,6 +23,7 @@ internal sealed class PairStageArguments
             case "--trained-layers": trainedLayers = int.Parse(value, CultureInfo.InvariantCulture); return true;
             case "--pair-batch-size": batchSize = int.Parse(value, CultureInfo.InvariantCulture); return true;
             case "--pair-learning-rate": learningRate = double.Parse(value, CultureInfo.InvariantCulture); return true;
+            case "--end-to-end-epochs": endToEndEpochs = int.Parse(value, CultureInfo.InvariantCulture); return true;
             default: return false;
         }
     }
@@ -34,5 +35,6 @@ internal sealed class PairStageArguments
         TrainedLayers = trainedLayers ?? recipe.TrainedLayers,
         BatchSize = batchSize ?? recipe.BatchSize,
         LearningRate = learningRate ?? recipe.LearningRate,
+        EndToEndEpochs = endToEndEpochs ?? recipe.EndToEndEpochs,
     };
 }

@@ -43,7 +43,7 @@ public sealed class MultiTaskTrainer
     /// seeded by <see cref="MultiTaskModelOptions.Seed"/>; a trained or loaded one trains on from its heads.
     /// <see cref="TrainerOptions.Strategy"/> alone decides what of the backbone trains; heads frozen with
     /// <see cref="MultiTaskModel.FreezeHead"/> stay as they are. Every stage trains through libtorch's autograd and
-    /// AdamW. When the backbone stays frozen, embeddings are computed once (on libtorch, so a seed gives the same weights
+    /// AdamW. While the backbone has stayed frozen (every epoch so far), embeddings are computed once (on libtorch, so a seed gives the same weights
     /// whatever vector width the CPU has) and the heads train on the cache with one libtorch intra-op thread (the thread
     /// count is process-wide in libtorch and is restored when training ends). A batch whose labels all belong to frozen
     /// heads, or that has no labels, updates nothing and is left out of the epoch's mean loss. Calls on the model from
@@ -75,7 +75,7 @@ public sealed class MultiTaskTrainer
             var contrastive = run.TrainBodyContrastively(progress);
             using var best = new BestEpoch(run.SupervisedParameters(), Options.EarlyStoppingPatience);
             var history = new List<EpochSummary>();
-            for (int epoch = 0; epoch < Options.Epochs; epoch++)
+            for (int epoch = 0; epoch < run.EpochCount; epoch++)
             {
                 var summary = run.RunEpoch(epoch, progress);
                 summary = summary with { TaskLosses = Keyed(summary.TaskLosses), ValidationMacroF1 = Keyed(run.Validate(validation)) };

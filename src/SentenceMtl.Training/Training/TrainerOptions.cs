@@ -51,7 +51,11 @@ public sealed record TrainerOptions
     /// <summary><see cref="TrainingStrategy.GradualUnfreezing"/>: each layer below the top learns this factor slower (default 0.8).</summary>
     public double LayerLearningRateDecay { get; init; } = 0.8;
 
-    /// <summary>Cache sentence embeddings when the backbone stays frozen for the whole run (default true).</summary>
+    /// <summary>
+    /// Cache sentence embeddings while the backbone has stayed frozen (default true): in every epoch of a frozen-backbone
+    /// run, in the first epoch of <see cref="TrainingStrategy.GradualUnfreezing"/>, and in the heads' epochs before
+    /// <see cref="ContrastiveOptions.EndToEndEpochs"/>.
+    /// </summary>
     public bool CacheFrozenEmbeddings { get; init; } = true;
 
     /// <summary>

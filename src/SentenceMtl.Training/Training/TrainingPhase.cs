@@ -9,20 +9,27 @@ internal sealed record TrainingPhase(bool BackboneFrozen, int? FrozenLowerLayers
     /// <summary>A key that differs between phases that train different parameters.</summary>
     public string Key => $"{BackboneFrozen}/{FrozenLowerLayers}/{OnlyHead}";
 
-    /// <summary>The phase of 0-based <paramref name="epoch"/> under <paramref name="strategy"/>.</summary>
-    /// <param name="strategy">The strategy: the only thing that decides what of the backbone trains.</param>
+    /// <summary>
+    /// The phase of 0-based <paramref name="epoch"/>: the strategy decides what of the backbone trains, and with
+    /// <see cref="TrainingStrategy.Contrastive"/> the epochs after <see cref="TrainerOptions.Epochs"/> are
+    /// <see cref="ContrastiveOptions.EndToEndEpochs"/>, which train the layers the pairs trained.
+    /// </summary>
+    /// <param name="options">The trainer's options.</param>
     /// <param name="epoch">0-based epoch of the supervised stage.</param>
     /// <param name="layerCount">The backbone's encoder layers.</param>
     /// <param name="tasks">The model's tasks, in head order.</param>
-    public static TrainingPhase For(TrainingStrategy strategy, int epoch, int layerCount, IReadOnlyList<TaskDefinition> tasks) => strategy switch
+    public static TrainingPhase For(TrainerOptions options, int epoch, int layerCount, IReadOnlyList<TaskDefinition> tasks) => options.Strategy switch
     {
+        TrainingStrategy.Contrastive when epoch >= options.Epochs => options.Contrastive.TrainedLayers == 0
+            ? new TrainingPhase(false, null, null)
+            : new TrainingPhase(false, layerCount - Math.Min(options.Contrastive.TrainedLayers, layerCount), null),
         TrainingStrategy.HeadsOnly or TrainingStrategy.Contrastive => new TrainingPhase(true, null, null),
         TrainingStrategy.FullFineTuning => new TrainingPhase(false, null, null),
         TrainingStrategy.AlternatingHeads => new TrainingPhase(true, null, tasks[epoch % tasks.Count].Name),
         TrainingStrategy.GradualUnfreezing => epoch == 0
             ? new TrainingPhase(true, null, null)
             : new TrainingPhase(false, Math.Max(0, layerCount - epoch), null),
-        _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown strategy."),
+        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Strategy, "Unknown strategy."),
     };
 
     /// <summary>Sets the model's freezing to this phase; heads the user froze stay frozen.</summary>

@@ -50,7 +50,7 @@ internal sealed partial class TrainingRun
 
         double value = total.item<float>();
         divergence!.CheckLoss(value, epoch, step);
-        optimizer.Scale(MultiTaskTrainer.Schedule(step, warmupSteps, TotalSteps));
+        optimizer.Scale(LearningRateScale(epoch));
         optimizer.Step(total, options.MaxGradientNorm);
         return (value, perTask);
     }
@@ -70,6 +70,34 @@ internal sealed partial class TrainingRun
         }
 
         return model.ForwardHeads(embeddings);
+    }
+
+    /// <summary>
+    /// The learning-rate factor of the current step: a linear warm-up and decay over the heads' epochs, and another over
+    /// the end-to-end epochs that follow them (SetFit's second phase starts a schedule of its own).
+    /// </summary>
+    private double LearningRateScale(int epoch)
+    {
+        bool endToEnd = epoch >= options.Epochs;
+        int first = endToEnd ? options.Epochs * StepsPerEpoch : 0;
+        int total = (endToEnd ? EpochCount - options.Epochs : options.Epochs) * StepsPerEpoch;
+        return MultiTaskTrainer.Schedule(step - first, (int)Math.Floor(options.WarmupRatio * total), total);
+    }
+
+    /// <summary>
+    /// Drops the embedding cache once the backbone trains (its embeddings no longer hold) and gives libtorch its threads
+    /// back: the whole backbone runs in every step from then on.
+    /// </summary>
+    private void UncacheBackbone()
+    {
+        if (cache is not null)
+        {
+            cache.Dispose();
+            cache = null;
+            validationCache?.Dispose();
+            validationCache = null;
+            torch.set_num_threads(threads);
+        }
     }
 
     /// <summary>

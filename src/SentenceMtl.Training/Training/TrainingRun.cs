@@ -25,7 +25,6 @@ internal sealed partial class TrainingRun : IDisposable
     private readonly Dictionary<string, TrainingOptimizer> optimizers = new(StringComparer.Ordinal);
     private readonly Random shuffle;
     private readonly int threads;
-    private readonly int warmupSteps;
     private DivergenceGuard? divergence;
     private int[][]? tokenIds;
     private Tensor? cache;
@@ -43,7 +42,8 @@ internal sealed partial class TrainingRun : IDisposable
         this.cancellationToken = cancellationToken;
         var tasks = model.Tasks;
         int layerCount = model.Encoder.Backbone.Layers.Count;
-        phases = [.. Enumerable.Range(0, options.Epochs).Select(e => TrainingPhase.For(options.Strategy, e, layerCount, tasks))];
+        EpochCount = options.Epochs + (options.Strategy == TrainingStrategy.Contrastive ? options.Contrastive.EndToEndEpochs : 0);
+        phases = [.. Enumerable.Range(0, EpochCount).Select(e => TrainingPhase.For(options, e, layerCount, tasks))];
         BackboneChanges = options.Strategy == TrainingStrategy.Contrastive || phases.Any(p => !p.BackboneFrozen);
         labels = tasks.ToDictionary(t => t.Name, t => train.LabelIndices(t.Name), StringComparer.Ordinal);
         userHeadFrozen = tasks.ToDictionary(t => t.Name, t => model.IsHeadFrozen(t.Name), StringComparer.Ordinal);
@@ -53,8 +53,7 @@ internal sealed partial class TrainingRun : IDisposable
             : null;
         loss = new MultiTaskLoss(tasks, TaskWeight, logVariances);
         StepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
-        TotalSteps = StepsPerEpoch * options.Epochs;
-        warmupSteps = (int)Math.Floor(options.WarmupRatio * TotalSteps);
+        TotalSteps = StepsPerEpoch * EpochCount;
         shuffle = new Random(unchecked((int)options.Seed));
         threads = torch.get_num_threads();
     }
@@ -68,12 +67,20 @@ internal sealed partial class TrainingRun : IDisposable
     /// <summary>Supervised steps per epoch.</summary>
     public int StepsPerEpoch { get; }
 
+    /// <summary>Epochs of the supervised stage: <see cref="TrainerOptions.Epochs"/>, then any end-to-end epochs.</summary>
+    public int EpochCount { get; }
+
     /// <summary>Supervised steps of the whole run.</summary>
     public int TotalSteps { get; }
 
-    /// <summary>Whether the supervised stage keeps the backbone frozen in every epoch (embeddings can be cached).</summary>
+    /// <summary>Whether the supervised stage keeps the backbone frozen in every epoch.</summary>
     private bool FrozenThroughout => phases.All(p => p.BackboneFrozen);
 
+    /// <summary>
+    /// Whether 0-based <paramref name="epoch"/> trains the heads on cached embeddings: the backbone is frozen in it and in
+    /// every epoch before it, so the embeddings computed once still hold.
+    /// </summary>
+    private bool Cached(int epoch) => options.CacheFrozenEmbeddings && phases.Take(epoch + 1).All(p => p.BackboneFrozen);
     /// <summary>Sets up a run: the labels, the schedule, the freezing to restore, the seeds.</summary>
     public static TrainingRun Prepare(TrainableModel model, TrainerOptions options, MultiTaskDataset train, CancellationToken cancellationToken)
     {
@@ -98,12 +105,13 @@ internal sealed partial class TrainingRun : IDisposable
         var optimizer = EnterPhase(epoch);
         divergence ??= new DivergenceGuard(SupervisedParameters());
         model.SetTrainingMode(true, phases[epoch].BackboneFrozen);
-        if (FrozenThroughout && options.CacheFrozenEmbeddings)
+        if (Cached(epoch))
         {
             cache ??= EncodeForCache(train.Texts);
         }
         else
         {
+            UncacheBackbone();
             tokenIds ??= model.Encoder.TokenizeAll(train.Texts);
         }
 
@@ -136,7 +144,7 @@ internal sealed partial class TrainingRun : IDisposable
         }
 
         Dictionary<string, float[][]> probabilities;
-        if (FrozenThroughout && options.CacheFrozenEmbeddings)
+        if (cache is not null)
         {
             validationCache ??= EncodeForCache(validation.Texts);
             probabilities = model.PredictFromEmbeddings(validationCache);

@@ -46,6 +46,16 @@ public sealed record ContrastiveOptions
     /// </summary>
     public int TrainedLayers { get; init; }
 
+    /// <summary>
+    /// SetFit's end-to-end second phase (default 0: none): after the heads' <see cref="TrainerOptions.Epochs"/> on the
+    /// frozen, pair-trained backbone, this many more epochs train the heads and the backbone's trained layers (the top
+    /// <see cref="TrainedLayers"/>, or the whole backbone at 0) together on the cross-entropy, the heads at
+    /// <see cref="TrainerOptions.HeadLearningRate"/> and the backbone at <see cref="TrainerOptions.BackboneLearningRate"/>,
+    /// with a warm-up and decay of their own (<see cref="TrainerOptions.WarmupRatio"/>). Each of these epochs runs the
+    /// whole backbone forward on the training sentences. Allowed: 0 or more.
+    /// </summary>
+    public int EndToEndEpochs { get; init; }
+
     /// <summary>Fraction of the steps with a linear warm-up from 0 (default 0.1). Allowed: [0, 1).</summary>
     public double WarmupRatio { get; init; } = 0.1;
 
@@ -68,6 +78,7 @@ public sealed record ContrastiveOptions
         RequireAtLeast(BatchSize, 1, nameof(BatchSize));
         RequireAtLeast(MaxPairs, 0, nameof(MaxPairs), " (0 = no cap)");
         RequireAtLeast(TrainedLayers, 0, nameof(TrainedLayers), " (0 = the whole backbone)");
+        RequireAtLeast(EndToEndEpochs, 0, nameof(EndToEndEpochs), " (0 = no end-to-end phase)");
         if (!double.IsFinite(LearningRate) || LearningRate <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate,
