@@ -1,4 +1,5 @@
 using System.Globalization;
+using SentenceMtl.Training.Contrastive;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -41,7 +42,7 @@ internal sealed partial class TrainingRun
         using var scope = NewDisposeScope();
         var logits = cache is not null
             ? model.ForwardHeads(cache.index_select(0, tensor(batch.Select(i => (long)i).ToArray(), device: cache.device)))
-            : ForwardUncached(batch, phases[epoch].BackboneFrozen);
+            : ForwardUncached(batch, phases[epoch]);
         var (total, perTask) = loss.Compute(logits, batch, labels);
         if (total is null || !total.requires_grad)
         {
@@ -55,10 +56,17 @@ internal sealed partial class TrainingRun
         return (value, perTask);
     }
 
-    private Dictionary<string, Tensor> ForwardUncached(int[] batch, bool backboneFrozen)
+    private Dictionary<string, Tensor> ForwardUncached(int[] batch, TrainingPhase phase)
     {
+        if (!phase.BackboneFrozen && lowerStates is { } lower && lower.Layers == phase.FrozenLowerLayers)
+        {
+            var (states, attention) = lower.Collate(batch);
+            using var sentences = model.Encoder.EmbedFromLayer(states, attention, lower.Layers);  // (B, H): only the trainable layers run
+            return model.ForwardHeads(sentences);
+        }
+
         var (ids, mask) = model.Encoder.Collate(batch.Select(i => tokenIds![i]).ToArray());
-        if (!backboneFrozen)
+        if (!phase.BackboneFrozen)
         {
             return model.Forward(ids, mask);
         }
@@ -70,6 +78,26 @@ internal sealed partial class TrainingRun
         }
 
         return model.ForwardHeads(embeddings);
+    }
+
+    /// <summary>
+    /// Before the steps of an epoch in <paramref name="phase"/> (outside their dispose scopes): when the phase trains the
+    /// backbone with its embeddings and lowest layers frozen, computes the training sentences' token states below the
+    /// trainable layers once per phase, if they take at most <see cref="MaxLowerStateBytes"/> (else the whole backbone
+    /// runs at every step). Frozen parts run in evaluation mode, so their output for a sentence is the same at every step
+    /// (<see cref="FrozenLayerStates"/>).
+    /// </summary>
+    private void PrepareLowerLayerStates(TrainingPhase phase)
+    {
+        if (phase.BackboneFrozen || phase.FrozenLowerLayers is not { } frozen || lowerStates?.Layers == frozen
+            || tokenIds!.Sum(t => (long)t.Length) * model.Encoder.Dimension * sizeof(float) > MaxLowerStateBytes)
+        {
+            return;
+        }
+
+        lowerStates?.Dispose();
+        lowerStates = null;
+        lowerStates = FrozenLayerStates.Compute(model.Encoder, tokenIds!, frozen, cancellationToken);
     }
 
     /// <summary>

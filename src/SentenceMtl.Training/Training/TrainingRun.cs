@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SentenceMtl.Training.Contrastive;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -25,6 +26,10 @@ internal sealed partial class TrainingRun : IDisposable
     private readonly Dictionary<string, TrainingOptimizer> optimizers = new(StringComparer.Ordinal);
     private readonly Random shuffle;
     private readonly int threads;
+
+    /// <summary>Most bytes of cached lower-layer token states for steps that train the top layers (256 MiB: about
+    /// 175,000 tokens at 384 dimensions); a larger training set runs the whole backbone at every step.</summary>
+    private const long MaxLowerStateBytes = 256L << 20;
     private DivergenceGuard? divergence;
     private int[][]? tokenIds;
     private Tensor? cache;
@@ -33,6 +38,8 @@ internal sealed partial class TrainingRun : IDisposable
     private List<(string Name, Parameter Parameter)> trainable = [];
     private int step;
     private int contrastiveSteps;
+    private List<(string Name, Parameter Parameter)>? supervisedParameters;
+    private FrozenLayerStates? lowerStates;
 
     private TrainingRun(TrainableModel model, TrainerOptions options, MultiTaskDataset train, CancellationToken cancellationToken)
     {
@@ -73,9 +80,6 @@ internal sealed partial class TrainingRun : IDisposable
     /// <summary>Supervised steps of the whole run.</summary>
     public int TotalSteps { get; }
 
-    /// <summary>Whether the supervised stage keeps the backbone frozen in every epoch.</summary>
-    private bool FrozenThroughout => phases.All(p => p.BackboneFrozen);
-
     /// <summary>
     /// Whether 0-based <paramref name="epoch"/> trains the heads on cached embeddings: the backbone is frozen in it and in
     /// every epoch before it, so the embeddings computed once still hold.
@@ -90,11 +94,27 @@ internal sealed partial class TrainingRun : IDisposable
     }
 
     /// <summary>
-    /// The parameters the supervised stage can change, with their names, for the best-epoch copy: the heads only when the
-    /// backbone stays frozen in that stage.
+    /// The parameters the supervised stage can change, with their names, for the best-epoch and divergence copies: those
+    /// that train in at least one epoch's phase (the heads only while the backbone stays frozen; with end-to-end epochs,
+    /// the heads and the top layers, not the 22 million weights of the whole backbone).
     /// </summary>
-    public List<(string Name, Parameter Parameter)> SupervisedParameters() =>
-        [.. model.AllParametersByName().Where(p => !FrozenThroughout || !p.Name.StartsWith("backbone.", StringComparison.Ordinal))];
+    public List<(string Name, Parameter Parameter)> SupervisedParameters()
+    {
+        if (supervisedParameters is null)
+        {
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var phase in phases.Distinct())
+            {
+                phase.Apply(model, userHeadFrozen);
+                names.UnionWith(model.NamedTrainableParameters().Select(p => p.Name));
+            }
+
+            applied = null;                                                                     // each epoch applies its own phase
+            supervisedParameters = [.. model.AllParametersByName().Where(p => names.Contains(p.Name))];
+        }
+
+        return supervisedParameters;
+    }
 
     /// <summary>Runs the supervised steps of 0-based <paramref name="epoch"/>.</summary>
     /// <returns>The epoch's summary, without validation scores.</returns>
@@ -113,6 +133,7 @@ internal sealed partial class TrainingRun : IDisposable
         {
             UncacheBackbone();
             tokenIds ??= model.Encoder.TokenizeAll(train.Texts);
+            PrepareLowerLayerStates(phases[epoch]);
         }
 
         var order = Enumerable.Range(0, train.Count).ToArray();
@@ -174,6 +195,7 @@ internal sealed partial class TrainingRun : IDisposable
 
         cache?.Dispose();
         validationCache?.Dispose();
+        lowerStates?.Dispose();
         divergence?.Dispose();
         foreach (var optimizer in optimizers.Values)
         {
