@@ -27,6 +27,9 @@ internal sealed record DemoArguments
     /// <summary>Overrides the recipe's contrastive trained layers (<c>--trained-layers</c>; 0 = the whole backbone).</summary>
     public int? TrainedLayers { get; init; }
 
+    /// <summary>Overrides the recipe's contrastive end-to-end epochs (<c>--end-to-end-epochs</c>; 0 = none).</summary>
+    public int? EndToEndEpochs { get; init; }
+
     /// <summary>Seed of weights, shuffling and folds (<c>--seed</c>).</summary>
     public long Seed { get; init; } = Recipe.Seed;
 
@@ -54,7 +57,8 @@ internal sealed record DemoArguments
         var options = Recipe.TrainerOptions(Strategy, Seed);
         options = Epochs is { } epochs ? options with { Epochs = epochs } : options;
         options = PairIterations is { } iterations ? options with { Contrastive = options.Contrastive with { Iterations = iterations } } : options;
-        return TrainedLayers is { } layers ? options with { Contrastive = options.Contrastive with { TrainedLayers = layers } } : options;
+        options = TrainedLayers is { } layers ? options with { Contrastive = options.Contrastive with { TrainedLayers = layers } } : options;
+        return EndToEndEpochs is { } endToEnd ? options with { Contrastive = options.Contrastive with { EndToEndEpochs = endToEnd } } : options;
     }
 
     /// <summary>

@@ -63,6 +63,8 @@ internal static class DemoCommandLine
             $"contrastive: pair-generation iterations, overriding the recipe's {Recipe.TrainerOptions(TrainingStrategy.Contrastive, Recipe.Seed).Contrastive.Iterations}."), minimum: 1);
         var trainedLayers = PositiveIntOption("--trained-layers", "N", string.Create(CultureInfo.InvariantCulture,
             $"contrastive: train only the backbone's top N layers on the pairs (0 = the whole backbone), overriding the recipe's {Recipe.TrainerOptions(TrainingStrategy.Contrastive, Recipe.Seed).Contrastive.TrainedLayers}."), minimum: 0);
+        var endToEndEpochs = PositiveIntOption("--end-to-end-epochs", "N", string.Create(CultureInfo.InvariantCulture,
+            $"contrastive: after the heads' epochs, N more that train the heads and the pair-trained layers together (0 = none), overriding the recipe's {Recipe.TrainerOptions(TrainingStrategy.Contrastive, Recipe.Seed).Contrastive.EndToEndEpochs}."), minimum: 0);
         var seed = new Option<long>("--seed")
         {
             Description = "Seed of the heads' initial weights, shuffling, dropout and the folds.",
@@ -104,7 +106,7 @@ internal static class DemoCommandLine
             + "time of each stage (--model, --strategy, --epochs, --pair-iterations, --seed and --quantization apply). With --train: "
             + "train, evaluate, save, plot or cross-validate the recipe on your data.")
         {
-            train, test, validation, model, strategy, epochs, pairIterations, trainedLayers, seed, save, metricsJson, plots, crossValidate,
+            train, test, validation, model, strategy, epochs, pairIterations, trainedLayers, endToEndEpochs, seed, save, metricsJson, plots, crossValidate,
             quantization, compareQuantization,
         };
         var help = root.Options.OfType<HelpOption>().Single();
@@ -142,6 +144,10 @@ internal static class DemoCommandLine
             {
                 command.AddError("--trained-layers needs --strategy contrastive.");
             }
+            if (Given(endToEndEpochs) && !contrastive)
+            {
+                command.AddError("--end-to-end-epochs needs --strategy contrastive.");
+            }
             if (Given(compareQuantization) && !cv)
             {
                 command.AddError("--compare-quantization needs --train and --cross-validate K.");
@@ -171,6 +177,7 @@ internal static class DemoCommandLine
             Epochs = result.GetResult(epochs) is { Implicit: false } ? result.GetValue(epochs) : null,
             PairIterations = result.GetResult(pairIterations) is { Implicit: false } ? result.GetValue(pairIterations) : null,
             TrainedLayers = result.GetResult(trainedLayers) is { Implicit: false } ? result.GetValue(trainedLayers) : null,
+            EndToEndEpochs = result.GetResult(endToEndEpochs) is { Implicit: false } ? result.GetValue(endToEndEpochs) : null,
             Seed = result.GetValue(seed),
             SaveDirectory = result.GetValue(save),
             MetricsJsonPath = result.GetValue(metricsJson),

@@ -104,6 +104,8 @@ internal static class Recipe
             : options.Strategy == TrainingStrategy.Contrastive
             ? string.Create(CultureInfo.InvariantCulture,
                 $", backbone ({(pairs.TrainedLayers == 0 ? "all of it" : $"top {pairs.TrainedLayers} layers")}) on pairs: {pairs.Iterations} iterations, {pairs.Epochs} epoch(s), batch {pairs.BatchSize}, lr {pairs.LearningRate:0.###e+0}, {pairs.Loss} loss")
+                + (pairs.EndToEndEpochs == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+                    $", then {pairs.EndToEndEpochs} end-to-end epoch(s) at backbone lr {options.BackboneLearningRate:0.###e+0}"))
             : "";
         return string.Create(CultureInfo.InvariantCulture,
             $"{modelNameOrPath}, {options.Strategy}: {options.Epochs} epochs, batch {options.BatchSize}, head lr {options.HeadLearningRate:0.###e+0}{backbone}, seed {options.Seed}");

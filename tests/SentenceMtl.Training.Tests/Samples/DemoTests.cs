@@ -109,6 +109,7 @@ public sealed partial class DemoTests : IDisposable
     [Theory]
     [InlineData("--pair-iterations", "10")]   // the --help example: the front page with the recipe's full pair stage
     [InlineData("--trained-layers", "0")]
+    [InlineData("--end-to-end-epochs", "0")]
     public void Contrastive_overrides_need_no_strategy_when_the_default_is_contrastive(string option, string value)
     {
         Assert.Equal(TrainingStrategy.Contrastive, Recipe.DefaultStrategy);
@@ -119,7 +120,12 @@ public sealed partial class DemoTests : IDisposable
         Assert.Null(front.Error);
         Assert.Null(train.Error);
         var contrastive = Assert.IsType<DemoArguments>(train.Arguments).TrainerOptions().Contrastive;
-        Assert.Equal(int.Parse(value, CultureInfo.InvariantCulture), option == "--pair-iterations" ? contrastive.Iterations : contrastive.TrainedLayers);
+        Assert.Equal(int.Parse(value, CultureInfo.InvariantCulture), option switch
+        {
+            "--pair-iterations" => contrastive.Iterations,
+            "--trained-layers" => contrastive.TrainedLayers,
+            _ => contrastive.EndToEndEpochs,
+        });
     }
 
     [Fact]
@@ -131,6 +137,17 @@ public sealed partial class DemoTests : IDisposable
         var wrong = DemoCommandLine.Parse(["--train", Train, "--test", Test, "--strategy", "heads", "--trained-layers", "2"]);
         Assert.Null(wrong.Arguments);
         Assert.Contains("--trained-layers needs --strategy contrastive", wrong.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void End_to_end_epochs_override_the_contrastive_recipe_and_need_that_strategy()
+    {
+        var parsed = DemoCommandLine.Parse(["--train", Train, "--test", Test, "--strategy", "contrastive", "--end-to-end-epochs", "7"]);
+        Assert.Equal(7, Assert.IsType<DemoArguments>(parsed.Arguments).TrainerOptions().Contrastive.EndToEndEpochs);
+
+        var wrong = DemoCommandLine.Parse(["--train", Train, "--test", Test, "--strategy", "full", "--end-to-end-epochs", "2"]);
+        Assert.Null(wrong.Arguments);
+        Assert.Contains("--end-to-end-epochs needs --strategy contrastive", wrong.Error, StringComparison.Ordinal);
     }
 
     [Fact]
