@@ -114,7 +114,7 @@ internal sealed partial class TrainingRun
 
     /// <summary>
     /// Drops the embedding cache once the backbone trains (its embeddings no longer hold) and gives libtorch its threads
-    /// back: the whole backbone runs in every step from then on.
+    /// back: the backbone's trainable layers run in every step from then on.
     /// </summary>
     private void UncacheBackbone()
     {

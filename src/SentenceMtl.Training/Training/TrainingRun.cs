@@ -85,6 +85,7 @@ internal sealed partial class TrainingRun : IDisposable
     /// every epoch before it, so the embeddings computed once still hold.
     /// </summary>
     private bool Cached(int epoch) => options.CacheFrozenEmbeddings && phases.Take(epoch + 1).All(p => p.BackboneFrozen);
+
     /// <summary>Sets up a run: the labels, the schedule, the freezing to restore, the seeds.</summary>
     public static TrainingRun Prepare(TrainableModel model, TrainerOptions options, MultiTaskDataset train, CancellationToken cancellationToken)
     {
@@ -109,7 +110,7 @@ internal sealed partial class TrainingRun : IDisposable
                 names.UnionWith(model.NamedTrainableParameters().Select(p => p.Name));
             }
 
-            applied = null;                                                                     // each epoch applies its own phase
+            applied?.Apply(model, userHeadFrozen);                                              // back to the epoch's own phase, if one is applied
             supervisedParameters = [.. model.AllParametersByName().Where(p => names.Contains(p.Name))];
         }
 

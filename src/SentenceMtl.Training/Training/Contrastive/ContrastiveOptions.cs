@@ -52,7 +52,8 @@ public sealed record ContrastiveOptions
     /// <see cref="TrainedLayers"/>, or the whole backbone at 0) together on the cross-entropy, the heads at
     /// <see cref="TrainerOptions.HeadLearningRate"/> and the backbone at <see cref="TrainerOptions.BackboneLearningRate"/>,
     /// with a warm-up and decay of their own (<see cref="TrainerOptions.WarmupRatio"/>). Each of these epochs runs the
-    /// whole backbone forward on the training sentences. Allowed: 0 or more.
+    /// trained layers on every training sentence, from the frozen layers' token states computed once (up to 256 MiB of
+    /// them; a larger training set runs the whole backbone at every step). Allowed: 0 or more.
     /// </summary>
     public int EndToEndEpochs { get; init; }
 
