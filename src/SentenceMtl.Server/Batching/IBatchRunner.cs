@@ -34,8 +34,8 @@ internal sealed record EmbeddingRunner(SentenceEncoder Encoder, EncodeOptions Op
     /// of a fixed number of texts, longest first, give the thread with the long texts more work, and the other waits.
     /// With 64 single-sentence clients on 2 cores (the benchmark's server mode, nine runs, together with the engine's
     /// sleeping wait) steady CPU efficiency went from a median of 0.82 (four passes of equal counts) to 0.86. A batch
-    /// too small for two passes runs as one, whose products the engine splits over its threads. The batch's tokens are bounded by <see cref="ServerOptions.MaxBatchTokens"/> (a single longer text runs alone),
-    /// so memory stays bounded.
+    /// too small for two passes runs as one, whose products the engine splits over its threads. The batch's tokens are
+    /// bounded by <see cref="ServerOptions.MaxBatchTokens"/> (a single longer text runs alone), so memory stays bounded.
     /// </summary>
     internal static int Passes(IReadOnlyList<int[]> ids, int threads)
     {
