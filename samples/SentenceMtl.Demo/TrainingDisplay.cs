@@ -28,8 +28,7 @@ internal static class TrainingDisplay
         MultiTaskDataset train, MultiTaskDataset? validation, string title, bool epochLines, CancellationToken cancellationToken,
         Action<TrainingProgress>? observe = null)
     {
-        var options = trainer.Options;
-        int epochs = options.Epochs + (options.Strategy == TrainingStrategy.Contrastive ? options.Contrastive.EndToEndEpochs : 0); // the heads', then the end-to-end epochs
+        int epochs = trainer.Options.SupervisedEpochs;                                          // the heads', then any end-to-end epochs
         var watch = Stopwatch.StartNew();
         TrainingResult? result = null;
         if (IsInteractive(console))

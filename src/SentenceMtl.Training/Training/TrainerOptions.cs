@@ -37,6 +37,12 @@ public sealed record TrainerOptions
     /// <see cref="Epochs"/>, <see cref="BatchSize"/> and <see cref="HeadLearningRate"/> then apply to the heads' stage.</summary>
     public ContrastiveOptions Contrastive { get; init; } = new();
 
+    /// <summary>
+    /// Epochs of the supervised stage, the count progress reports run to: <see cref="Epochs"/>, then with
+    /// <see cref="TrainingStrategy.Contrastive"/> its <see cref="ContrastiveOptions.EndToEndEpochs"/>.
+    /// </summary>
+    public int SupervisedEpochs => Epochs + (Strategy == TrainingStrategy.Contrastive ? Contrastive.EndToEndEpochs : 0);
+
     /// <summary>Loss weight per task name; tasks not listed weigh 1 (default: all 1, total = Σ cross-entropy).</summary>
     public IReadOnlyDictionary<string, double>? TaskWeights { get; init; }
 

@@ -20,9 +20,7 @@ internal sealed record TrainingPhase(bool BackboneFrozen, int? FrozenLowerLayers
     /// <param name="tasks">The model's tasks, in head order.</param>
     public static TrainingPhase For(TrainerOptions options, int epoch, int layerCount, IReadOnlyList<TaskDefinition> tasks) => options.Strategy switch
     {
-        TrainingStrategy.Contrastive when epoch >= options.Epochs => options.Contrastive.TrainedLayers == 0
-            ? new TrainingPhase(false, null, null)
-            : new TrainingPhase(false, layerCount - Math.Min(options.Contrastive.TrainedLayers, layerCount), null),
+        TrainingStrategy.Contrastive when epoch >= options.Epochs => new TrainingPhase(false, options.Contrastive.FrozenLowerLayers(layerCount), null),
         TrainingStrategy.HeadsOnly or TrainingStrategy.Contrastive => new TrainingPhase(true, null, null),
         TrainingStrategy.FullFineTuning => new TrainingPhase(false, null, null),
         TrainingStrategy.AlternatingHeads => new TrainingPhase(true, null, tasks[epoch % tasks.Count].Name),

@@ -28,14 +28,13 @@ internal sealed partial class TrainingRun
                 "train");
         }
 
-        if (settings.TrainedLayers == 0)
+        if (settings.FrozenLowerLayers(model.Encoder.Backbone.Layers.Count) is { } frozen)
         {
-            model.UnfreezeBackbone();
+            model.FreezeLowerLayers(frozen);                                                    // the embeddings and the layers below stay frozen
         }
         else
         {
-            int layers = model.Encoder.Backbone.Layers.Count;                                   // a smaller backbone trains all its layers
-            model.FreezeLowerLayers(layers - Math.Min(settings.TrainedLayers, layers));         // the embeddings and the layers below stay frozen
+            model.UnfreezeBackbone();
         }
 
         model.SetTrainingMode(false);                                                           // the heads stay in eval mode; the stage sets the backbone's

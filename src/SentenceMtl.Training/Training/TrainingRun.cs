@@ -49,7 +49,7 @@ internal sealed partial class TrainingRun : IDisposable
         this.cancellationToken = cancellationToken;
         var tasks = model.Tasks;
         int layerCount = model.Encoder.Backbone.Layers.Count;
-        EpochCount = options.Epochs + (options.Strategy == TrainingStrategy.Contrastive ? options.Contrastive.EndToEndEpochs : 0);
+        EpochCount = options.SupervisedEpochs;
         phases = [.. Enumerable.Range(0, EpochCount).Select(e => TrainingPhase.For(options, e, layerCount, tasks))];
         BackboneChanges = options.Strategy == TrainingStrategy.Contrastive || phases.Any(p => !p.BackboneFrozen);
         labels = tasks.ToDictionary(t => t.Name, t => train.LabelIndices(t.Name), StringComparer.Ordinal);

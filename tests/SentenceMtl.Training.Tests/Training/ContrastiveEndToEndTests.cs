@@ -70,6 +70,14 @@ public sealed class ContrastiveEndToEndTests : IDisposable
     }
 
     [Fact]
+    public void Supervised_epochs_count_the_end_to_end_epochs_only_for_the_contrastive_strategy()
+    {
+        var options = Options with { Contrastive = Options.Contrastive with { EndToEndEpochs = 3 } };
+        Assert.Equal(Options.Epochs + 3, options.SupervisedEpochs);
+        Assert.Equal(Options.Epochs, (options with { Strategy = TrainingStrategy.HeadsOnly }).SupervisedEpochs);
+    }
+
+    [Fact]
     public void A_negative_count_is_rejected_with_its_name()
     {
         using var model = MultiTaskModel.Create(folder.Model, TinyModel.TopicAndSentiment());

@@ -66,6 +66,13 @@ public sealed record ContrastiveOptions
     /// <summary>Gradients are clipped to this global L2 norm; 0 disables clipping (default 1). Allowed: finite and ≥ 0.</summary>
     public double MaxGradientNorm { get; init; } = 1.0;
 
+    /// <summary>
+    /// The lowest layers that stay frozen, with the embeddings, for a backbone of <paramref name="layerCount"/> layers:
+    /// all but the top <see cref="TrainedLayers"/> (none of them when the backbone has fewer); null when the whole
+    /// backbone trains.
+    /// </summary>
+    internal int? FrozenLowerLayers(int layerCount) => TrainedLayers == 0 ? null : layerCount - Math.Min(TrainedLayers, layerCount);
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting outside its allowed range.</summary>
     internal void Validate()
     {
