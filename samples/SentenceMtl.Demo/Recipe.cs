@@ -72,7 +72,7 @@ internal static class Recipe
             Strategy = strategy,              // SetFit: the backbone on pairs from the labels, then the heads on its cached embeddings
             // The top 3 of the 6 layers train on the pairs (the layers below run once per sentence), in steps of 32 pairs at
             // lr 2e-4: 5-fold CV on news_train (3 seeds) 0.996 / 0.978 against 0.993 / 0.964 at 1e-4 and 0.989 / 0.967 for
-            // the whole backbone at 16 pairs and 2e-5, in 54-57 s instead of 143 on the 150 sentences (docs/performance.md).
+            // the whole backbone at 16 pairs and 2e-5, in 49-55 s instead of 143 on the 150 sentences (docs/performance.md).
             // 10 iterations: CV beat 5. Steps of 64 pairs are faster but peak at 920-1,006 MiB (1 GB is the bound); no
             // end-to-end epochs: they did not pay on news_train or on Brown genres.
             Contrastive = new ContrastiveOptions { Iterations = 10, Epochs = 1, TrainedLayers = 3, LearningRate = 2e-4, BatchSize = 32 },
