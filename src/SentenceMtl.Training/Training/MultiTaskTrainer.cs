@@ -41,14 +41,14 @@ public sealed class MultiTaskTrainer
     /// weights with the old one's settings, quantization included, and the old one is disposed). A model made by
     /// <see cref="MultiTaskModel.Create(string, MultiTaskModelOptions?, SentenceEncoderOptions?)"/> gets fresh heads
     /// seeded by <see cref="MultiTaskModelOptions.Seed"/>; a trained or loaded one trains on from its heads.
-    /// <see cref="TrainerOptions.Strategy"/> (with <see cref="ContrastiveOptions.EndToEndEpochs"/>) alone decides what of
-    /// the backbone trains; heads frozen with <see cref="MultiTaskModel.FreezeHead"/> stay as they are. Every stage trains
-    /// through libtorch's autograd and AdamW. While the backbone has stayed frozen (every epoch so far), embeddings are
-    /// computed once (on libtorch, so a seed gives the same weights whatever vector width the CPU has) and the heads train
-    /// on the cache with one libtorch intra-op thread (the thread count is process-wide in libtorch and is restored when
-    /// training ends). A batch whose labels all belong to frozen
-    /// heads, or that has no labels, updates nothing and is left out of the epoch's mean loss. Calls on the model from
-    /// other threads (prediction, saving, disposing) wait until training ends.
+    /// <see cref="TrainerOptions.Strategy"/> (with <see cref="ContrastiveOptions.EndToEndEpochs"/>) alone decides what
+    /// of the backbone trains; heads frozen with <see cref="MultiTaskModel.FreezeHead"/> stay as they are. Every stage
+    /// trains through libtorch's autograd and AdamW. While the backbone has stayed frozen (every epoch so far),
+    /// embeddings are computed once (on libtorch, so a seed gives the same weights whatever vector width the CPU has)
+    /// and the heads train on the cache with one libtorch intra-op thread (the thread count is process-wide in libtorch
+    /// and is restored when training ends). A batch whose labels all belong to frozen heads, or that has no labels,
+    /// updates nothing and is left out of the epoch's mean loss. Calls on the model from other threads (prediction,
+    /// saving, disposing) wait until training ends.
     /// </remarks>
     /// <param name="train">Training examples (with the model's tasks).</param>
     /// <param name="validation">Optional validation examples for per-epoch macro-F1, best-weights selection and early stopping.</param>
